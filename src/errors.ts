@@ -1,0 +1,191 @@
+/**
+ * Every error this library throws, under one base class with a stable string `code`.
+ *
+ * Why the care: axios errors keep the whole request config (form body with the password, the client secret and
+ * the `Authorization` header). None of them is ever passed through raw. What an error keeps for debugging
+ * (the endpoint's status, headers and a redacted body) sits on `response` as a non-enumerable property, so
+ * `console.log(err)`, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
+ */
+import { redactText } from './redact.js';
+
+/** Stable codes, one per error class. Compare with these rather than with messages. */
+export const ErrorCode = {
+  CONFIGURATION: 'ERR_OAUTH_CONFIGURATION',
+  INVALID_REQUEST: 'ERR_OAUTH_INVALID_REQUEST',
+  INVALID_CLIENT: 'ERR_OAUTH_INVALID_CLIENT',
+  USER_AUTHENTICATION: 'ERR_OAUTH_USER_AUTHENTICATION_FAILED',
+  TOKEN_ENDPOINT: 'ERR_OAUTH_TOKEN_ENDPOINT',
+  INVALID_TOKEN_RESPONSE: 'ERR_OAUTH_INVALID_TOKEN_RESPONSE',
+  NETWORK: 'ERR_OAUTH_NETWORK',
+  REPLAY_NOT_POSSIBLE: 'ERR_OAUTH_REPLAY_NOT_POSSIBLE',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Which call to the authorization server failed. */
+export type GrantKind = 'password' | 'refresh_token' | 'discovery';
+
+/** What an error keeps of the endpoint's answer; credential fields of the body are already redacted. */
+export interface RedactedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+}
+
+/** The base class: `err instanceof OAuthBearerError` catches everything this library throws. */
+export class OAuthBearerError extends Error {
+  /** A stable identifier from {@link ErrorCode}. */
+  readonly code: ErrorCodeValue;
+
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: Error }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** `JSON.stringify(err)` gives the name, code and message and the error's own public fields; never a secret. */
+  toJSON(): Record<string, unknown> {
+    return { ...Object.fromEntries(Object.entries(this)), name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** An option is missing or malformed. `option` names it; its value is never echoed (it may be a secret). */
+export class ConfigurationError extends OAuthBearerError {
+  /** The option's name, e.g. `auth.tokenUrl`. */
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super(ErrorCode.CONFIGURATION, `Invalid option \`${option}\`: ${problem}`);
+    this.option = option;
+  }
+}
+
+/** Anything that went wrong while talking to the token endpoint (or the discovery document). */
+export class TokenRequestError extends OAuthBearerError {
+  /** Which request failed. */
+  readonly grant: GrantKind;
+
+  constructor(code: ErrorCodeValue, grant: GrantKind, message: string, options?: { cause?: Error }) {
+    super(code, message, options);
+    this.grant = grant;
+  }
+}
+
+/** Fields parsed from an RFC 6749 section 5.2 error body, when the endpoint sent one. */
+export interface OAuthErrorFields {
+  readonly error?: string;
+  readonly errorDescription?: string;
+}
+
+/** The endpoint answered with an HTTP error status. Subclasses name the statuses the provider documents. */
+export class TokenEndpointError extends TokenRequestError {
+  /** The HTTP status of the endpoint's answer. */
+  readonly status: number;
+  /** The RFC 6749 `error` code from the body, e.g. `invalid_grant`. */
+  readonly error: string | undefined;
+  /** The body's `error_description`, with any known secret removed. */
+  readonly errorDescription: string | undefined;
+  /** The endpoint's answer, redacted; non-enumerable so logging the error never dumps it. */
+  declare readonly response: RedactedResponse;
+
+  constructor(
+    grant: GrantKind,
+    response: RedactedResponse,
+    fields: OAuthErrorFields,
+    code: ErrorCodeValue = ErrorCode.TOKEN_ENDPOINT,
+    meaning = 'the token endpoint answered with an error',
+  ) {
+    super(code, grant, describe(grant, response.status, meaning, fields));
+    this.status = response.status;
+    this.error = fields.error;
+    this.errorDescription = fields.errorDescription;
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+}
+
+function describe(grant: GrantKind, status: number, meaning: string, fields: OAuthErrorFields): string {
+  const detail = [fields.error, fields.errorDescription].filter((part) => part !== undefined).join(': ');
+  return `${grant} grant failed with HTTP ${status}: ${meaning}${detail === '' ? '' : ` (${detail})`}`;
+}
+
+/** HTTP 400: the request was malformed or a grant was rejected. `error === 'invalid_grant'` on a refresh means the
+ * refresh token is no longer good; the token manager then falls back to the password grant. */
+export class InvalidRequestError extends TokenEndpointError {
+  constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
+    super(grant, response, fields, ErrorCode.INVALID_REQUEST, 'invalid request parameters');
+  }
+
+  /** True when the endpoint said the grant (password or refresh token) is invalid, expired or revoked. */
+  get isInvalidGrant(): boolean {
+    return this.error === 'invalid_grant';
+  }
+}
+
+/** HTTP 401: the client id or client secret was rejected. */
+export class InvalidClientError extends TokenEndpointError {
+  constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
+    super(grant, response, fields, ErrorCode.INVALID_CLIENT, 'invalid client credentials');
+  }
+}
+
+/** HTTP 403: the username or password was rejected (the provider's documented meaning of 403). */
+export class UserAuthenticationError extends TokenEndpointError {
+  constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
+    super(grant, response, fields, ErrorCode.USER_AUTHENTICATION, 'user authentication failed');
+  }
+}
+
+/** HTTP 200 with a body that is not JSON or fails validation. `field` names what was wrong. */
+export class InvalidTokenResponseError extends TokenRequestError {
+  /** The offending field (`access_token`, `token_type`, ...) or `body` when the body itself is unusable. */
+  readonly field: string;
+  /** The endpoint's answer, redacted; non-enumerable. */
+  declare readonly response: RedactedResponse;
+
+  constructor(grant: GrantKind, field: string, problem: string, response: RedactedResponse) {
+    super(ErrorCode.INVALID_TOKEN_RESPONSE, grant, `${grant} grant returned an invalid response: ${field} ${problem}`);
+    this.field = field;
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+}
+
+/** The endpoint could not be reached, or did not answer in time. `cause` is a sanitized copy of the original. */
+export class TokenNetworkError extends TokenRequestError {
+  /** True when the request was abandoned because of the timeout. */
+  readonly timedOut: boolean;
+
+  constructor(grant: GrantKind, timedOut: boolean, cause: Error) {
+    const what = timedOut ? 'timed out' : `failed: ${cause.message}`;
+    super(ErrorCode.NETWORK, grant, `${grant} request to the token endpoint ${what}`, { cause });
+    this.timedOut = timedOut;
+  }
+}
+
+/** A request failed with 401 but could not be replayed because its body (a stream) cannot be sent twice. */
+export class ReplayNotPossibleError extends OAuthBearerError {
+  /** Always 401: the status the request failed with. */
+  readonly status = 401;
+
+  constructor() {
+    super(
+      ErrorCode.REPLAY_NOT_POSSIBLE,
+      'The request was rejected with 401 and was not replayed: its body is a stream, which cannot be sent twice. ' +
+        'A new token has been requested; send the request again with a fresh body.',
+    );
+  }
+}
+
+/**
+ * A copy of a foreign error (an axios error, a socket error) that keeps only its name, message, `code` and its own
+ * sanitized `cause`. The original is dropped on purpose: axios errors hold the request config, secrets included.
+ */
+export function sanitizeError(original: unknown, secrets: readonly (string | undefined)[], depth = 0): Error {
+  if (!(original instanceof Error)) return new Error(redactText(String(original), secrets));
+  const nested = original.cause !== undefined && depth < 4 ? sanitizeError(original.cause, secrets, depth + 1) : undefined;
+  const copy = new Error(redactText(original.message, secrets), nested ? { cause: nested } : undefined);
+  copy.name = original.name;
+  if ('code' in original && typeof original.code === 'string') Object.assign(copy, { code: original.code });
+  copy.stack = `${copy.name}: ${copy.message}`;
+  return copy;
+}

@@ -1,0 +1,23 @@
+/**
+ * axios-oauth-bearer: OAuth 2.0 bearer tokens for axios. The public surface, named exports only.
+ * @packageDocumentation
+ */
+export { createTokenEndpoint, formEncode } from './token-endpoint.js';
+export type { TokenEndpoint } from './token-endpoint.js';
+export { resolveAuthOptions, defaults } from './options.js';
+export type { AuthOptions, ClientAuthentication, TokenEvent, TokenSource } from './options.js';
+export type { TokenSet } from './token-set.js';
+export {
+  ErrorCode,
+  OAuthBearerError,
+  ConfigurationError,
+  TokenRequestError,
+  TokenEndpointError,
+  InvalidRequestError,
+  InvalidClientError,
+  UserAuthenticationError,
+  InvalidTokenResponseError,
+  TokenNetworkError,
+  ReplayNotPossibleError,
+} from './errors.js';
+export type { ErrorCodeValue, GrantKind, OAuthErrorFields, RedactedResponse } from './errors.js';

@@ -1,0 +1,203 @@
+/**
+ * The options of the token endpoint and token manager: their defaults in one object, and one function that
+ * validates what the caller passed and returns a new resolved object (the caller's object is never mutated).
+ */
+import { ConfigurationError, type OAuthBearerError } from './errors.js';
+import type { TokenSet } from './token-set.js';
+
+/** How the client authenticates to the token endpoint (RFC 6749 section 2.3.1). */
+export type ClientAuthentication = 'client_secret_post' | 'client_secret_basic';
+
+/** Why a new token set arrived. */
+export type TokenSource = 'password' | 'refresh_token' | 'store';
+
+/** What {@link AuthOptions.onToken} receives. The token set prints redacted; its fields hold the real values. */
+export interface TokenEvent {
+  readonly tokens: TokenSet;
+  readonly source: TokenSource;
+}
+
+/** Everything needed to obtain and renew tokens. Secrets are kept in closures, never on printable objects. */
+export interface AuthOptions {
+  /**
+   * The token endpoint, e.g. `https://oidc-pre.semansys.com/connect/token`. Give this or `issuer`.
+   */
+  readonly tokenUrl?: string;
+  /**
+   * An OpenID Connect issuer; its `/.well-known/openid-configuration` is read once to find the token endpoint.
+   * Give this or `tokenUrl`.
+   */
+  readonly issuer?: string;
+  /** The client id from the provider. */
+  readonly clientId: string;
+  /** The client secret from the provider. */
+  readonly clientSecret: string;
+  /** The resource owner's username. */
+  readonly username: string;
+  /** The resource owner's password. */
+  readonly password: string;
+  /** The scope to request, space-separated. Sent only when set. */
+  readonly scope?: string;
+  /**
+   * `client_secret_post` sends the client id and secret as form fields (the provider's guide);
+   * `client_secret_basic` sends them in an HTTP Basic header, each form-encoded first.
+   * @default 'client_secret_post'
+   */
+  readonly clientAuthentication?: ClientAuthentication;
+  /**
+   * Milliseconds before a token request is abandoned, so a hung endpoint cannot hang callers.
+   * @default 10000
+   */
+  readonly timeout?: number;
+  /**
+   * Lifetime in seconds assumed when a token response has no `expires_in`. Short on purpose: renewing too early
+   * costs one grant, trusting a token too long costs failed requests.
+   * @default 300
+   */
+  readonly defaultExpiresIn?: number;
+  /**
+   * How long before expiry (ms) the token is renewed, or a function of the token's lifetime (ms) that says so.
+   * Inside the margin, requests keep using the current token while one renewal runs in the background; in the last
+   * half of it, requests wait for the new token instead of sending one about to expire.
+   * @default lifetime => Math.min(lifetime * 0.2, 300_000) (20% of the lifetime, at most 5 minutes)
+   */
+  readonly refreshMargin?: number | ((lifetimeMs: number) => number);
+  /**
+   * Permit a plain `http:` token endpoint that is not on loopback. Never do this in production: the password travels
+   * in the request body.
+   * @default false
+   */
+  readonly allowInsecureHttp?: boolean;
+  /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
+  readonly onToken?: (event: TokenEvent) => void;
+  /** Called once with each failure to obtain a token (secrets already redacted). */
+  readonly onError?: (error: OAuthBearerError) => void;
+}
+
+/** The defaults, in one place. */
+export const defaults = {
+  clientAuthentication: 'client_secret_post',
+  timeout: 10_000,
+  defaultExpiresIn: 300,
+  refreshMargin: (lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000),
+  allowInsecureHttp: false,
+} as const;
+
+/** Options after validation and defaults. */
+export interface ResolvedAuthOptions {
+  readonly tokenUrl: URL | undefined;
+  readonly issuer: URL | undefined;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly username: string;
+  readonly password: string;
+  readonly scope: string | undefined;
+  readonly clientAuthentication: ClientAuthentication;
+  readonly timeout: number;
+  readonly defaultExpiresIn: number;
+  readonly refreshMargin: (lifetimeMs: number) => number;
+  readonly allowInsecureHttp: boolean;
+  readonly onToken: ((event: TokenEvent) => void) | undefined;
+  readonly onError: ((error: OAuthBearerError) => void) | undefined;
+}
+
+/**
+ * Validates `input` and returns resolved options. Typed `unknown` on purpose: JavaScript callers and configuration
+ * files reach this too, and each bad field must get a {@link ConfigurationError} naming it (`prefix.field`).
+ */
+export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAuthOptions {
+  if (input === null || typeof input !== 'object') throw new ConfigurationError(prefix, 'must be an object');
+  const read = (key: keyof AuthOptions): unknown => Reflect.get(input, key);
+  const name = (key: keyof AuthOptions): string => `${prefix}.${key}`;
+  const allowInsecureHttp = optionalBoolean(read('allowInsecureHttp'), name('allowInsecureHttp')) ?? defaults.allowInsecureHttp;
+
+  const tokenUrl = read('tokenUrl');
+  const issuer = read('issuer');
+  if ((tokenUrl === undefined) === (issuer === undefined)) {
+    throw new ConfigurationError(name('tokenUrl'), 'give exactly one of `tokenUrl` and `issuer`');
+  }
+  const clientAuthentication = read('clientAuthentication') ?? defaults.clientAuthentication;
+  if (clientAuthentication !== 'client_secret_post' && clientAuthentication !== 'client_secret_basic') {
+    throw new ConfigurationError(name('clientAuthentication'), 'must be "client_secret_post" or "client_secret_basic"');
+  }
+  const scope = read('scope');
+
+  return {
+    tokenUrl: tokenUrl === undefined ? undefined : secureUrl(tokenUrl, name('tokenUrl'), allowInsecureHttp),
+    issuer: issuer === undefined ? undefined : secureUrl(issuer, name('issuer'), allowInsecureHttp),
+    clientId: requiredString(read('clientId'), name('clientId')),
+    clientSecret: requiredString(read('clientSecret'), name('clientSecret')),
+    username: requiredString(read('username'), name('username')),
+    password: requiredString(read('password'), name('password')),
+    scope: scope === undefined ? undefined : requiredString(scope, name('scope')),
+    clientAuthentication,
+    timeout: positiveNumber(read('timeout'), name('timeout')) ?? defaults.timeout,
+    defaultExpiresIn: positiveNumber(read('defaultExpiresIn'), name('defaultExpiresIn')) ?? defaults.defaultExpiresIn,
+    refreshMargin: resolveMargin(read('refreshMargin'), name('refreshMargin')),
+    allowInsecureHttp,
+    onToken: optionalFunction(read('onToken'), name('onToken')),
+    onError: optionalFunction(read('onError'), name('onError')),
+  };
+}
+
+function requiredString(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigurationError(option, 'must be a non-empty string');
+  return value;
+}
+
+function positiveNumber(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(option, 'must be a positive number');
+  }
+  return value;
+}
+
+function optionalBoolean(value: unknown, option: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ConfigurationError(option, 'must be a boolean');
+  return value;
+}
+
+type AnyCallback = (...args: unknown[]) => unknown;
+
+function isCallback(value: unknown): value is AnyCallback {
+  return typeof value === 'function';
+}
+
+/** Checks that an option is a function (JavaScript callers cannot be trusted to pass one). */
+function optionalFunction(value: unknown, option: string): AnyCallback | undefined {
+  if (value === undefined) return undefined;
+  if (!isCallback(value)) throw new ConfigurationError(option, 'must be a function');
+  return value;
+}
+
+function resolveMargin(value: unknown, option: string): (lifetimeMs: number) => number {
+  if (value === undefined) return defaults.refreshMargin;
+  if (isCallback(value)) return (lifetimeMs: number): number => Number(value(lifetimeMs));
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigurationError(option, 'must be a number of milliseconds >= 0, or a function');
+  }
+  return () => value;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** Parses a URL and refuses plain http off loopback: the password grant sends credentials in the body. */
+function secureUrl(value: unknown, option: string, allowInsecureHttp: boolean): URL {
+  const text = requiredString(value, option);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigurationError(option, 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigurationError(option, 'must be http(s)');
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+    throw new ConfigurationError(option, 'must use https (plain http is allowed on loopback, or with `allowInsecureHttp`)');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigurationError(option, 'must not contain credentials; use clientId and clientSecret');
+  }
+  return url;
+}

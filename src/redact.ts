@@ -1,0 +1,38 @@
+/**
+ * Redaction: the one place that decides what a secret looks like once it has been removed.
+ *
+ * Errors, events and logs built by this library pass every free-text string they carry (messages, an
+ * endpoint's `error_description`) through {@link redactText} with the secrets known at that moment, so even
+ * a provider that echoes a password back cannot make the library print it.
+ */
+
+/** What a removed secret is replaced with. */
+export const REDACTED = '[REDACTED]';
+
+/** Replaces every occurrence of each secret in `text`. Secrets shorter than 4 characters are ignored: they would
+ * redact ordinary words, and a 3-character secret is not worth protecting this way. */
+export function redactText(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret !== undefined && secret.length >= 4 && out.includes(secret)) {
+      out = out.split(secret).join(REDACTED);
+    }
+  }
+  return out;
+}
+
+/** Field names whose values are credentials wherever they appear in a token-endpoint body. */
+const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'id_token', 'password', 'client_secret']);
+
+/**
+ * A copy of a parsed JSON body with credential fields replaced, so an error can keep the body for debugging.
+ * Only the top level is inspected: token endpoints answer with flat objects.
+ */
+export function redactBody(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    copy[key] = SECRET_FIELDS.has(key) ? REDACTED : value;
+  }
+  return copy;
+}
