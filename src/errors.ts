@@ -166,13 +166,16 @@ export class TokenNetworkError extends TokenRequestError {
 export class ReplayNotPossibleError extends OAuthBearerError {
   /** Always 401: the status the request failed with. */
   readonly status = 401;
+  /** The 401 response from the API (its request config is redacted); non-enumerable so logging never dumps it. */
+  declare readonly response: unknown;
 
-  constructor() {
+  constructor(response: unknown) {
     super(
       ErrorCode.REPLAY_NOT_POSSIBLE,
       'The request was rejected with 401 and was not replayed: its body is a stream, which cannot be sent twice. ' +
         'A new token has been requested; send the request again with a fresh body.',
     );
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
   }
 }
 

@@ -2,6 +2,10 @@
  * axios-oauth-bearer: OAuth 2.0 bearer tokens for axios. The public surface, named exports only.
  * @packageDocumentation
  */
+export { createAuthClient, attachAuth } from './client.js';
+export type { AttachAuthOptions, AuthClient, AuthClientConfig, AuthHandle } from './client.js';
+export { TokenManager } from './token-manager.js';
+export type { TokenManagerOptions } from './token-manager.js';
 export { createTokenEndpoint, formEncode } from './token-endpoint.js';
 export type { TokenEndpoint } from './token-endpoint.js';
 export { resolveAuthOptions, defaults } from './options.js';

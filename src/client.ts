@@ -1,0 +1,117 @@
+/**
+ * The two ways in: `createAuthClient` builds a new axios instance, `attachAuth` adds authentication to one that
+ * exists (yours, or one a third-party client was built with) and can take it off again.
+ */
+import axios, { type AxiosInstance, type CreateAxiosDefaults, type InternalAxiosRequestConfig } from 'axios';
+
+import { ConfigurationError } from './errors.js';
+import { installInterceptors } from './interceptors.js';
+import { type AuthOptions, resolveAuthOptions } from './options.js';
+import { createTokenEndpoint } from './token-endpoint.js';
+import { TokenManager } from './token-manager.js';
+
+/** Options of {@link attachAuth}: the credentials and token settings, plus where the token may be sent. */
+export interface AttachAuthOptions extends AuthOptions {
+  /**
+   * The origins (`https://api.example.com`) whose requests get the token. A request to any other origin, for example
+   * an absolute URL to a third party, is sent without it, and its 401 starts no grant.
+   * Required when the instance has no `baseURL`.
+   * @default [the origin of the instance's baseURL]
+   */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/** What {@link attachAuth} returns. */
+export interface AuthHandle {
+  /** The token manager: current token, forced refresh, forget. */
+  readonly tokens: TokenManager;
+  /** Removes exactly the interceptors attachAuth added; the instance then works as it did before. */
+  detach(): void;
+}
+
+/** Options of {@link createAuthClient}: every `axios.create()` option, plus `auth`. */
+export interface AuthClientConfig extends CreateAxiosDefaults {
+  readonly auth: AttachAuthOptions;
+}
+
+/** An axios instance that authenticates its requests; `tokens` is its token manager. */
+export interface AuthClient extends AxiosInstance {
+  readonly tokens: TokenManager;
+}
+
+/**
+ * Adds OAuth bearer authentication to an existing axios instance. Its baseURL, default headers, adapter and its own
+ * interceptors are kept.
+ *
+ * @example
+ * const handle = attachAuth(existingInstance, { tokenUrl, clientId, clientSecret, username, password });
+ * await existingInstance.get('/reports'); // carries `Authorization: Bearer ...`
+ * handle.detach();
+ */
+export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
+  const resolved = resolveAuthOptions(options);
+  const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
+  const tokenUrl = resolved.tokenUrl ? stripQuery(resolved.tokenUrl.href) : undefined;
+  const tokens = new TokenManager(createTokenEndpoint(resolved), resolved);
+  const mayAuthorize = (config: InternalAxiosRequestConfig): boolean => {
+    if (config.skipAuth === true) return false;
+    const url = requestUrl(config);
+    // The token endpoint never gets a bearer token, so its answers can never start a refresh loop.
+    return url !== undefined && allowed.has(url.origin) && stripQuery(url.href) !== tokenUrl;
+  };
+  const detach = installInterceptors(instance, tokens, mayAuthorize);
+  return { tokens, detach };
+}
+
+/**
+ * Creates an axios instance that carries a valid bearer token on every request to its `baseURL`'s origin.
+ *
+ * @example
+ * const api = createAuthClient({
+ *   baseURL: 'https://api.example.com',
+ *   auth: { tokenUrl: 'https://oidc-pre.semansys.com/connect/token', clientId, clientSecret, username, password },
+ * });
+ * const { data } = await api.get('/reports');
+ */
+export function createAuthClient(config: AuthClientConfig): AuthClient {
+  const { auth, ...axiosConfig } = config;
+  const instance = axios.create(axiosConfig);
+  const { tokens } = attachAuth(instance, auth);
+  return Object.assign(instance, { tokens });
+}
+
+function allowedOrigins(configured: readonly string[] | undefined, baseURL: string | undefined): ReadonlySet<string> {
+  if (configured !== undefined) {
+    const list: readonly unknown[] = Array.isArray(configured) ? configured : [];
+    if (list.length === 0) throw new ConfigurationError('auth.allowedOrigins', 'must be a non-empty array of origins');
+    return new Set(list.map((origin) => originOf(origin, 'auth.allowedOrigins')));
+  }
+  if (baseURL === undefined || baseURL === '') {
+    throw new ConfigurationError('auth.allowedOrigins', 'is required when the axios instance has no baseURL');
+  }
+  return new Set([originOf(baseURL, 'baseURL')]);
+}
+
+function originOf(value: unknown, option: string): string {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigurationError(option, 'must be an absolute http(s) URL');
+  }
+  return url.origin;
+}
+
+const ABSOLUTE = /^[a-z][a-z\d+\-.]*:\/\//i;
+
+/** The URL axios will request, resolved the way axios resolves it (baseURL + url unless url is absolute). */
+function requestUrl(config: InternalAxiosRequestConfig): URL | undefined {
+  const url = config.url ?? '';
+  const base = config.baseURL;
+  const useBase = base !== undefined && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
+  const full = useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url;
+  return URL.parse(full) ?? undefined;
+}
+
+function stripQuery(href: string): string {
+  const end = href.search(/[?#]/);
+  return end === -1 ? href : href.slice(0, end);
+}

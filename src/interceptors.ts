@@ -1,0 +1,154 @@
+/**
+ * The axios side: a request interceptor that attaches the token, and 401 handling through axios-auth-refresh that
+ * renews once and replays each failed request once. The token manager does the renewing.
+ *
+ * axios-auth-refresh is configured against its defaults on purpose: with `deduplicateRefresh: true` it rejects every
+ * 401 that arrives while a refresh runs (upstream issue #307), so it is off, and the single flight is ours. Our
+ * refresh function never rejects, because the library also parks brand-new requests behind it and would fail them
+ * with a generic CanceledError; a replay instead learns of a failed renewal in the request interceptor below and
+ * rejects with the renewal's own typed error.
+ */
+import axios, {
+  type AxiosError,
+  type AxiosInstance,
+  type AxiosResponse,
+  type GenericAbortSignal,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import { createAuthRefresh } from 'axios-auth-refresh';
+
+import { ReplayNotPossibleError } from './errors.js';
+import { REDACTED } from './redact.js';
+import type { TokenManager } from './token-manager.js';
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /**
+     * Send this request without a token and without 401 handling (axios-oauth-bearer).
+     * @default false
+     */
+    skipAuth?: boolean;
+  }
+}
+
+/** Set on a request config by axios-auth-refresh when it replays the request. */
+interface ReplayMarker {
+  skipAuthRefresh?: boolean;
+}
+
+/** The renewal count when the token was attached; a Symbol key so it never collides with axios's own options. */
+const SENT_AT_SEQ = Symbol('axios-oauth-bearer.sentAtSeq');
+interface SeqMarker {
+  [SENT_AT_SEQ]?: number;
+}
+
+type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker;
+
+/** Decides which requests may carry the token. */
+export type AuthorizePredicate = (config: InternalAxiosRequestConfig) => boolean;
+
+/** Installs the interceptors; returns a function that removes exactly them. */
+export function installInterceptors(instance: AxiosInstance, tokens: TokenManager, mayAuthorize: AuthorizePredicate): () => void {
+  const requestId = instance.interceptors.request.use((config: Config) => attachToken(config, tokens, mayAuthorize));
+  const refreshId = createAuthRefresh(
+    instance,
+    (error: AxiosError) => renewFor(error, tokens),
+    {
+      shouldRefresh: (error: AxiosError) => shouldReplay(error, mayAuthorize),
+      deduplicateRefresh: false,
+      maxRetries: 1,
+    },
+  );
+  const finalId = instance.interceptors.response.use(undefined, (error: unknown) => {
+    throw finishError(error, tokens, mayAuthorize);
+  });
+  return () => {
+    instance.interceptors.request.eject(requestId);
+    instance.interceptors.response.eject(refreshId);
+    instance.interceptors.response.eject(finalId);
+  };
+}
+
+/** Changes and returns the config it was given (never a clone), synchronously when the token is cached. */
+function attachToken(config: Config, tokens: TokenManager, mayAuthorize: AuthorizePredicate): Config | Promise<Config> {
+  if (!mayAuthorize(config)) return config;
+  const set = (token: string): Config => {
+    config.headers.set('Authorization', `Bearer ${token}`);
+    return config;
+  };
+  // A replay must not start a second renewal for the same 401: if the renewal after it failed, share that failure.
+  const failure = config.skipAuthRefresh === true ? tokens.failureSince(config[SENT_AT_SEQ] ?? Infinity) : undefined;
+  config[SENT_AT_SEQ] = tokens.attemptSeq;
+  const cached = tokens.peekAccessToken();
+  if (cached !== undefined) return set(cached);
+  if (failure !== undefined) throw failure;
+  return abortable(tokens.getAccessToken(), config.signal).then(set);
+}
+
+/** Resolves with `promise`, or rejects promptly with axios's CanceledError when the request's own signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: GenericAbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new axios.CanceledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new axios.CanceledError());
+    signal.addEventListener?.('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener?.('abort', onAbort);
+    });
+  });
+}
+
+/** axios-auth-refresh's refresh function. Never rejects: see the module comment. */
+async function renewFor(error: AxiosError, tokens: TokenManager): Promise<void> {
+  const config: Config | undefined = error.config;
+  try {
+    await tokens.renewAfterRejection(bearerOf(config), config?.[SENT_AT_SEQ] ?? Infinity);
+  } catch {
+    // The replay sees the failure through tokens.failureSince() and rejects with the typed error.
+  }
+}
+
+function shouldReplay(error: AxiosError, mayAuthorize: AuthorizePredicate): boolean {
+  const config = error.config;
+  return error.response?.status === 401 && config !== undefined && mayAuthorize(config) && isReplayable(config.data);
+}
+
+/** A stream (or anything readable once) cannot be sent twice; strings, buffers, forms and plain objects can. */
+function isReplayable(data: unknown): boolean {
+  return !(data !== null && typeof data === 'object' && 'pipe' in data && typeof data.pipe === 'function');
+}
+
+function bearerOf(config: InternalAxiosRequestConfig | undefined): string | undefined {
+  const header = config?.headers.get('Authorization');
+  return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/**
+ * The last response interceptor: explains a 401 that could not be replayed, and keeps the token out of axios errors.
+ * Axios errors hold the request config and the raw request (whose header block contains the token), so for requests
+ * that carried our token the header is replaced and the request objects are made non-enumerable: still reachable,
+ * never printed by `console.log(err)` or `JSON.stringify(err)`.
+ */
+function finishError(error: unknown, tokens: TokenManager, mayAuthorize: AuthorizePredicate): unknown {
+  if (!axios.isAxiosError(error) || error.config === undefined || !mayAuthorize(error.config)) return error;
+  const config: Config = error.config;
+  const rejected = bearerOf(config);
+  if (rejected === undefined) return error;
+  redactAxiosError(error);
+  if (error.response?.status === 401 && config.skipAuthRefresh !== true && !isReplayable(config.data)) {
+    // Renew in the background so the caller's next attempt has a good token.
+    tokens.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+    return new ReplayNotPossibleError(error.response);
+  }
+  return error;
+}
+
+function redactAxiosError(error: AxiosError): void {
+  error.config?.headers.set('Authorization', `Bearer ${REDACTED}`);
+  hide(error, 'request');
+  if (error.response) hide(error.response, 'request');
+}
+
+function hide(target: AxiosError | AxiosResponse, key: 'request'): void {
+  Object.defineProperty(target, key, { value: target[key] as unknown, enumerable: false, configurable: true, writable: true });
+}
