@@ -107,11 +107,11 @@ describe('a storm of requests', () => {
 
   test('a failed renewal is not cached: the next request after it tries again and succeeds', async () => {
     const world = createWorld();
-    world.failNext(503, {});
-    const api = client();
+    world.failNext(503, {}, 3);
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, retry: { attempts: 3, baseDelayMs: 1 } } });
 
     await expect(api.get('/first')).rejects.toMatchObject({ code: 'ERR_OAUTH_TOKEN_ENDPOINT', status: 503 });
     await expect(api.get('/second')).resolves.toMatchObject({ status: 200 });
-    expect(world.forms).toHaveLength(2);
+    expect(world.forms).toHaveLength(4);
   });
 });

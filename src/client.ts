@@ -7,6 +7,7 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults, type InternalAxios
 import { ConfigurationError } from './errors.js';
 import { installInterceptors } from './interceptors.js';
 import { type AuthOptions, resolveAuthOptions } from './options.js';
+import { storeKey } from './stores/key.js';
 import { createTokenEndpoint } from './token-endpoint.js';
 import { TokenManager } from './token-manager.js';
 
@@ -52,7 +53,11 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   const tokenUrl = resolved.tokenUrl ? stripQuery(resolved.tokenUrl.href) : undefined;
-  const tokens = new TokenManager(createTokenEndpoint(resolved), resolved);
+  const tokens = new TokenManager(createTokenEndpoint(resolved), {
+    ...resolved,
+    // With discovery the token URL is not known yet; the issuer names the same endpoint.
+    storeKey: storeKey({ ...resolved, tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString() }),
+  });
   const mayAuthorize = (config: InternalAxiosRequestConfig): boolean => {
     if (config.skipAuth === true) return false;
     const url = requestUrl(config);

@@ -3,6 +3,8 @@
  * validates what the caller passed and returns a new resolved object (the caller's object is never mutated).
  */
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
+import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
+import type { TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
 
 /** How the client authenticates to the token endpoint (RFC 6749 section 2.3.1). */
@@ -68,6 +70,30 @@ export interface AuthOptions {
    * @default false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Retries of transient token-endpoint failures (5xx, 429, connection failures, timeouts), with exponential backoff
+   * and jitter, honouring `Retry-After`. Credential failures (400, 401, 403) are never retried.
+   * @default { attempts: 3, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: 15000 }
+   */
+  readonly retry?: RetryOptions;
+  /**
+   * After the endpoint rejected the client or the user (400, 401 or 403 on the password grant), further requests fail
+   * fast with the same error for this many milliseconds instead of sending the same credentials again: identity
+   * providers lock accounts after a few failed logins. `0` turns it off; `tokens.clearCooldown()` ends it early.
+   * @default 60000
+   */
+  readonly cooldownMs?: number;
+  /**
+   * Where token sets are shared: the default keeps them in this client only. A `RedisTokenStore`
+   * (`axios-oauth-bearer/redis`) shares one token, and one grant, across processes.
+   * @default undefined (in memory, per client)
+   */
+  readonly store?: TokenStore;
+  /**
+   * How long a shared store's renewal lock lives, so that a process that dies while renewing frees it.
+   * @default 30000
+   */
+  readonly lockTtlMs?: number;
   /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
   readonly onToken?: (event: TokenEvent) => void;
   /** Called once with each failure to obtain a token (secrets already redacted). */
@@ -81,6 +107,9 @@ export const defaults = {
   defaultExpiresIn: 300,
   refreshMargin: (lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000),
   allowInsecureHttp: false,
+  retry: retryDefaults,
+  cooldownMs: 60_000,
+  lockTtlMs: 30_000,
 } as const;
 
 /** Options after validation and defaults. */
@@ -97,6 +126,10 @@ export interface ResolvedAuthOptions {
   readonly defaultExpiresIn: number;
   readonly refreshMargin: (lifetimeMs: number) => number;
   readonly allowInsecureHttp: boolean;
+  readonly retry: RetryPolicy;
+  readonly cooldownMs: number;
+  readonly store: TokenStore | undefined;
+  readonly lockTtlMs: number;
   readonly onToken: ((event: TokenEvent) => void) | undefined;
   readonly onError: ((error: OAuthBearerError) => void) | undefined;
 }
@@ -135,6 +168,10 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     defaultExpiresIn: positiveNumber(read('defaultExpiresIn'), name('defaultExpiresIn')) ?? defaults.defaultExpiresIn,
     refreshMargin: resolveMargin(read('refreshMargin'), name('refreshMargin')),
     allowInsecureHttp,
+    retry: resolveRetry(read('retry'), name('retry')),
+    cooldownMs: nonNegativeNumber(read('cooldownMs'), name('cooldownMs')) ?? defaults.cooldownMs,
+    store: resolveStore(read('store'), name('store')),
+    lockTtlMs: positiveNumber(read('lockTtlMs'), name('lockTtlMs')) ?? defaults.lockTtlMs,
     onToken: optionalFunction(read('onToken'), name('onToken')),
     onError: optionalFunction(read('onError'), name('onError')),
   };
@@ -151,6 +188,38 @@ function positiveNumber(value: unknown, option: string): number | undefined {
     throw new ConfigurationError(option, 'must be a positive number');
   }
   return value;
+}
+
+function nonNegativeNumber(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigurationError(option, 'must be a number >= 0');
+  }
+  return value;
+}
+
+function resolveRetry(value: unknown, option: string): RetryPolicy {
+  if (value === undefined) return defaults.retry;
+  if (value === null || typeof value !== 'object') throw new ConfigurationError(option, 'must be an object');
+  const read = (key: keyof RetryOptions): unknown => Reflect.get(value, key);
+  const attempts = positiveNumber(read('attempts'), `${option}.attempts`) ?? defaults.retry.attempts;
+  if (!Number.isInteger(attempts)) throw new ConfigurationError(`${option}.attempts`, 'must be a whole number');
+  return {
+    attempts,
+    baseDelayMs: nonNegativeNumber(read('baseDelayMs'), `${option}.baseDelayMs`) ?? defaults.retry.baseDelayMs,
+    maxDelayMs: nonNegativeNumber(read('maxDelayMs'), `${option}.maxDelayMs`) ?? defaults.retry.maxDelayMs,
+    maxElapsedMs: nonNegativeNumber(read('maxElapsedMs'), `${option}.maxElapsedMs`) ?? defaults.retry.maxElapsedMs,
+  };
+}
+
+function resolveStore(value: unknown, option: string): TokenStore | undefined {
+  if (value === undefined) return undefined;
+  const valid =
+    value !== null &&
+    typeof value === 'object' &&
+    ['get', 'set', 'delete'].every((method) => typeof Reflect.get(value, method) === 'function');
+  if (!valid) throw new ConfigurationError(option, 'must have get, set and delete methods');
+  return value as TokenStore;
 }
 
 function optionalBoolean(value: unknown, option: string): boolean | undefined {
@@ -183,6 +252,11 @@ function resolveMargin(value: unknown, option: string): (lifetimeMs: number) => 
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
+/** True when the URL's host is this machine, where plain http cannot be overheard. */
+export function isLoopback(url: URL): boolean {
+  return LOOPBACK.test(url.hostname);
+}
+
 /** Parses a URL and refuses plain http off loopback: the password grant sends credentials in the body. */
 function secureUrl(value: unknown, option: string, allowInsecureHttp: boolean): URL {
   const text = requiredString(value, option);
@@ -193,7 +267,7 @@ function secureUrl(value: unknown, option: string, allowInsecureHttp: boolean): 
     throw new ConfigurationError(option, 'must be an absolute URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigurationError(option, 'must be http(s)');
-  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+  if (url.protocol === 'http:' && !isLoopback(url) && !allowInsecureHttp) {
     throw new ConfigurationError(option, 'must use https (plain http is allowed on loopback, or with `allowInsecureHttp`)');
   }
   if (url.username !== '' || url.password !== '') {

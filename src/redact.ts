@@ -13,8 +13,11 @@ export const REDACTED = '[REDACTED]';
  * redact ordinary words, and a 3-character secret is not worth protecting this way. */
 export function redactText(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
-  for (const secret of secrets) {
-    if (secret !== undefined && secret.length >= 4 && out.includes(secret)) {
+  // Longest first: when one secret contains another, replacing the shorter one first would leave the rest of the
+  // longer one in the text.
+  const longestFirst = secrets.filter((secret) => secret !== undefined).sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) {
+    if (secret.length >= 4 && out.includes(secret)) {
       out = out.split(secret).join(REDACTED);
     }
   }
@@ -26,13 +29,14 @@ const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'id_token', 'pas
 
 /**
  * A copy of a parsed JSON body with credential fields replaced, so an error can keep the body for debugging.
- * Only the top level is inspected: token endpoints answer with flat objects.
+ * Only the top level is inspected: token endpoints answer with flat objects. String values also have the known
+ * `secrets` removed: an endpoint may echo the password in `error_description`.
  */
-export function redactBody(body: unknown): unknown {
+export function redactBody(body: unknown, secrets: readonly (string | undefined)[] = []): unknown {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    copy[key] = SECRET_FIELDS.has(key) ? REDACTED : value;
+    copy[key] = SECRET_FIELDS.has(key) ? REDACTED : typeof value === 'string' ? redactText(value, secrets) : value;
   }
   return copy;
 }

@@ -1,18 +1,35 @@
 /**
- * The token cache: proactive renewal before expiry, one renewal in flight at a time (single flight), refresh grant
- * first and password grant as the fallback. Knows nothing of axios interceptors; they ask it for tokens.
+ * The token cache: proactive renewal before expiry, one renewal in flight at a time (single flight), a cooldown after
+ * the endpoint rejected the credentials, and an optional shared store. Knows nothing of axios interceptors.
  *
- * No timers: renewal is started by the requests that need it, so an idle process holds no handle open and exits.
+ * No timers of its own: renewal is started by the requests that need it, so an idle process holds no handle open.
  */
 import pMemoize from 'p-memoize';
 
-import { OAuthBearerError, TokenEndpointError, TokenNetworkError } from './errors.js';
+import { ErrorCode, OAuthBearerError } from './errors.js';
+import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js';
 import type { ResolvedAuthOptions, TokenSource } from './options.js';
+import { retryDefaults, type RetryPolicy } from './retry.js';
+import { renewShared } from './stores/shared-renewal.js';
+import type { TokenStore } from './stores/types.js';
 import type { TokenEndpoint } from './token-endpoint.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
-/** What the manager needs from the resolved options. */
-export type TokenManagerOptions = Pick<ResolvedAuthOptions, 'refreshMargin' | 'onToken' | 'onError'>;
+/** What the manager needs from the resolved options; everything past the first three has a default. */
+export interface TokenManagerOptions extends Pick<ResolvedAuthOptions, 'refreshMargin' | 'onToken' | 'onError'> {
+  readonly retry?: RetryPolicy;
+  /** Milliseconds to fail fast after the endpoint rejected the credentials; 0 turns the cooldown off. */
+  readonly cooldownMs?: number;
+  readonly store?: TokenStore | undefined;
+  /** The store key (see storeKey()); required with a store. */
+  readonly storeKey?: string;
+  readonly lockTtlMs?: number;
+}
+
+/** The cooldown's default, in milliseconds. */
+export const DEFAULT_COOLDOWN_MS = 60_000;
+/** How long a shared renewal lock lives by default: longer than a grant with all its retries. */
+export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 interface CachedToken {
   readonly tokens: TokenSet;
@@ -43,12 +60,15 @@ export class TokenManager {
   readonly #options: TokenManagerOptions;
   #cached: CachedToken | undefined;
   #lastAttempt: Attempt = { seq: 0, error: undefined };
+  #cooldown: { readonly error: OAuthBearerError; readonly until: number } | undefined;
+  #renewing = 0;
   // p-memoize with no result cache is a single flight: the promise is stored synchronously before any await, shared by
   // every caller while it runs, and dropped when it settles, so a failure is never cached.
   readonly #renew = pMemoize(() => this.#renewOnce(), { cache: false });
 
   /** @internal Built by attachAuth / createAuthClient. */
   constructor(endpoint: TokenEndpoint, options: TokenManagerOptions) {
+    if (options.store !== undefined && options.storeKey === undefined) throw new TypeError('storeKey is required with a store');
     this.#endpoint = endpoint;
     this.#options = options;
   }
@@ -62,8 +82,6 @@ export class TokenManager {
   get renewing(): boolean {
     return this.#renewing > 0;
   }
-
-  #renewing = 0;
 
   /** A number that grows with every finished renewal; requests record it to know what happened after they left. */
   get attemptSeq(): number {
@@ -93,9 +111,20 @@ export class TokenManager {
     return this.#renew();
   }
 
-  /** Forgets the token and refresh token; the next request makes a password grant. */
+  /** Forgets the token and refresh token, here and in the store; the next request makes a password grant. */
   clear(): void {
     this.#cached = undefined;
+    const { store, storeKey } = this.#options;
+    if (store !== undefined && storeKey !== undefined) {
+      Promise.resolve()
+        .then(() => store.delete(storeKey))
+        .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, 'token store delete failed')));
+    }
+  }
+
+  /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
+  clearCooldown(): void {
+    this.#cooldown = undefined;
   }
 
   /**
@@ -118,57 +147,90 @@ export class TokenManager {
   }
 
   #renewInBackground(): void {
-    // Failures are reported through onError inside #renewOnce; the next request that needs a token tries again.
+    // Failures are reported through onError; the next request that needs a token tries again.
     this.#renew().catch(() => undefined);
   }
 
   async #renewOnce(): Promise<TokenSet> {
+    const cooldown = this.#cooldown;
+    // Within the cooldown, fail fast with the error that started it: the same credentials would be refused again.
+    if (cooldown !== undefined && Date.now() < cooldown.until) throw cooldown.error;
     this.#renewing += 1;
     try {
-      const { tokens, source } = await this.#grant();
-      this.#store(tokens, source);
+      const { tokens, source } = await this.#obtain();
+      this.#keep(tokens, source);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: undefined };
       return tokens;
     } catch (error) {
       const typed = toTyped(error);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: typed };
-      this.#report(typed);
+      const cooldownMs = this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+      if (isCredentialFailure(typed) && cooldownMs > 0) this.#cooldown = { error: typed, until: Date.now() + cooldownMs };
       throw typed;
     } finally {
       this.#renewing -= 1;
     }
   }
 
-  /** Refresh grant when there is a refresh token; the password grant when there is none or the endpoint refused it. */
-  async #grant(): Promise<{ tokens: TokenSet; source: TokenSource }> {
-    const refreshToken = this.#cached?.tokens.refreshToken;
-    if (refreshToken !== undefined) {
-      try {
-        const tokens = await this.#endpoint.refreshGrant(refreshToken);
-        // No refresh token in the answer means the old one stays valid (RFC 6749 section 6): keep it.
-        const kept = tokens.refreshToken === undefined ? createTokenSet({ ...tokens, refreshToken }) : tokens;
-        return { tokens: kept, source: 'refresh_token' };
-      } catch (error) {
-        // A network failure or 5xx says nothing about the refresh token: keep it and let the caller see the error.
-        if (!isRejection(error)) throw error;
-        this.#report(toTyped(error));
-      }
-    }
-    return { tokens: await this.#endpoint.passwordGrant(), source: 'password' };
+  /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
+  async #obtain(): Promise<{ tokens: TokenSet; source: TokenSource }> {
+    const { store, storeKey } = this.#options;
+    const localRefreshToken = this.#cached?.tokens.refreshToken;
+    if (store === undefined || storeKey === undefined) return this.#grant(localRefreshToken);
+    let source: TokenSource = 'store';
+    const result = await renewShared({
+      store,
+      key: storeKey,
+      localRefreshToken,
+      lockTtlMs: this.#options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+      isUsable: (tokens) => this.#isBetter(tokens),
+      grant: async (refreshToken) => {
+        const granted = await this.#grant(refreshToken);
+        source = granted.source;
+        return granted.tokens;
+      },
+      report: (error) => this.#report(error),
+    });
+    return { tokens: result.tokens, source: result.fromStore ? 'store' : source };
   }
 
-  #store(tokens: TokenSet, source: TokenSource): void {
-    const now = Date.now();
-    const lifetime = Math.max(0, tokens.expiresAt - now);
+  #grant(refreshToken: string | undefined): Promise<GrantResult> {
+    return obtainTokens(this.#endpoint, refreshToken, this.#options.retry ?? retryDefaults, {
+      random: Math.random,
+      onFailure: (error) => this.#report(error),
+      onRefreshRejected: () => this.#dropRefreshToken(refreshToken),
+    });
+  }
+
+  /** The endpoint refused this refresh token: forget it, so a renewal after a failed fallback does not resend it. */
+  #dropRefreshToken(refreshToken: string | undefined): void {
+    const cached = this.#cached;
+    if (cached === undefined || cached.tokens.refreshToken !== refreshToken) return;
+    this.#cached = { ...cached, tokens: createTokenSet({ ...cached.tokens, refreshToken: undefined }) };
+  }
+
+  /** A stored token is worth adopting when it is not the one we are replacing, was not rejected, and is not retiring. */
+  #isBetter(tokens: TokenSet): boolean {
+    const cached = this.#cached;
+    if (cached !== undefined && cached.tokens.accessToken === tokens.accessToken) return false;
+    return Date.now() < this.#schedule(tokens).retireAt;
+  }
+
+  #schedule(tokens: TokenSet): { renewAt: number; retireAt: number } {
+    const lifetime = Math.max(0, tokens.expiresAt - Date.now());
     const margin = Math.min(Math.max(0, this.#options.refreshMargin(lifetime)), lifetime);
-    this.#cached = { tokens, renewAt: tokens.expiresAt - margin, retireAt: tokens.expiresAt - margin / 2, rejected: false };
+    return { renewAt: tokens.expiresAt - margin, retireAt: tokens.expiresAt - margin / 2 };
+  }
+
+  #keep(tokens: TokenSet, source: TokenSource): void {
+    this.#cached = { tokens, ...this.#schedule(tokens), rejected: false };
     const { onToken } = this.#options;
     if (onToken === undefined) return;
     try {
       onToken({ tokens, source });
     } catch (error) {
       // A failing hook must not fail the request that brought the token; it is reported instead.
-      this.#report(new OAuthBearerError('ERR_OAUTH_CONFIGURATION', `onToken threw: ${describeHookError(error)}`));
+      this.#report(new OAuthBearerError(ErrorCode.HOOK, `onToken threw: ${describe(error)}`));
     }
   }
 
@@ -181,19 +243,12 @@ export class TokenManager {
   }
 }
 
-/** The endpoint answered and refused the refresh (4xx or an unusable body): the refresh token is not worth keeping. */
-function isRejection(error: unknown): boolean {
-  if (error instanceof TokenNetworkError) return false;
-  if (error instanceof TokenEndpointError) return error.status >= 400 && error.status < 500;
-  return error instanceof OAuthBearerError;
-}
-
 function toTyped(error: unknown): OAuthBearerError {
   if (error instanceof OAuthBearerError) return error;
-  // Only this library's own code runs in a grant, so this is a bug; keep the message, never the object.
-  return new OAuthBearerError('ERR_OAUTH_TOKEN_ENDPOINT', `unexpected failure while renewing the token: ${describeHookError(error)}`);
+  // Only this library's own code runs in a renewal, so this is a bug; keep the error's name, never the object.
+  return new OAuthBearerError(ErrorCode.TOKEN_ENDPOINT, `unexpected failure while renewing the token: ${describe(error)}`);
 }
 
-function describeHookError(error: unknown): string {
+function describe(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }

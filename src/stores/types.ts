@@ -1,0 +1,40 @@
+/**
+ * Where token sets live. The token manager always keeps the current token in memory (the hot path never waits on a
+ * store); a store is consulted when a token must be renewed, so that processes sharing one can share one token.
+ *
+ * Methods may return plain values or promises, so synchronous and asynchronous backends both fit (as in p-memoize).
+ */
+import type { TokenSet } from '../token-set.js';
+
+/** A value, or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Releases a lock taken with {@link LockingTokenStore.tryLock}. Only the owner's release has an effect. */
+export type ReleaseLock = () => MaybePromise<void>;
+
+/** Keeps token sets under a key (derived from the endpoint, client id, username and scope; never a secret). */
+export interface TokenStore {
+  /** The stored token set, or undefined when there is none. */
+  get(key: string): MaybePromise<TokenSet | undefined>;
+  /** Stores a token set. Stores that expire entries should keep it until `tokens.expiresAt` at least. */
+  set(key: string, tokens: TokenSet): MaybePromise<void>;
+  /** Removes the token set. */
+  delete(key: string): MaybePromise<void>;
+}
+
+/**
+ * A store shared between processes that can also elect one of them to renew: the others wait for its result, so one
+ * expiry makes one grant in total, and a rotated refresh token is never spent twice.
+ */
+export interface LockingTokenStore extends TokenStore {
+  /**
+   * Tries to take the renewal lock for `key` for at most `ttlMs` (so a holder that dies frees it).
+   * Resolves a release function when taken, undefined when another process holds it.
+   */
+  tryLock(key: string, ttlMs: number): MaybePromise<ReleaseLock | undefined>;
+}
+
+/** True when the store can elect a single renewer across processes. */
+export function isLockingStore(store: TokenStore): store is LockingTokenStore {
+  return typeof (store as Partial<LockingTokenStore>).tryLock === 'function';
+}
