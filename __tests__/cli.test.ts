@@ -1,0 +1,291 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { run } from '../src/cli/token-command.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+
+// Distinctive values, so "absent from the output" cannot pass by accident.
+const PASSWORD = 'pw-Correct-Horse-7731';
+const CLIENT_SECRET = 'cs-Battery-Staple-4410';
+const ROOT = join(__dirname, '..');
+const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+
+let server: AuthServer;
+beforeEach(async () => {
+  server = await startAuthServer({ clientId: 'cli-client', clientSecret: CLIENT_SECRET, username: 'cli-user', password: PASSWORD });
+});
+afterEach(() => server.close());
+
+function baseEnv(...without: string[]): Record<string, string> {
+  const env = { OAUTH_TOKEN_URL: server.tokenUrl, OAUTH_CLIENT_ID: 'cli-client', OAUTH_USERNAME: 'cli-user', OAUTH_PASSWORD: PASSWORD, OAUTH_CLIENT_SECRET: CLIENT_SECRET };
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !without.includes(name)));
+}
+
+interface Result { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+async function cli(args: string[], env: Record<string, string> = baseEnv(), stdin?: string): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    env,
+    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Every failure: its own exit code, nothing on stdout, a message on stderr, and no secret anywhere. */
+function expectFailure(result: Result, code: number): void {
+  expect(result.code).toBe(code);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^axios-oauth-bearer: /);
+  for (const secret of [PASSWORD, CLIENT_SECRET, encodeURIComponent(PASSWORD)]) {
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  }
+}
+
+describe('axios-oauth-bearer token, in-process', () => {
+  test('prints exactly the issued access token and a newline, configured from the environment alone', async () => {
+    const result = await cli(['token']);
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+    expect(server.stats.grants.password).toBe(1);
+  });
+
+  test('--json prints the token response with whole seconds left in expires_in', async () => {
+    const result = await cli(['token', '--json']);
+    expect(result.code).toBe(ExitCode.OK);
+    const { expires_in: expiresIn, ...rest } = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(rest).toEqual({ access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1', scope: 'read write' });
+    expect(Number.isInteger(expiresIn) && Number(expiresIn) <= 3600 && Number(expiresIn) > 3500).toBe(true);
+  });
+
+  test('flags win over the environment variables they replace', async () => {
+    const env = { ...baseEnv(), OAUTH_TOKEN_URL: 'http://127.0.0.1:9/nowhere', OAUTH_CLIENT_ID: 'wrong', OAUTH_USERNAME: 'wrong', OAUTH_SCOPE: 'write' };
+    const args = ['token', '--json', '--token-url', server.tokenUrl, '--client-id', 'cli-client', '--username', 'cli-user', '--scope', 'read'];
+    const result = await cli(args, env);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(JSON.parse(result.stdout)).toMatchObject({ access_token: 'at-1', scope: 'read' });
+  });
+
+  test('--issuer finds the token endpoint by discovery and overrides an exported OAUTH_TOKEN_URL', async () => {
+    const result = await cli(['token', '--issuer', server.url], { ...baseEnv(), OAUTH_TOKEN_URL: 'http://127.0.0.1:9/nowhere' });
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+  });
+
+  test('--client-auth basic sends the client credentials in a Basic header the endpoint accepts', async () => {
+    expect(await cli(['token', '--client-auth', 'basic'])).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+  });
+
+  test('--password-stdin reads the password from the first line and overrides OAUTH_PASSWORD', async () => {
+    const result = await cli(['token', '--password-stdin'], { ...baseEnv(), OAUTH_PASSWORD: 'stale' }, `${PASSWORD}\r\nignored\n`);
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+  });
+
+  test('with both stdin flags the password is line 1 and the client secret line 2', async () => {
+    const env = baseEnv('OAUTH_PASSWORD', 'OAUTH_CLIENT_SECRET');
+    const result = await cli(['token', '--password-stdin', '--secret-stdin'], env, `${PASSWORD}\n${CLIENT_SECRET}`);
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+  });
+
+  test('standard input is never read unless a stdin flag asks for it', async () => {
+    const untouchable: AsyncIterable<string> = { [Symbol.asyncIterator]: (): never => { throw new Error('stdin was read'); } };
+    let stdout = '';
+    const code = await run(['token'], { env: baseEnv(), stdin: untouchable, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true } });
+    expect({ code, stdout }).toEqual({ code: ExitCode.OK, stdout: 'at-1\n' });
+  });
+
+  test('--help explains every flag, environment variable and exit code, the security rule and a curl example', async () => {
+    const result = await cli(['--help'], {});
+    expect(result.code).toBe(ExitCode.OK);
+    const env = ['OAUTH_TOKEN_URL', 'OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_USERNAME', 'OAUTH_SCOPE', 'OAUTH_CLIENT_SECRET', 'OAUTH_PASSWORD'];
+    const flags = ['--token-url', '--issuer', '--client-id', '--username', '--scope', '--client-auth', '--timeout', '--password-stdin', '--secret-stdin', '--json', '--help', '--version'];
+    for (const word of [...env, ...flags]) expect(result.stdout).toContain(word);
+    for (const code of Object.values(ExitCode)) expect(result.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
+    expect(result.stdout).toMatch(/no --password or --client-secret flag.*\n.*command line \(ps/);
+    expect(result.stdout).toContain('curl -H "Authorization: Bearer $(npx axios-oauth-bearer token)"');
+    expect((await cli(['token', '-h'], {})).stdout).toBe(result.stdout);
+  });
+
+  test('--version prints the version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await cli(['--version'], {})).toEqual({ code: ExitCode.OK, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe('usage and configuration errors exit 2', () => {
+  test.each([
+    [['token', '--password', PASSWORD], 'OAUTH_PASSWORD'],
+    [['token', `--password=${PASSWORD}`], '--password-stdin'],
+    [['token', '--client-secret', CLIENT_SECRET], 'OAUTH_CLIENT_SECRET'],
+    [['token', `--client-secret=${CLIENT_SECRET}`], '--secret-stdin'],
+  ])('%j is refused without echoing the value, and nothing is sent', async (args, advice) => {
+    const result = await cli(args);
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toMatch(/--(password|client-secret) is refused: .*command line \(ps/);
+    expect(result.stderr).toContain(advice);
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+
+  test('each missing input is named with the flag or variable that sets it', async () => {
+    const result = await cli(['token'], {});
+    expectFailure(result, ExitCode.USAGE);
+    for (const where of ['OAUTH_TOKEN_URL', '--client-id or set OAUTH_CLIENT_ID', '--username or set OAUTH_USERNAME', 'set OAUTH_PASSWORD', 'set OAUTH_CLIENT_SECRET']) {
+      expect(result.stderr).toContain(where);
+    }
+  });
+
+  test('--password-stdin with an empty standard input says which line is missing', async () => {
+    const result = await cli(['token', '--password-stdin', '--secret-stdin'], baseEnv(), `${PASSWORD}\n`);
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain('missing the client secret: standard input had no line 2 for --secret-stdin');
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+
+  test.each([
+    ['an unknown option', ['token', `--pw=${PASSWORD}`], 'unknown option --pw'],
+    ['a stray argument', ['token', PASSWORD], 'unexpected extra argument'],
+    ['an unknown command', [PASSWORD], 'unknown command'],
+    ['no command', [], 'missing the command'],
+    ['a flag without its value', ['token', '--client-id'], '--client-id needs a value'],
+    ['a bad --client-auth', ['token', '--client-auth', 'digest'], '--client-auth must be `basic` or `post`'],
+    ['a bad --timeout', ['token', '--timeout', '1.5s'], '--timeout must be a whole number of milliseconds'],
+  ])('%s is reported without quoting any value', async (_name, args, message) => {
+    const result = await cli(args);
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('Usage: axios-oauth-bearer token [options]');
+  });
+
+  test('a ConfigurationError from the library names the variable the bad value came from', async () => {
+    const result = await cli(['token'], { ...baseEnv(), OAUTH_TOKEN_URL: 'http://auth.example.com/token' });
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain('invalid OAUTH_TOKEN_URL: must use https');
+  });
+
+  test('a ConfigurationError names the flag when the flag supplied the value', async () => {
+    const result = await cli(['token', '--issuer', 'not a url']);
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain('invalid --issuer: must be an absolute URL');
+  });
+
+  test('OAUTH_TOKEN_URL and OAUTH_ISSUER both set is ambiguous', async () => {
+    const result = await cli(['token'], { ...baseEnv(), OAUTH_ISSUER: server.url });
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain('OAUTH_TOKEN_URL and OAUTH_ISSUER are both set');
+  });
+});
+
+describe('token endpoint failures: one exit code each, no secret in the output', () => {
+  test.each([
+    [400, ExitCode.INVALID_REQUEST, 'HTTP 400: invalid request parameters'],
+    [401, ExitCode.INVALID_CLIENT, 'HTTP 401: invalid client credentials'],
+    [403, ExitCode.USER_AUTHENTICATION, 'HTTP 403: user authentication failed'],
+    [500, ExitCode.TOKEN_ENDPOINT, 'HTTP 500'],
+    [503, ExitCode.TOKEN_ENDPOINT, 'HTTP 503'],
+  ])('HTTP %i exits %i', async (status, code, message) => {
+    server.failNext(1, status);
+    const result = await cli(['token']);
+    expectFailure(result, code);
+    expect(result.stderr).toContain(message);
+  });
+
+  test('a wrong password is refused by the real endpoint with exit 5 and a hint', async () => {
+    const result = await cli(['token'], { ...baseEnv(), OAUTH_PASSWORD: `${PASSWORD}-typo` });
+    expectFailure(result, ExitCode.USER_AUTHENTICATION);
+    expect(result.stderr).toContain('Check the username (--username or OAUTH_USERNAME) and the password');
+  });
+
+  test('a wrong client secret is refused by the real endpoint with exit 4', async () => {
+    expectFailure(await cli(['token'], { ...baseEnv(), OAUTH_CLIENT_SECRET: `${CLIENT_SECRET}-typo` }), ExitCode.INVALID_CLIENT);
+  });
+
+  test('an endpoint that echoes the password in its error description does not get it printed', async () => {
+    server.failNext(1, 403, { error: 'invalid_grant', error_description: `wrong password ${PASSWORD}` });
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.USER_AUTHENTICATION);
+    expect(result.stderr).toContain('wrong password [REDACTED]');
+  });
+
+  test('a connection reset exits 6', async () => {
+    server.failNext(1, { type: 'reset' });
+    expectFailure(await cli(['token']), ExitCode.NETWORK);
+  });
+
+  test('an endpoint that never answers exits 6 once --timeout passes, suggesting a longer one', async () => {
+    server.failNext(1, { type: 'hang' });
+    const result = await cli(['token', '--timeout', '100']);
+    expectFailure(result, ExitCode.NETWORK);
+    expect(result.stderr).toContain('timed out');
+    expect(result.stderr).toContain('Raise --timeout');
+  });
+
+  test.each([
+    ['a body that is not JSON', 'not json', 'body is not JSON'],
+    ['a token of another type', { access_token: 'at-x', token_type: 'mac' }, 'token_type must be "bearer"'],
+  ])('%s exits 7', async (_name, body, message) => {
+    server.failNext(1, 200, body);
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.INVALID_RESPONSE);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('at-x');
+  });
+
+  test('a failure the table does not name exits 1', async () => {
+    const broken = { write: (): never => { throw new Error('EPIPE'); } };
+    expect(await run(['token'], { env: baseEnv(), stdin: Readable.from([]), stdout: broken, stderr: { write: () => true } })).toBe(ExitCode.UNEXPECTED);
+  });
+});
+
+/** Runs the built executable, as `npx axios-oauth-bearer` would, with only the given environment. */
+function runBinary(args: string[], env: Record<string, string>, input = ''): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('the built binary (dist/cli/main.js)', () => {
+  beforeAll(() => {
+    // `npm test` builds first; this only covers running this file on its own in a fresh checkout.
+    if (!existsSync(BIN)) execFileSync('npx', ['tsup'], { cwd: ROOT, stdio: 'ignore' });
+  }, 120_000);
+
+  test('is an executable node script', () => {
+    expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(BIN).mode & 0o111).not.toBe(0);
+  });
+
+  test('prints exactly the token the server issued', async () => {
+    expect(await runBinary(['token'], baseEnv())).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+    expect(server.stats.grants.password).toBe(1);
+  });
+
+  test('reads the password from a pipe with --password-stdin', async () => {
+    const env = baseEnv('OAUTH_PASSWORD');
+    expect(await runBinary(['token', '--password-stdin'], env, `${PASSWORD}\n`)).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+  });
+
+  test('exits 5 on a wrong password, with no secret in stdout or stderr', async () => {
+    const wrong = `${PASSWORD}-typo`;
+    const result = await runBinary(['token'], { ...baseEnv(), OAUTH_PASSWORD: wrong });
+    expectFailure(result, ExitCode.USER_AUTHENTICATION);
+    expect(result.stderr).not.toContain(wrong);
+  });
+
+  test('refuses --password with exit 2 and does not echo it', async () => {
+    const result = await runBinary(['token', '--password', PASSWORD], baseEnv());
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain('--password is refused');
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The text of `axios-oauth-bearer --help`, kept apart from the parsing so that changing a sentence never touches
+ * the logic. Everything a user needs without the README: flags, environment variables, output, exit codes.
+ */
+import { ExitCode } from './exit-codes.js';
+
+/** The one-line synopsis, also printed under usage errors. */
+export const SYNOPSIS = 'Usage: axios-oauth-bearer token [options]';
+
+/** The full help. */
+export const HELP = `${SYNOPSIS}
+
+Obtains an OAuth 2.0 access token with the password grant and prints it, for shell use:
+  curl -H "Authorization: Bearer $(npx axios-oauth-bearer token)" https://api.example.com/orders
+
+Options (a flag wins over its environment variable; an empty value counts as unset):
+  --token-url <url>       the token endpoint                           env OAUTH_TOKEN_URL
+  --issuer <url>          an OpenID Connect issuer whose discovery     env OAUTH_ISSUER
+                          document names the token endpoint (give this or --token-url)
+  --client-id <id>        the client id                                env OAUTH_CLIENT_ID
+  --username <name>       the resource owner's username                env OAUTH_USERNAME
+  --scope <scopes>        space-separated scopes to request (optional) env OAUTH_SCOPE
+  --client-auth <method>  post (default): client id and secret as form fields;
+                          basic: in an HTTP Basic Authorization header
+  --timeout <ms>          give up on the token endpoint after this many milliseconds (default 10000)
+  --password-stdin        read the password from the first line of standard input
+  --secret-stdin          read the client secret from the first line of standard input;
+                          with both, line 1 is the password and line 2 the client secret
+  --json                  print the token response as JSON instead of the bare access token
+  -h, --help              print this help
+  --version               print the version
+
+Secrets come only from the environment or standard input, never from flags:
+  OAUTH_PASSWORD          the resource owner's password (--password-stdin overrides it)
+  OAUTH_CLIENT_SECRET     the client secret (--secret-stdin overrides it)
+  There is no --password or --client-secret flag, on purpose: every user of the machine can read a
+  process's command line (ps, /proc/<pid>/cmdline), and shells keep it in their history.
+  The token URL must use https, except on loopback (127.0.0.1, localhost).
+
+Output:
+  default                 the access token and a newline, on standard output
+  --json                  {"access_token", "token_type", "expires_in" (whole seconds left),
+                          "refresh_token" and "scope" when the endpoint sent them}
+  Errors go to standard error, one message each, and never contain a password, secret or token.
+
+Exit codes:
+  ${ExitCode.OK}  a token was printed
+  ${ExitCode.UNEXPECTED}  unexpected failure (a bug: please report it)
+  ${ExitCode.USAGE}  usage or configuration error: a missing, unknown or invalid flag or variable
+  ${ExitCode.INVALID_REQUEST}  invalid request: the token endpoint answered HTTP 400
+  ${ExitCode.INVALID_CLIENT}  invalid client: the client id or client secret was rejected (HTTP 401)
+  ${ExitCode.USER_AUTHENTICATION}  user authentication failed: the username or password was rejected (HTTP 403)
+  ${ExitCode.NETWORK}  network error or timeout: the token endpoint could not be reached
+  ${ExitCode.INVALID_RESPONSE}  invalid token response: the endpoint's answer is not a usable token
+  ${ExitCode.TOKEN_ENDPOINT}  the token endpoint answered with another error status (e.g. 500)
+
+Examples:
+  export OAUTH_TOKEN_URL=https://oidc-pre.semansys.com/connect/token
+  export OAUTH_CLIENT_ID=my-client OAUTH_USERNAME=me@example.com
+  read -rs OAUTH_PASSWORD && export OAUTH_PASSWORD     # typed without echo, never on a command line
+  token=$(npx axios-oauth-bearer token) || exit        # stop here if no token was printed
+  curl -H "Authorization: Bearer $token" https://api.example.com/orders
+
+  # Both secrets from a secret manager, through a pipe:
+  printf '%s\\n%s\\n' "$(pass show api/password)" "$(pass show api/client-secret)" \\
+    | npx axios-oauth-bearer token --password-stdin --secret-stdin --json
+`;

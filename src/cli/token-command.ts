@@ -1,0 +1,226 @@
+/**
+ * `axios-oauth-bearer token`: one password grant, the access token on stdout. Everything the process touches (argv,
+ * environment, stdin, stdout, stderr) is passed in, so tests run the whole command in-process.
+ *
+ * Secrets are read from the environment or stdin only (a command line is public on a shared machine), and every
+ * line written to stderr has them removed once more, on top of the library's own redaction.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+import { version } from '../../package.json';
+import {
+  ConfigurationError,
+  InvalidClientError,
+  InvalidRequestError,
+  InvalidTokenResponseError,
+  TokenEndpointError,
+  TokenNetworkError,
+  UserAuthenticationError,
+} from '../errors.js';
+import { type ClientAuthentication, resolveAuthOptions } from '../options.js';
+import { redactText } from '../redact.js';
+import { createTokenEndpoint, formEncode } from '../token-endpoint.js';
+import type { TokenSet } from '../token-set.js';
+import { type Flags, parseFlags, UsageError } from './arguments.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { HELP, SYNOPSIS } from './help.js';
+
+/** Where the command writes: `process.stdout` and `process.stderr`, or a test's collector. */
+export interface TextOutput {
+  write(text: string): unknown;
+}
+
+/** The process's surroundings, injected. */
+export interface CommandIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Read only with `--password-stdin` or `--secret-stdin`, so a terminal never waits for input otherwise. */
+  readonly stdin: AsyncIterable<string | Buffer>;
+  readonly stdout: TextOutput;
+  readonly stderr: TextOutput;
+}
+
+/** What `--json` prints: the token endpoint's wire shape, with the lifetime counted down to now. */
+export interface TokenResponseOutput {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+  readonly refresh_token?: string;
+  readonly scope?: string;
+}
+
+const CLIENT_AUTH: Readonly<Record<string, ClientAuthentication>> = {
+  post: 'client_secret_post',
+  basic: 'client_secret_basic',
+  client_secret_post: 'client_secret_post',
+  client_secret_basic: 'client_secret_basic',
+};
+
+/**
+ * Runs the command and resolves to its exit code; never rejects. Output goes to `io.stdout` (the token) and
+ * `io.stderr` (everything else).
+ * @example
+ * process.exitCode = await run(['token', '--json'], { env: process.env, stdin: process.stdin, stdout, stderr });
+ */
+export async function run(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
+  const secrets: string[] = [];
+  try {
+    const flags = parseFlags(args);
+    if (flags.help === true) {
+      io.stdout.write(HELP);
+      return ExitCode.OK;
+    }
+    if (flags.version === true) {
+      io.stdout.write(`${version}\n`);
+      return ExitCode.OK;
+    }
+    const { options, sources } = await resolveInputs(flags, io, secrets);
+    let resolved;
+    try {
+      resolved = resolveAuthOptions(options, 'cli');
+    } catch (error) {
+      throw error instanceof ConfigurationError ? configurationProblem(error, sources) : error;
+    }
+    const tokens = await createTokenEndpoint(resolved).passwordGrant();
+    io.stdout.write(flags.json === true ? `${JSON.stringify(tokenResponse(tokens, Date.now()))}\n` : `${tokens.accessToken}\n`);
+    return ExitCode.OK;
+  } catch (error) {
+    const { code, lines } = describeFailure(error);
+    const redactable = secrets.flatMap((secret) => [secret, formEncode(secret)]);
+    for (const line of lines) io.stderr.write(`axios-oauth-bearer: ${redactText(line, redactable)}\n`);
+    if (code === ExitCode.USAGE) io.stderr.write(`${SYNOPSIS}\nRun \`axios-oauth-bearer --help\` for details.\n`);
+    return code;
+  }
+}
+
+/** The `--json` output. Whole seconds, rounded down: a script must never believe a token lives longer than it does. */
+export function tokenResponse(tokens: TokenSet, now: number): TokenResponseOutput {
+  return {
+    access_token: tokens.accessToken,
+    token_type: tokens.tokenType,
+    expires_in: Math.max(0, Math.floor((tokens.expiresAt - now) / 1000)),
+    ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
+    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+  };
+}
+
+/** Which flag or variable supplied each option, so a configuration error names the one the user actually set. */
+type Sources = Partial<Record<string, string>>;
+
+async function resolveInputs(flags: Flags, io: CommandIo, secrets: string[]) {
+  const sources: Sources = {};
+  const pick = (option: string, flag: string, variable: string | undefined): string | undefined => {
+    const fromFlag = nonEmpty((flags as Readonly<Record<string, unknown>>)[flag]);
+    const value = fromFlag ?? (variable === undefined ? undefined : nonEmpty(io.env[variable]));
+    if (value !== undefined) sources[option] = fromFlag === undefined ? variable : `--${flag}`;
+    return value;
+  };
+  const missing: string[] = [];
+
+  // A flag for either endpoint overrides both variables, so `--issuer` works while OAUTH_TOKEN_URL is exported.
+  const endpointFlags = nonEmpty(flags['token-url']) !== undefined || nonEmpty(flags.issuer) !== undefined;
+  const tokenUrl = pick('tokenUrl', 'token-url', endpointFlags ? undefined : 'OAUTH_TOKEN_URL');
+  const issuer = pick('issuer', 'issuer', endpointFlags ? undefined : 'OAUTH_ISSUER');
+  if (tokenUrl !== undefined && issuer !== undefined) {
+    throw new UsageError(`${sources.tokenUrl ?? ''} and ${sources.issuer ?? ''} are both set: give the token URL or the issuer, not both`);
+  }
+  if (tokenUrl === undefined && issuer === undefined) {
+    missing.push('missing the token endpoint: pass --token-url (or --issuer), or set OAUTH_TOKEN_URL (or OAUTH_ISSUER)');
+  }
+  const clientId = pick('clientId', 'client-id', 'OAUTH_CLIENT_ID');
+  if (clientId === undefined) missing.push('missing the client id: pass --client-id or set OAUTH_CLIENT_ID');
+  const username = pick('username', 'username', 'OAUTH_USERNAME');
+  if (username === undefined) missing.push('missing the username: pass --username or set OAUTH_USERNAME');
+  const scope = pick('scope', 'scope', 'OAUTH_SCOPE');
+  const passwordStdin = flags['password-stdin'] === true;
+  const secretStdin = flags['secret-stdin'] === true;
+  if (!passwordStdin && nonEmpty(io.env.OAUTH_PASSWORD) === undefined) {
+    missing.push('missing the password: set OAUTH_PASSWORD, or pipe it in with --password-stdin');
+  }
+  if (!secretStdin && nonEmpty(io.env.OAUTH_CLIENT_SECRET) === undefined) {
+    missing.push('missing the client secret: set OAUTH_CLIENT_SECRET, or pipe it in with --secret-stdin');
+  }
+  const clientAuthentication = parseClientAuth(flags['client-auth']);
+  const timeout = parseTimeout(flags.timeout);
+  if (missing.length > 0) throw new UsageError(missing.join('\n'));
+
+  // Standard input is read last, and only when asked for, so a mistake above never leaves a terminal waiting.
+  const lines = await readLines(io.stdin, Number(passwordStdin) + Number(secretStdin));
+  const password = passwordStdin ? nonEmpty(lines[0]) : nonEmpty(io.env.OAUTH_PASSWORD);
+  const clientSecret = secretStdin ? nonEmpty(lines[passwordStdin ? 1 : 0]) : nonEmpty(io.env.OAUTH_CLIENT_SECRET);
+  secrets.push(...[password, clientSecret].filter((secret) => secret !== undefined));
+  if (password === undefined) missing.push('missing the password: standard input had no line 1 for --password-stdin');
+  if (clientSecret === undefined) {
+    missing.push(`missing the client secret: standard input had no line ${passwordStdin ? 2 : 1} for --secret-stdin`);
+  }
+  if (missing.length > 0) throw new UsageError(missing.join('\n'));
+  sources.password = passwordStdin ? '--password-stdin' : 'OAUTH_PASSWORD';
+  sources.clientSecret = secretStdin ? '--secret-stdin' : 'OAUTH_CLIENT_SECRET';
+
+  const options = { tokenUrl, issuer, clientId, username, scope, password, clientSecret, clientAuthentication, timeout };
+  // resolveAuthOptions tells an absent option from one set to undefined: pass only those that were given.
+  return { options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), sources };
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function parseClientAuth(value: string | undefined): ClientAuthentication | undefined {
+  if (nonEmpty(value) === undefined) return undefined;
+  const method = CLIENT_AUTH[value ?? ''];
+  if (method === undefined) throw new UsageError('--client-auth must be `basic` or `post`');
+  return method;
+}
+
+function parseTimeout(value: string | undefined): number | undefined {
+  if (nonEmpty(value) === undefined) return undefined;
+  if (!/^\d+$/.test(value ?? '') || Number(value) <= 0) {
+    throw new UsageError('--timeout must be a whole number of milliseconds greater than 0');
+  }
+  return Number(value);
+}
+
+/** The first `count` lines of `stdin` (without their line endings); stops reading once it has them. */
+async function readLines(stdin: AsyncIterable<string | Buffer>, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  for await (const chunk of stdin) {
+    text += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (text.split('\n').length > count) break;
+  }
+  text += decoder.end();
+  return text.split('\n').slice(0, count).map((line) => line.replace(/\r$/, ''));
+}
+
+/** Rewrites a library ConfigurationError (`cli.tokenUrl`) in the CLI's terms (`OAUTH_TOKEN_URL`). */
+function configurationProblem(error: ConfigurationError, sources: Sources): UsageError {
+  const option = error.option.replace(/^cli\./, '');
+  const prefix = `Invalid option \`${error.option}\`: `;
+  const problem = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return new UsageError(`invalid ${sources[option] ?? option}: ${problem}`);
+}
+
+const CHECK_CLIENT = 'Check the client id (--client-id or OAUTH_CLIENT_ID), the client secret (OAUTH_CLIENT_SECRET) and --client-auth.';
+const CHECK_USER = 'Check the username (--username or OAUTH_USERNAME) and the password (OAUTH_PASSWORD or --password-stdin).';
+
+/** The exit code and stderr lines for a failure. Library messages are already redacted; the raw body is never added. */
+function describeFailure(error: unknown): { code: ExitCodeValue; lines: string[] } {
+  if (error instanceof UsageError) return { code: ExitCode.USAGE, lines: error.message.split('\n') };
+  // Subclasses before TokenEndpointError, which they all extend.
+  if (error instanceof InvalidRequestError) {
+    return { code: ExitCode.INVALID_REQUEST, lines: [error.message, 'Check the scope (--scope or OAUTH_SCOPE) and the token URL.'] };
+  }
+  if (error instanceof InvalidClientError) return { code: ExitCode.INVALID_CLIENT, lines: [error.message, CHECK_CLIENT] };
+  if (error instanceof UserAuthenticationError) return { code: ExitCode.USER_AUTHENTICATION, lines: [error.message, CHECK_USER] };
+  if (error instanceof TokenNetworkError) {
+    const hint = error.timedOut ? 'Raise --timeout if the endpoint is slow.' : 'Check the token URL and the network.';
+    return { code: ExitCode.NETWORK, lines: [error.message, hint] };
+  }
+  if (error instanceof InvalidTokenResponseError) {
+    return { code: ExitCode.INVALID_RESPONSE, lines: [error.message, 'Check that the URL is the token endpoint itself.'] };
+  }
+  if (error instanceof TokenEndpointError) return { code: ExitCode.TOKEN_ENDPOINT, lines: [error.message] };
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { code: ExitCode.UNEXPECTED, lines: [`unexpected failure: ${message}`] };
+}
