@@ -76,12 +76,20 @@ function attachToken(config: Config, tokens: TokenManager, mayAuthorize: Authori
     config.headers.set('Authorization', `Bearer ${token}`);
     return config;
   };
-  // A replay must not start a second renewal for the same 401: if the renewal after it failed, share that failure.
-  const failure = config.skipAuthRefresh === true ? tokens.failureSince(config[SENT_AT_SEQ] ?? Infinity) : undefined;
+  if (config.skipAuthRefresh === true) {
+    // axios-auth-refresh calls renewFor for the first 401 only: a 401 that arrives before that request's replay has
+    // finished is replayed without it. So each replay retires the token it was refused with itself (a no-op when
+    // renewFor already did): no grant if a newer token is there, the shared renewal if not, and, if the renewal after
+    // this request failed, that failure rather than a second renewal for the same 401.
+    const renewed = tokens.renewAfterRejection(bearerOf(config), config[SENT_AT_SEQ] ?? Infinity).then(() => {
+      config[SENT_AT_SEQ] = tokens.attemptSeq;
+      return tokens.getAccessToken();
+    });
+    return abortable(renewed, config.signal).then(set);
+  }
   config[SENT_AT_SEQ] = tokens.attemptSeq;
   const cached = tokens.peekAccessToken();
   if (cached !== undefined) return set(cached);
-  if (failure !== undefined) throw failure;
   return abortable(tokens.getAccessToken(), config.signal).then(set);
 }
 

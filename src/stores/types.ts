@@ -30,6 +30,10 @@ export interface LockingTokenStore extends TokenStore {
   /**
    * Tries to take the renewal lock for `key` for at most `ttlMs` (so a holder that dies frees it).
    * Resolves a release function when taken, undefined when another process holds it.
+   *
+   * A store whose backend fails may resolve a release function that does nothing: the caller then renews on its own
+   * ("proceed locally"), as it would without a shared store, instead of waiting for a renewal nobody is doing.
+   * RedisTokenStore does this, and reports the failure through its own `onError`.
    */
   tryLock(key: string, ttlMs: number): MaybePromise<ReleaseLock | undefined>;
 }

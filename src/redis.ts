@@ -1,0 +1,14 @@
+/**
+ * `axios-oauth-bearer/redis`: a token store shared through Redis. A separate export path so that the main entry never
+ * loads anything Redis-related; this one does not load ioredis either (the caller passes an ioredis client).
+ * @packageDocumentation
+ */
+export { RedisTokenStore, redisTokenStoreDefaults } from './stores/redis.js';
+export type { RedisStoreClient, RedisTokenStoreOptions } from './stores/redis.js';
+export { storeKey, lockKeyFor, DEFAULT_KEY_PREFIX } from './stores/key.js';
+export type { StoreKeyFields } from './stores/key.js';
+export type { EncryptionKey } from './stores/crypto.js';
+export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
+export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
+export { isLockingStore } from './stores/types.js';
+export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';

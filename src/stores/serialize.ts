@@ -1,0 +1,54 @@
+/**
+ * The plaintext form of a stored token set. Written field by field on purpose: a TokenSet's own `toJSON` is redacted
+ * (so that logging one never leaks it), so `JSON.stringify(tokens)` would store `[REDACTED]`.
+ * Read back through the same checks as a token response, since anyone who can write to the store can write anything.
+ */
+import { createTokenSet, type TokenSet } from '../token-set.js';
+import { TokenStoreError } from './errors.js';
+
+/** The stored JSON. camelCase like the domain type; `expiresAt` in epoch milliseconds. */
+export interface StoredTokenSet {
+  readonly accessToken: string;
+  readonly expiresAt: number;
+  readonly refreshToken?: string;
+  readonly scope?: string;
+}
+
+/** The JSON text stored for a token set. It holds the tokens: encrypt it, or keep the store private. */
+export function serializeTokenSet(tokens: TokenSet): string {
+  const stored: StoredTokenSet = {
+    accessToken: tokens.accessToken,
+    expiresAt: tokens.expiresAt,
+    ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }),
+    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+  };
+  return JSON.stringify(stored);
+}
+
+/**
+ * Validates a stored JSON text and builds the token set. Throws a {@link TokenStoreError} (`reason: 'invalid-value'`)
+ * naming the bad field; the message never quotes the value, and a JSON syntax error (whose message quotes the text)
+ * is not kept as the cause.
+ */
+export function parseTokenSet(text: string, key: string): TokenSet {
+  const fail = (problem: string): never => {
+    throw new TokenStoreError('get', 'invalid-value', key, `the stored value ${problem}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
+  const record = parsed as Record<string, unknown>;
+
+  const { accessToken, expiresAt, refreshToken, scope } = record;
+  if (typeof accessToken !== 'string' || accessToken === '') return fail('has no accessToken string');
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return fail('has no finite expiresAt number');
+  if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) {
+    return fail('has a refreshToken that is not a non-empty string');
+  }
+  if (scope !== undefined && typeof scope !== 'string') return fail('has a scope that is not a string');
+  return createTokenSet({ accessToken, expiresAt, refreshToken, scope });
+}
