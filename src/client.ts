@@ -53,10 +53,11 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   const tokenUrl = resolved.tokenUrl ? stripQuery(resolved.tokenUrl.href) : undefined;
+  // With discovery the token URL is not known yet; the issuer names the same endpoint.
+  const keyFields = { ...resolved, tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString() };
   const tokens = new TokenManager(createTokenEndpoint(resolved), {
     ...resolved,
-    // With discovery the token URL is not known yet; the issuer names the same endpoint.
-    storeKey: storeKey({ ...resolved, tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString() }),
+    storeKey: resolved.store?.keyFor?.(keyFields) ?? storeKey(keyFields),
   });
   const mayAuthorize = (config: InternalAxiosRequestConfig): boolean => {
     if (config.skipAuth === true) return false;

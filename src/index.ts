@@ -9,7 +9,12 @@ export type { TokenManagerOptions } from './token-manager.js';
 export { createTokenEndpoint, formEncode } from './token-endpoint.js';
 export type { TokenEndpoint } from './token-endpoint.js';
 export { resolveAuthOptions, defaults } from './options.js';
-export type { AuthOptions, ClientAuthentication, TokenEvent, TokenSource } from './options.js';
+export type { AuthOptions, ClientAuthentication, ResolvedAuthOptions, TokenEvent, TokenSource } from './options.js';
+export type { RetryOptions, RetryPolicy } from './retry.js';
+export { MemoryTokenStore } from './stores/memory.js';
+export { storeKey } from './stores/key.js';
+export type { StoreKeyFields } from './stores/key.js';
+export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';
 export type { TokenSet } from './token-set.js';
 export {
   ErrorCode,

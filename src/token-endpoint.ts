@@ -19,7 +19,7 @@ import {
   TokenNetworkError,
   UserAuthenticationError,
 } from './errors.js';
-import type { ResolvedAuthOptions } from './options.js';
+import { isLoopback, type ResolvedAuthOptions } from './options.js';
 import { redactBody, redactText } from './redact.js';
 import { parseTokenResponse } from './token-response.js';
 import type { TokenSet } from './token-set.js';
@@ -53,19 +53,25 @@ export function createTokenEndpoint(
   options: ResolvedAuthOptions,
   http: AxiosInstance = createTokenHttpClient(options.timeout),
 ): TokenEndpoint {
-  const basicAuthorization =
+  const basicCredentials =
     options.clientAuthentication === 'client_secret_basic'
-      ? `Basic ${Buffer.from(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`).toString('base64')}`
+      ? Buffer.from(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`).toString('base64')
       : undefined;
+  const basicAuthorization = basicCredentials === undefined ? undefined : `Basic ${basicCredentials}`;
 
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    return discover(http, options.issuer);
+    return discover(http, options.issuer, options.allowInsecureHttp);
   });
 
   async function grant(kind: 'password' | 'refresh_token', fields: [string, string][], extraSecret?: string): Promise<TokenSet> {
-    const secrets = [options.clientSecret, options.password, extraSecret, basicAuthorization];
+    // Each secret also as it travels in the form body (form-encoded) and in the Basic header (base64 alone), so an
+    // endpoint that echoes the raw request back cannot make an error print it.
+    const secrets = [options.clientSecret, options.password, extraSecret].flatMap((secret) =>
+      secret === undefined ? [] : [secret, formEncode(secret)],
+    );
+    secrets.push(...(basicCredentials === undefined ? [] : [basicCredentials]));
     const url = await tokenUrl();
     // The provider guide's field order: grant_type, client credentials, then the grant's own fields, then scope.
     const form = new URLSearchParams([['grant_type', kind]]);
@@ -85,7 +91,7 @@ export function createTokenEndpoint(
     } catch (error) {
       throw networkError(kind, error, secrets);
     }
-    const redacted = { status: response.status, headers: plainHeaders(response.headers) };
+    const redacted = { status: response.status, headers: plainHeaders(response.headers, secrets) };
     if (response.status >= 200 && response.status < 300) {
       return parseTokenResponse(response.data, {
         grant: kind,
@@ -118,7 +124,7 @@ export function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
-async function discover(http: AxiosInstance, issuer: URL): Promise<string> {
+async function discover(http: AxiosInstance, issuer: URL, allowInsecureHttp: boolean): Promise<string> {
   const base = issuer.href.replace(/\/+$/, '');
   const fail = (problem: string, status = 200, body?: unknown): InvalidTokenResponseError =>
     new InvalidTokenResponseError('discovery', 'token_endpoint', problem, { status, headers: {}, body });
@@ -148,6 +154,13 @@ async function discover(http: AxiosInstance, issuer: URL): Promise<string> {
   if (endpoint.protocol !== 'https:' && issuer.protocol === 'https:') {
     throw fail('must use https when the issuer does', 200, redactBody(document));
   }
+  // The same rule as for a configured tokenUrl: the password must not travel in plain http off loopback.
+  if (endpoint.protocol !== 'https:' && (endpoint.protocol !== 'http:' || !(isLoopback(endpoint) || allowInsecureHttp))) {
+    throw fail('must use https (plain http only on loopback, or with `allowInsecureHttp`)', 200, redactBody(document));
+  }
+  if (endpoint.username !== '' || endpoint.password !== '') {
+    throw fail('must not contain credentials', 200, redactBody(document));
+  }
   return endpoint.href;
 }
 
@@ -160,7 +173,7 @@ function errorFromResponse(
 ): TokenEndpointError {
   const body = tryParseJson(text);
   const fields = oauthErrorFields(body, secrets);
-  const response: RedactedResponse = { ...meta, body: redactBody(body) };
+  const response: RedactedResponse = { ...meta, body: redactBody(body, secrets) };
   switch (meta.status) {
     case 400:
       return new InvalidRequestError(kind, response, fields);
@@ -196,12 +209,13 @@ function networkError(kind: GrantKind, error: unknown, secrets: readonly (string
   return new TokenNetworkError(kind, timedOut, sanitizeError(error, secrets));
 }
 
-/** Response headers as plain strings, without cookies (a session cookie is a credential too). */
-function plainHeaders(headers: AxiosResponse['headers']): Record<string, string> {
+/** Response headers as plain strings, without cookies (a session cookie is a credential too) and without any known
+ * secret (a redirect's `Location` may echo the form). */
+function plainHeaders(headers: AxiosResponse['headers'], secrets: readonly (string | undefined)[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
     if (name.toLowerCase() === 'set-cookie') continue;
-    if (typeof value === 'string') out[name] = value;
+    if (typeof value === 'string') out[name] = redactText(value, secrets);
     else if (typeof value === 'number') out[name] = String(value);
   }
   return out;

@@ -2,7 +2,8 @@
  * The token cache: proactive renewal before expiry, one renewal in flight at a time (single flight), a cooldown after
  * the endpoint rejected the credentials, and an optional shared store. Knows nothing of axios interceptors.
  *
- * No timers of its own: renewal is started by the requests that need it, so an idle process holds no handle open.
+ * No timers of its own: renewal is started by the requests that need it, so an idle process holds no handle open (a
+ * retry's backoff waits on a timer only while that retry is pending).
  */
 import pMemoize from 'p-memoize';
 
@@ -163,6 +164,8 @@ export class TokenManager {
       return tokens;
     } catch (error) {
       const typed = toTyped(error);
+      // Library errors were reported where they happened; anything else is a bug, reported here once.
+      if (typed !== error) this.#report(typed);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: typed };
       const cooldownMs = this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
       if (isCredentialFailure(typed) && cooldownMs > 0) this.#cooldown = { error: typed, until: Date.now() + cooldownMs };
@@ -212,7 +215,7 @@ export class TokenManager {
   /** A stored token is worth adopting when it is not the one we are replacing, was not rejected, and is not retiring. */
   #isBetter(tokens: TokenSet): boolean {
     const cached = this.#cached;
-    if (cached !== undefined && cached.tokens.accessToken === tokens.accessToken) return false;
+    if (cached?.tokens.accessToken === tokens.accessToken) return false;
     return Date.now() < this.#schedule(tokens).retireAt;
   }
 

@@ -5,6 +5,7 @@
  * Methods may return plain values or promises, so synchronous and asynchronous backends both fit (as in p-memoize).
  */
 import type { TokenSet } from '../token-set.js';
+import type { StoreKeyFields } from './key.js';
 
 /** A value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -20,6 +21,9 @@ export interface TokenStore {
   set(key: string, tokens: TokenSet): MaybePromise<void>;
   /** Removes the token set. */
   delete(key: string): MaybePromise<void>;
+  /** The key for a credential set, when the store namespaces its keys itself; storeKey() with the default prefix
+   * otherwise. */
+  keyFor?(fields: StoreKeyFields): string;
 }
 
 /**

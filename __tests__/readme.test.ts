@@ -1,0 +1,92 @@
+/**
+ * The README's examples, run as written (the package name maps to the sources here). If one of these breaks, the
+ * README is wrong.
+ */
+import axios from 'axios';
+import nock from 'nock';
+
+import { attachAuth, createAuthClient, createTokenEndpoint, resolveAuthOptions } from 'axios-oauth-bearer';
+import { mockProtectedApi, mockTokenEndpoint } from 'axios-oauth-bearer/testing';
+
+const TOKEN_URL = 'https://oidc-pre.semansys.com/connect/token';
+/** The application's own response type, as in the README. */
+type ReportList = Record<string, unknown>;
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.restore());
+
+test('the quick start: one password grant against the provider endpoint, then the token is reused', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
+  mockProtectedApi({ baseUrl: 'https://api.semansys.com', tokens: idp });
+
+  // --- README: Quick start ---
+  const api = createAuthClient({
+    baseURL: 'https://api.semansys.com',
+    auth: {
+      tokenUrl: 'https://oidc-pre.semansys.com/connect/token',
+      clientId: 'my-client',
+      clientSecret: 's3cret',
+      username: 'me@example.com',
+      password: 'pa55word',
+    },
+  });
+  const { data } = await api.get<ReportList>('/reports');
+  // ---
+
+  await api.get('/reports/2');
+  expect(data).toMatchObject({ method: 'GET', path: '/reports' });
+  expect(idp.grants).toEqual({ password: 1, refresh_token: 0, total: 1 });
+  idp.done();
+});
+
+test('requesting a token directly sends the provider form and returns a token set', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
+
+  // --- README: Just a token ---
+  const endpoint = createTokenEndpoint(
+    resolveAuthOptions({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' }),
+  );
+  const tokens = await endpoint.passwordGrant();
+  // tokens.accessToken, tokens.expiresAt (epoch ms), tokens.refreshToken, tokens.scope
+  // ---
+
+  expect(tokens.accessToken).toBe('at-1');
+  expect(tokens.refreshToken).toBe('rt-1');
+  idp.done();
+});
+
+test('the drop-in recipe keeps the existing instance and its interceptors', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: 'https://idp.test/connect/token' });
+  mockProtectedApi({ baseUrl: 'https://api.test', tokens: idp });
+  const existing = axios.create({ baseURL: 'https://api.test' });
+  const seen: string[] = [];
+  existing.interceptors.response.use((response) => {
+    seen.push(response.config.url ?? '');
+    return response;
+  });
+
+  const handle = attachAuth(existing, idp.credentials);
+  await existing.get('/orders');
+  handle.detach();
+
+  expect(seen).toEqual(['/orders']);
+  expect(idp.grants.total).toBe(1);
+});
+
+// --- README: Testing your code with the fixtures ---
+test('lists reports with a single token request', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: 'https://idp.test/connect/token' });
+  mockProtectedApi({ baseUrl: 'https://api.test', tokens: idp });
+  const api = createAuthClient({ baseURL: 'https://api.test', auth: idp.credentials });
+
+  const responses = await Promise.all([api.get('/reports/1'), api.get('/reports/2'), api.get('/reports/3')]);
+  idp.revoke(); // the server forgets every access token: the next call gets 401, one refresh, one replay
+  const after = await api.get('/reports/4');
+
+  expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+  expect(after.status).toBe(200);
+  expect(idp.grants).toEqual({ password: 1, refresh_token: 1, total: 2 });
+  idp.done();
+});
+// ---

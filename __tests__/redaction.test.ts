@@ -1,0 +1,262 @@
+import util from 'node:util';
+
+import nock from 'nock';
+
+import {
+  type ClientAuthentication,
+  ErrorCode,
+  formEncode,
+  InvalidClientError,
+  InvalidRequestError,
+  InvalidTokenResponseError,
+  type OAuthBearerError,
+  TokenEndpointError,
+  TokenNetworkError,
+  UserAuthenticationError,
+} from '../src/index.js';
+import { REDACTED, redactBody, redactText } from '../src/redact.js';
+import {
+  causeChain,
+  endpointWith,
+  IDP,
+  plainCredentials,
+  REFRESH_TOKEN,
+  rejectionOf,
+  TOKEN_PATH,
+  tokenBody,
+  trickyCredentials,
+} from './helpers/endpoint-fixtures.js';
+import { recordRequests, useNock } from './helpers/endpoint-nock.js';
+
+useNock();
+
+/** The access token a broken 200 answer carries: it must not leak through the error either. */
+const LEAKED_ACCESS_TOKEN = 'fixture-leaked-access-token-0001';
+
+type Credentials = (typeof plainCredentials | typeof trickyCredentials) & { readonly refreshToken: string };
+type Reply = (interceptor: nock.Interceptor, credentials: Credentials) => nock.Scope;
+
+/** Everything the client sent, echoed back the way a careless endpoint would. */
+async function echo(request: Request, credentials: Credentials): Promise<string> {
+  const body = await request.text();
+  const authorization = request.headers.get('authorization') ?? 'none';
+  return `rejected ${body} (password ${credentials.password}, secret ${credentials.clientSecret}, ` +
+    `refresh ${credentials.refreshToken}, authorization ${authorization})`;
+}
+
+const scenarios: { name: string; type: abstract new (...args: never[]) => OAuthBearerError; reply: Reply; timeout?: number }[] = [
+  {
+    name: 'a 400 invalid_grant that echoes the request in error_description',
+    type: InvalidRequestError,
+    reply: (i, c) => i.reply(async (request) => [400, { error: 'invalid_grant', error_description: await echo(request, c) }]),
+  },
+  {
+    name: 'a 400 whose error code echoes the password',
+    type: InvalidRequestError,
+    reply: (i, c) => i.reply(400, { error: `bad password ${c.password}` }),
+  },
+  {
+    name: 'a 400 with a non-JSON body echoing the request',
+    type: InvalidRequestError,
+    reply: (i, c) => i.reply(async (request) => [400, await echo(request, c)]),
+  },
+  {
+    name: 'a 401 invalid_client that echoes the request',
+    type: InvalidClientError,
+    reply: (i, c) => i.reply(async (request) => [401, { error: 'invalid_client', error_description: await echo(request, c) }]),
+  },
+  {
+    name: 'a 403 that echoes the request',
+    type: UserAuthenticationError,
+    reply: (i, c) => i.reply(async (request) => [403, { error: 'access_denied', error_description: await echo(request, c) }]),
+  },
+  {
+    name: 'a 500 that echoes the request',
+    type: TokenEndpointError,
+    reply: (i, c) => i.reply(async (request) => [500, { error: 'server_error', error_description: await echo(request, c) }]),
+  },
+  { name: 'a 503 HTML page', type: TokenEndpointError, reply: (i) => i.reply(503, '<html>maintenance</html>') },
+  {
+    name: 'a 302 redirect',
+    type: TokenEndpointError,
+    reply: (i, c) => i.reply(302, '', { Location: `https://elsewhere.test/?p=${formEncode(c.password)}` }),
+  },
+  {
+    name: 'a network failure whose message quotes the credentials',
+    type: TokenNetworkError,
+    reply: (i, c) => i.replyWithError(`socket hang up (password ${c.password}, secret ${c.clientSecret}, refresh ${c.refreshToken})`),
+  },
+  { name: 'a timeout', type: TokenNetworkError, reply: (i) => i.delay(300).reply(200, tokenBody), timeout: 20 },
+  {
+    name: 'a 200 with an invalid body that holds an access token',
+    type: InvalidTokenResponseError,
+    reply: (i) => i.reply(200, { access_token: LEAKED_ACCESS_TOKEN, token_type: 'mac', refresh_token: REFRESH_TOKEN }),
+  },
+  {
+    name: 'a 200 form-encoded body that holds an access token',
+    type: InvalidTokenResponseError,
+    reply: (i) => i.reply(200, `access_token=${LEAKED_ACCESS_TOKEN}&token_type=bearer`),
+  },
+];
+
+const credentialSets = [
+  ['plain', { ...plainCredentials, refreshToken: REFRESH_TOKEN }],
+  ['tricky', { ...trickyCredentials, refreshToken: 'rt+/=&ü-0001' }],
+] as const;
+const methods: ClientAuthentication[] = ['client_secret_post', 'client_secret_basic'];
+const grants = ['password', 'refresh_token'] as const;
+
+const matrix = scenarios.flatMap((scenario) =>
+  credentialSets.flatMap(([credentialsName, credentials]) =>
+    methods.flatMap((method) => grants.map((grant) => ({ ...scenario, credentialsName, credentials, method, grant }))),
+  ),
+);
+
+/** JSON.stringify is typed as always returning a string, but gives undefined for what it cannot encode. */
+function jsonOf(value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json ?? '';
+}
+
+/** Every printable view of every link of the error's cause chain. */
+function printedForms(error: unknown): string[] {
+  return causeChain(error).flatMap((link) => [
+    link instanceof Error ? link.message : '',
+    String(link),
+    util.inspect(link, { depth: null }),
+    // showHidden also prints the non-enumerable `response` kept for debugging.
+    util.inspect(link, { depth: null, showHidden: true }),
+    jsonOf(link),
+  ]);
+}
+
+describe('no error shows a secret', () => {
+  test.each(matrix)(
+    '$name ($grant grant, $method, $credentialsName credentials)',
+    async ({ type, reply, timeout, credentials, method, grant }) => {
+      const { refreshToken, ...options } = credentials;
+      const sent = recordRequests(reply(nock(IDP).post(TOKEN_PATH), credentials));
+      const endpoint = endpointWith({ ...options, clientAuthentication: method, ...(timeout ? { timeout } : {}) });
+
+      const error = await rejectionOf(grant === 'password' ? endpoint.passwordGrant() : endpoint.refreshGrant(refreshToken));
+
+      expect(error).toBeInstanceOf(type);
+      expect(Object.values(ErrorCode)).toContain((error as OAuthBearerError).code);
+      const [request] = sent;
+      const authorization = request?.headers.get('authorization') ?? undefined;
+      const secrets = [
+        credentials.password,
+        formEncode(credentials.password),
+        credentials.clientSecret,
+        formEncode(credentials.clientSecret),
+        // Only the refresh grant is given the refresh token; a password grant cannot know it to remove it.
+        ...(grant === 'refresh_token' ? [refreshToken, formEncode(refreshToken)] : []),
+        LEAKED_ACCESS_TOKEN,
+        request?.body,
+        authorization,
+        authorization?.replace(/^Basic /, ''),
+      ].filter((secret) => secret !== undefined);
+      expect(request?.body).toContain('grant_type=');
+      // Checked first: printing a raw axios error with depth: null would dump sockets and the request config.
+      for (const link of causeChain(error)) expect('config' in (link as object)).toBe(false);
+      for (const printed of printedForms(error)) {
+        for (const secret of secrets) expect(printed).not.toContain(secret);
+      }
+    },
+  );
+
+  test('an echoed password is replaced by the redaction marker, keeping the rest of the description', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(400, { error: 'invalid_grant', error_description: `wrong password ${plainCredentials.password}` });
+    const error = (await rejectionOf(endpointWith().passwordGrant())) as InvalidRequestError;
+
+    expect(error.errorDescription).toBe(`wrong password ${REDACTED}`);
+    expect(error.response.body).toEqual({ error: 'invalid_grant', error_description: `wrong password ${REDACTED}` });
+  });
+});
+
+describe('the answer an error keeps', () => {
+  test('is readable on err.response but left out of the printed and JSON forms of the error', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(500, { error: 'server_error', trace: 'fixture-trace-marker' }, { 'X-Request-Id': 'req-0001' });
+    const error = (await rejectionOf(endpointWith().passwordGrant())) as TokenEndpointError;
+
+    expect(error.response.status).toBe(500);
+    expect(error.response.body).toEqual({ error: 'server_error', trace: 'fixture-trace-marker' });
+    expect(error.response.headers['x-request-id']).toBe('req-0001');
+    for (const printed of [util.inspect(error, { depth: null }), JSON.stringify(error), String(error)]) {
+      expect(printed).not.toContain('fixture-trace-marker');
+      expect(printed).not.toContain('req-0001');
+    }
+  });
+
+  test('leaves out session cookies the endpoint set', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(400, { error: 'invalid_grant' }, { 'Set-Cookie': 'session=fixture-session-0001' });
+    const error = (await rejectionOf(endpointWith().passwordGrant())) as InvalidRequestError;
+
+    expect(util.inspect(error.response, { depth: null })).not.toContain('fixture-session-0001');
+  });
+});
+
+describe('printing what a grant returns', () => {
+  test('a token set prints and serializes without its tokens, while its fields hold the real values', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(200, tokenBody);
+    const tokens = await endpointWith().passwordGrant();
+
+    expect(tokens.accessToken).toBe(tokenBody.access_token);
+    expect(tokens.refreshToken).toBe(tokenBody.refresh_token);
+    for (const printed of [util.inspect(tokens, { depth: null }), JSON.stringify(tokens), JSON.stringify({ tokens })]) {
+      expect(printed).not.toContain(tokenBody.access_token);
+      expect(printed).not.toContain(tokenBody.refresh_token);
+      expect(printed).toContain(REDACTED);
+      expect(printed).toContain(tokenBody.scope);
+    }
+  });
+
+  test('the token endpoint object prints no secret, before or after a grant', async () => {
+    const endpoint = endpointWith({ ...trickyCredentials, clientAuthentication: 'client_secret_basic' });
+    const views = (): string[] => [
+      util.inspect(endpoint, { depth: null }),
+      util.inspect(endpoint, { depth: null, showHidden: true }),
+      JSON.stringify(endpoint),
+    ];
+    const before = views();
+    nock(IDP).post(TOKEN_PATH).reply(200, tokenBody);
+    await endpoint.refreshGrant(REFRESH_TOKEN);
+
+    for (const printed of [...before, ...views()]) {
+      for (const secret of [trickyCredentials.password, trickyCredentials.clientSecret, REFRESH_TOKEN, tokenBody.access_token]) {
+        expect(printed).not.toContain(secret);
+      }
+      for (const secret of [formEncode(trickyCredentials.password), formEncode(trickyCredentials.clientSecret)]) {
+        expect(printed).not.toContain(secret);
+      }
+    }
+  });
+});
+
+describe('redactText', () => {
+  test('replaces every occurrence of each secret', () => {
+    expect(redactText('a hunter22 b hunter22 c', ['hunter22'])).toBe(`a ${REDACTED} b ${REDACTED} c`);
+  });
+
+  test('removes a secret whole even when a shorter secret is part of it', () => {
+    expect(redactText('token abcd1234', ['abcd', 'abcd1234'])).toBe(`token ${REDACTED}`);
+  });
+
+  test('ignores secrets shorter than four characters, which would redact ordinary words', () => {
+    expect(redactText('the cat sat', ['cat', undefined])).toBe('the cat sat');
+  });
+});
+
+describe('redactBody', () => {
+  test('replaces credential fields and removes known secrets from strings, without touching the original', () => {
+    const body = { access_token: 'at', id_token: 'it', error_description: 'pw hunter22', expires_in: 60 };
+
+    expect(redactBody(body, ['hunter22'])).toEqual({
+      access_token: REDACTED,
+      id_token: REDACTED,
+      error_description: `pw ${REDACTED}`,
+      expires_in: 60,
+    });
+    expect(body.error_description).toBe('pw hunter22');
+  });
+});

@@ -1,0 +1,159 @@
+import nock from 'nock';
+
+import { type AuthOptions, ErrorCode, InvalidTokenResponseError, type TokenSet } from '../src/index.js';
+import { endpointWith, IDP, REFRESH_TOKEN, rejectionOf, TOKEN_PATH } from './helpers/endpoint-fixtures.js';
+import { useNock } from './helpers/endpoint-nock.js';
+
+useNock();
+
+/** The fixed clock every test here runs on: the moment the token request is sent. */
+const SENT_AT = 1_700_000_000_000;
+let now = SENT_AT;
+
+beforeEach(() => {
+  now = SENT_AT;
+  jest.spyOn(Date, 'now').mockImplementation(() => now);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const valid = { access_token: 'fixture-access-token-0001', token_type: 'Bearer', expires_in: 3600 };
+
+/** Answers one password grant with `body` (sent as raw text) and returns the grant's result. */
+async function passwordGrantAnswered(body: unknown, options: Partial<AuthOptions> = {}): Promise<TokenSet> {
+  nock(IDP)
+    .post(TOKEN_PATH)
+    .reply(200, typeof body === 'string' ? body : JSON.stringify(body), { 'Content-Type': 'application/json' });
+  return endpointWith(options).passwordGrant();
+}
+
+function without(key: keyof typeof valid): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(valid).filter(([name]) => name !== key));
+}
+
+describe('a 200 answer that cannot be used', () => {
+  const cases: { name: string; body: unknown; field: string }[] = [
+    { name: 'a missing access_token', body: without('access_token'), field: 'access_token' },
+    { name: 'an empty access_token', body: { ...valid, access_token: '' }, field: 'access_token' },
+    { name: 'a numeric access_token', body: { ...valid, access_token: 12345 }, field: 'access_token' },
+    { name: 'an object access_token', body: { ...valid, access_token: { value: 'x' } }, field: 'access_token' },
+    { name: 'a missing token_type', body: without('token_type'), field: 'token_type' },
+    { name: 'a mac token_type', body: { ...valid, token_type: 'mac' }, field: 'token_type' },
+    { name: 'a numeric token_type', body: { ...valid, token_type: 1 }, field: 'token_type' },
+    { name: 'a negative expires_in', body: { ...valid, expires_in: -60 }, field: 'expires_in' },
+    { name: 'a zero expires_in', body: { ...valid, expires_in: 0 }, field: 'expires_in' },
+    { name: 'a non-numeric expires_in string', body: { ...valid, expires_in: 'one hour' }, field: 'expires_in' },
+    { name: 'a negative expires_in string', body: { ...valid, expires_in: '-60' }, field: 'expires_in' },
+    { name: 'a boolean expires_in', body: { ...valid, expires_in: true }, field: 'expires_in' },
+    { name: 'a numeric refresh_token', body: { ...valid, refresh_token: 42 }, field: 'refresh_token' },
+    { name: 'an empty refresh_token', body: { ...valid, refresh_token: '' }, field: 'refresh_token' },
+    { name: 'an array scope', body: { ...valid, scope: ['read', 'write'] }, field: 'scope' },
+    { name: 'a numeric scope', body: { ...valid, scope: 7 }, field: 'scope' },
+    { name: 'a body that is not JSON', body: '<html>Login</html>', field: 'body' },
+    { name: 'an empty body', body: '', field: 'body' },
+    { name: 'a JSON array body', body: '[{"access_token":"x"}]', field: 'body' },
+    { name: 'a JSON null body', body: 'null', field: 'body' },
+    { name: 'a JSON string body', body: '"fixture-access-token-0001"', field: 'body' },
+  ];
+
+  test.each(cases)('$name is rejected as an invalid token response naming $field', async ({ body, field }) => {
+    const error = await rejectionOf(passwordGrantAnswered(body));
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ field, code: ErrorCode.INVALID_TOKEN_RESPONSE, grant: 'password' });
+    expect((error as Error).message).toContain(field);
+  });
+
+  test('an invalid answer to a refresh grant names the refresh grant', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(200, { ...valid, token_type: 'mac' });
+    const error = await rejectionOf(endpointWith().refreshGrant(REFRESH_TOKEN));
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ field: 'token_type', grant: 'refresh_token' });
+  });
+
+  test('the invalid answer is kept on the error with its tokens redacted', async () => {
+    const error = await rejectionOf(passwordGrantAnswered({ ...valid, token_type: 'mac', refresh_token: REFRESH_TOKEN }));
+
+    expect((error as InvalidTokenResponseError).response).toMatchObject({
+      status: 200,
+      body: { access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'mac', expires_in: 3600 },
+    });
+  });
+});
+
+describe('a 200 answer that is accepted', () => {
+  test.each(['Bearer', 'bearer', 'BEARER'])('token_type %s is accepted as a bearer token', async (tokenType) => {
+    const tokens = await passwordGrantAnswered({ ...valid, token_type: tokenType });
+
+    expect(tokens.tokenType).toBe('Bearer');
+    expect(tokens.accessToken).toBe(valid.access_token);
+  });
+
+  test('refresh_token and scope are optional', async () => {
+    const tokens = await passwordGrantAnswered(valid);
+
+    expect(tokens.refreshToken).toBeUndefined();
+    expect(tokens.scope).toBeUndefined();
+  });
+
+  test('refresh_token and scope are kept when present', async () => {
+    const tokens = await passwordGrantAnswered({ ...valid, refresh_token: REFRESH_TOKEN, scope: 'read write' });
+
+    expect(tokens.refreshToken).toBe(REFRESH_TOKEN);
+    expect(tokens.scope).toBe('read write');
+  });
+});
+
+describe('the expiry of a token', () => {
+  test('expiresAt is expires_in seconds after the request was sent', async () => {
+    const tokens = await passwordGrantAnswered(valid);
+
+    expect(tokens.expiresAt).toBe(SENT_AT + 3_600_000);
+  });
+
+  test('a numeric string expires_in such as "3600" is accepted', async () => {
+    const tokens = await passwordGrantAnswered({ ...valid, expires_in: '3600' });
+
+    expect(tokens.expiresAt).toBe(SENT_AT + 3_600_000);
+  });
+
+  test('without expires_in the default lifetime of 300 seconds is assumed', async () => {
+    const tokens = await passwordGrantAnswered(without('expires_in'));
+
+    expect(tokens.expiresAt).toBe(SENT_AT + 300_000);
+  });
+
+  test('without expires_in a configured defaultExpiresIn is assumed', async () => {
+    const tokens = await passwordGrantAnswered(without('expires_in'), { defaultExpiresIn: 45 });
+
+    expect(tokens.expiresAt).toBe(SENT_AT + 45_000);
+  });
+
+  test('a configured defaultExpiresIn does not override the expires_in the endpoint sent', async () => {
+    const tokens = await passwordGrantAnswered(valid, { defaultExpiresIn: 45 });
+
+    expect(tokens.expiresAt).toBe(SENT_AT + 3_600_000);
+  });
+
+  test.each(['password', 'refresh_token'] as const)(
+    'a %s grant counts expiry from when the request was sent, not from when a slow answer arrived',
+    async (grant) => {
+      // The endpoint takes two minutes (on the mocked clock) to answer.
+      nock(IDP)
+        .post(TOKEN_PATH)
+        .reply(() => {
+          now += 120_000;
+          return [200, valid];
+        });
+      const endpoint = endpointWith();
+
+      const tokens = await (grant === 'password' ? endpoint.passwordGrant() : endpoint.refreshGrant(REFRESH_TOKEN));
+
+      expect(now).toBe(SENT_AT + 120_000);
+      expect(tokens.expiresAt).toBe(SENT_AT + 3_600_000);
+    },
+  );
+});
