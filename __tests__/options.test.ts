@@ -155,3 +155,14 @@ describe('optional options', () => {
     );
   });
 });
+
+test('resolved options print the password and client secret redacted, while holding the real values', () => {
+  const resolved = resolveAuthOptions(valid);
+
+  for (const printed of [util.inspect(resolved, { depth: null }), JSON.stringify(resolved)]) {
+    expect(printed).not.toContain(plainCredentials.password);
+    expect(printed).not.toContain(plainCredentials.clientSecret);
+    expect(printed).toContain(plainCredentials.username);
+  }
+  expect(resolved.password).toBe(plainCredentials.password);
+});

@@ -179,6 +179,18 @@ describe('the token request', () => {
       axios.interceptors.request.eject(id);
     }
   });
+
+  test('an Authorization header in the global axios defaults never reaches the token endpoint', async () => {
+    axios.defaults.headers.common.Authorization = 'Bearer app-wide-token';
+    try {
+      const sent = recordRequests(nock(IDP).post(TOKEN_PATH).reply(200, tokenBody));
+      await endpointWith().passwordGrant();
+
+      expect(onlyRequest(sent).headers.get('authorization')).toBeNull();
+    } finally {
+      delete axios.defaults.headers.common.Authorization;
+    }
+  });
 });
 
 describe('a successful grant', () => {

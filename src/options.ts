@@ -3,6 +3,7 @@
  * validates what the caller passed and returns a new resolved object (the caller's object is never mutated).
  */
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
+import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
@@ -155,7 +156,7 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
   }
   const scope = read('scope');
 
-  return {
+  return withRedactedView({
     tokenUrl: tokenUrl === undefined ? undefined : secureUrl(tokenUrl, name('tokenUrl'), allowInsecureHttp),
     issuer: issuer === undefined ? undefined : secureUrl(issuer, name('issuer'), allowInsecureHttp),
     clientId: requiredString(read('clientId'), name('clientId')),
@@ -174,7 +175,15 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     lockTtlMs: positiveNumber(read('lockTtlMs'), name('lockTtlMs')) ?? defaults.lockTtlMs,
     onToken: optionalFunction(read('onToken'), name('onToken')),
     onError: optionalFunction(read('onError'), name('onError')),
-  };
+  });
+}
+
+/** Resolved options hold the password and client secret: printing them (inspect, JSON) shows them redacted. */
+function withRedactedView(options: ResolvedAuthOptions): ResolvedAuthOptions {
+  const view = (): Record<string, unknown> => ({ ...options, clientSecret: REDACTED, password: REDACTED });
+  Object.defineProperty(options, 'toJSON', { value: view });
+  Object.defineProperty(options, Symbol.for('nodejs.util.inspect.custom'), { value: view });
+  return options;
 }
 
 function requiredString(value: unknown, option: string): string {

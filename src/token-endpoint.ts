@@ -37,7 +37,7 @@ export interface TokenEndpoint {
 
 /** Creates the plain axios instance token requests go through. */
 export function createTokenHttpClient(timeout: number): AxiosInstance {
-  return axios.create({
+  const http = axios.create({
     timeout,
     maxRedirects: 0,
     responseType: 'text',
@@ -46,6 +46,10 @@ export function createTokenHttpClient(timeout: number): AxiosInstance {
     transitional: { clarifyTimeoutError: true },
     headers: { Accept: 'application/json' },
   });
+  // axios.create copies the global axios.defaults: an application-wide bearer token set there must not reach the
+  // token endpoint (client authentication is ours to send).
+  delete http.defaults.headers.common.Authorization;
+  return http;
 }
 
 /** Builds the token endpoint client from resolved options. */
