@@ -1,0 +1,78 @@
+/**
+ * Which scenarios run, in which order, at which sizes. The full benchmark and the quick check share this plan and
+ * differ only in sizes, so the check in CI exercises exactly the code the benchmark runs.
+ */
+import type { LaunchServer } from './bench-server.js';
+import type { Progress } from './load.js';
+import { overhead, type OverheadParams, type OverheadResult } from './overhead.js';
+import {
+  type ExpiryStormRow,
+  expiryStorm,
+  longRun,
+  type LongRunParams,
+  type LongRunResult,
+  type QueueParams,
+  type QueueResult,
+  revocationStorm,
+  type RevocationStormRow,
+  slowGrantQueue,
+  steadyState,
+  type SteadyParams,
+  type SteadyResult,
+  type StormParams,
+} from './scenarios.js';
+
+/** The sizes of one run. */
+export interface Sizes {
+  readonly overhead: OverheadParams;
+  readonly storm: StormParams;
+  readonly steady: SteadyParams;
+  readonly queue: QueueParams;
+  readonly longRun: LongRunParams;
+}
+
+/** The sizes the issue asks for. */
+export const FULL: Sizes = {
+  overhead: { rounds: 5, sequential: 2_000, concurrent: 5_000, concurrency: 50, slices: 10, isolated: 10_000 },
+  storm: { requests: 500, tokenLatenciesMs: [0, 100], expiresIn: 1 },
+  steady: { expiresIn: 1, workers: 20, durationMs: 5_000 },
+  queue: { requests: 10_000, tokenLatencyMs: 1_000 },
+  longRun: { requests: 100_000, checkpoints: 4, concurrency: 50, expiresIn: 2, warmup: 2_000 },
+};
+
+/** Small sizes: a few seconds in all, enough for every exact count to mean something. */
+export const QUICK: Sizes = {
+  overhead: { rounds: 1, sequential: 100, concurrent: 300, concurrency: 50, slices: 2, isolated: 200 },
+  storm: { requests: 100, tokenLatenciesMs: [0, 100], expiresIn: 0.5 },
+  steady: { expiresIn: 0.5, workers: 5, durationMs: 1_200 },
+  queue: { requests: 500, tokenLatencyMs: 300 },
+  longRun: { requests: 2_000, checkpoints: 2, concurrency: 20, expiresIn: 0.5, warmup: 100 },
+};
+
+/** Everything one run measured, ready for JSON. */
+export interface Results {
+  readonly overhead: OverheadResult;
+  readonly expiryStorm: readonly ExpiryStormRow[];
+  readonly revocationStorm: readonly RevocationStormRow[];
+  readonly steadyState: SteadyResult;
+  readonly queue: QueueResult;
+  readonly longRun: LongRunResult;
+}
+
+/** The scenario titles, in run order (the CLI numbers them `[n/6]`). */
+export const TITLES = ['overhead vs plain axios', 'expiry storm', 'revocation storm', 'steady state', 'queue under a slow grant', 'long run'] as const;
+
+/** Gives each scenario its progress callback; `index` is 0-based into {@link TITLES}. */
+export type Reporter = (index: number) => Progress | undefined;
+
+/** Runs all six scenarios one after the other (never in parallel: they would measure each other). */
+export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter: Reporter = () => undefined): Promise<Results> {
+  return {
+    overhead: await overhead(launch, sizes.overhead, reporter(0)),
+    expiryStorm: await expiryStorm(launch, sizes.storm, reporter(1)),
+    revocationStorm: await revocationStorm(launch, sizes.storm, reporter(2)),
+    steadyState: await steadyState(launch, sizes.steady, reporter(3)),
+    queue: await slowGrantQueue(launch, sizes.queue, reporter(4)),
+    longRun: await longRun(launch, sizes.longRun, reporter(5)),
+  };
+}
