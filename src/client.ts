@@ -2,11 +2,11 @@
  * The two ways in: `createAuthClient` builds a new axios instance, `attachAuth` adds authentication to one that
  * exists (yours, or one a third-party client was built with) and can take it off again.
  */
-import axios, { type AxiosInstance, type CreateAxiosDefaults, type InternalAxiosRequestConfig } from 'axios';
+import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
-import { ConfigurationError } from './errors.js';
 import { installInterceptors } from './interceptors.js';
 import { type AuthOptions, resolveAuthOptions } from './options.js';
+import { allowedOrigins, createAuthorizePredicate } from './origins.js';
 import { storeKey } from './stores/key.js';
 import { createTokenEndpoint } from './token-endpoint.js';
 import { TokenManager } from './token-manager.js';
@@ -52,19 +52,13 @@ export interface AuthClient extends AxiosInstance {
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
-  const tokenUrl = resolved.tokenUrl ? stripQuery(resolved.tokenUrl.href) : undefined;
   // With discovery the token URL is not known yet; the issuer names the same endpoint.
   const keyFields = { ...resolved, tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString() };
   const tokens = new TokenManager(createTokenEndpoint(resolved), {
     ...resolved,
     storeKey: resolved.store?.keyFor?.(keyFields) ?? storeKey(keyFields),
   });
-  const mayAuthorize = (config: InternalAxiosRequestConfig): boolean => {
-    if (config.skipAuth === true) return false;
-    const url = requestUrl(config);
-    // The token endpoint never gets a bearer token, so its answers can never start a refresh loop.
-    return url !== undefined && allowed.has(url.origin) && stripQuery(url.href) !== tokenUrl;
-  };
+  const mayAuthorize = createAuthorizePredicate(allowed, resolved.tokenUrl);
   const detach = installInterceptors(instance, tokens, mayAuthorize);
   return { tokens, detach };
 }
@@ -84,40 +78,4 @@ export function createAuthClient(config: AuthClientConfig): AuthClient {
   const instance = axios.create(axiosConfig);
   const { tokens } = attachAuth(instance, auth);
   return Object.assign(instance, { tokens });
-}
-
-function allowedOrigins(configured: readonly string[] | undefined, baseURL: string | undefined): ReadonlySet<string> {
-  if (configured !== undefined) {
-    const list: readonly unknown[] = Array.isArray(configured) ? configured : [];
-    if (list.length === 0) throw new ConfigurationError('auth.allowedOrigins', 'must be a non-empty array of origins');
-    return new Set(list.map((origin) => originOf(origin, 'auth.allowedOrigins')));
-  }
-  if (baseURL === undefined || baseURL === '') {
-    throw new ConfigurationError('auth.allowedOrigins', 'is required when the axios instance has no baseURL');
-  }
-  return new Set([originOf(baseURL, 'baseURL')]);
-}
-
-function originOf(value: unknown, option: string): string {
-  const url = typeof value === 'string' ? URL.parse(value) : null;
-  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new ConfigurationError(option, 'must be an absolute http(s) URL');
-  }
-  return url.origin;
-}
-
-const ABSOLUTE = /^[a-z][a-z\d+\-.]*:\/\//i;
-
-/** The URL axios will request, resolved the way axios resolves it (baseURL + url unless url is absolute). */
-function requestUrl(config: InternalAxiosRequestConfig): URL | undefined {
-  const url = config.url ?? '';
-  const base = config.baseURL;
-  const useBase = base !== undefined && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
-  const full = useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url;
-  return URL.parse(full) ?? undefined;
-}
-
-function stripQuery(href: string): string {
-  const end = href.search(/[?#]/);
-  return end === -1 ? href : href.slice(0, end);
 }

@@ -18,6 +18,7 @@ import axios, {
 import { createAuthRefresh } from 'axios-auth-refresh';
 
 import { ReplayNotPossibleError } from './errors.js';
+import type { AuthorizePredicate } from './origins.js';
 import { REDACTED } from './redact.js';
 import type { TokenManager } from './token-manager.js';
 
@@ -44,8 +45,6 @@ interface SeqMarker {
 
 type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker;
 
-/** Decides which requests may carry the token. */
-export type AuthorizePredicate = (config: InternalAxiosRequestConfig) => boolean;
 
 /** Installs the interceptors; returns a function that removes exactly them. */
 export function installInterceptors(instance: AxiosInstance, tokens: TokenManager, mayAuthorize: AuthorizePredicate): () => void {

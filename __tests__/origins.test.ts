@@ -1,0 +1,44 @@
+import type { InternalAxiosRequestConfig } from 'axios';
+import axios from 'axios';
+
+import { ConfigurationError } from '../src/index.js';
+import { allowedOrigins, createAuthorizePredicate } from '../src/origins.js';
+
+const BASE = 'https://api.test/v1';
+const may = createAuthorizePredicate(allowedOrigins(undefined, BASE), new URL('https://api.test/connect/token'));
+const config = (fields: Partial<InternalAxiosRequestConfig>): InternalAxiosRequestConfig => ({
+  headers: new axios.AxiosHeaders(),
+  baseURL: BASE,
+  ...fields,
+});
+
+describe('which requests may carry the token', () => {
+  test.each([
+    ['a relative path under the baseURL', { url: '/reports' }, true],
+    ['a relative path that looks like an authority', { url: '@evil.test/x' }, true],
+    ['an absolute URL on the same origin', { url: 'https://api.test/other' }, true],
+    ['an absolute URL on another origin', { url: 'https://evil.test/steal' }, false],
+    ['a protocol-relative URL', { url: '//evil.test/steal' }, false],
+    ['the same host over another scheme', { url: 'http://api.test/reports' }, false],
+    ['the same host on another port', { url: 'https://api.test:8443/reports' }, false],
+    ['an absolute URL forced under the baseURL by allowAbsoluteUrls: false', { url: 'https://evil.test/x', allowAbsoluteUrls: false }, true],
+    ['a per-request baseURL on another origin', { url: '/reports', baseURL: 'https://evil.test' }, false],
+    ['a request that opted out with skipAuth', { url: '/reports', skipAuth: true }, false],
+    ['the token endpoint itself, even with a query', { url: 'https://api.test/connect/token?x=1' }, false],
+    ['no URL at all resolves to the baseURL', {}, true],
+  ])('%s: %s', (_name, fields, expected) => {
+    expect(may(config(fields))).toBe(expected);
+  });
+
+  test('the allowed origins come from the configured list when one is given', () => {
+    const list = createAuthorizePredicate(allowedOrigins(['https://files.test'], BASE), undefined);
+    expect(list(config({ url: 'https://files.test/a' }))).toBe(true);
+    expect(list(config({ url: '/reports' }))).toBe(false);
+  });
+
+  test('an empty or malformed list is a typed configuration error', () => {
+    expect(() => allowedOrigins([], BASE)).toThrow(ConfigurationError);
+    expect(() => allowedOrigins(['not a url'], BASE)).toThrow(ConfigurationError);
+    expect(() => allowedOrigins(['ftp://files.test'], BASE)).toThrow(ConfigurationError);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Where the token may go: the allowed origins, and the predicate the interceptors ask on every request. It runs on
+ * the hot path, so the common case (a relative URL under the instance's baseURL) costs a regex test and a cached
+ * lookup, not a URL parse.
+ */
+import type { InternalAxiosRequestConfig } from 'axios';
+
+import { ConfigurationError } from './errors.js';
+
+/** Decides which requests may carry the token. */
+export type AuthorizePredicate = (config: InternalAxiosRequestConfig) => boolean;
+
+/** axios's own test for an absolute URL (protocol-relative `//host` included), so we resolve exactly as it does. */
+const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+/**
+ * The origins that get the token: the configured list, else the origin of the instance's baseURL (read once, when
+ * attaching, so a per-request `baseURL` cannot widen it).
+ */
+export function allowedOrigins(configured: readonly string[] | undefined, baseURL: string | undefined): ReadonlySet<string> {
+  if (configured !== undefined) {
+    const list: readonly unknown[] = Array.isArray(configured) ? configured : [];
+    if (list.length === 0) throw new ConfigurationError('auth.allowedOrigins', 'must be a non-empty array of origins');
+    return new Set(list.map((origin) => originOf(origin, 'auth.allowedOrigins')));
+  }
+  if (baseURL === undefined || baseURL === '') {
+    throw new ConfigurationError('auth.allowedOrigins', 'is required when the axios instance has no baseURL');
+  }
+  return new Set([originOf(baseURL, 'baseURL')]);
+}
+
+/**
+ * The predicate: not opted out, bound for an allowed origin, and not the token endpoint itself (which never gets a
+ * bearer token, so its answers can never start a refresh loop).
+ */
+export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenUrl: URL | undefined): AuthorizePredicate {
+  const tokenEndpoint = tokenUrl === undefined ? undefined : stripQuery(tokenUrl.href);
+  let lastBase: string | undefined;
+  let lastBaseOrigin: string | undefined;
+  const baseOrigin = (base: string): string | undefined => {
+    if (base !== lastBase) {
+      lastBase = base;
+      lastBaseOrigin = URL.parse(base)?.origin;
+    }
+    return lastBaseOrigin;
+  };
+  return (config) => {
+    if (config.skipAuth === true) return false;
+    const url = config.url ?? '';
+    const base = config.baseURL;
+    const useBase = base !== undefined && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
+    // baseURL + '/' + path keeps the base's origin: the path cannot reach back into the authority.
+    const origin = useBase ? baseOrigin(base) : URL.parse(url)?.origin;
+    if (origin === undefined || !allowed.has(origin)) return false;
+    return tokenEndpoint === undefined || !tokenEndpoint.startsWith(origin) || stripQuery(fullUrl(url, base, useBase)) !== tokenEndpoint;
+  };
+}
+
+function fullUrl(url: string, base: string | undefined, useBase: boolean): string {
+  const full = useBase && base !== undefined ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url;
+  return URL.parse(full)?.href ?? full;
+}
+
+function originOf(value: unknown, option: string): string {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigurationError(option, 'must be an absolute http(s) URL');
+  }
+  return url.origin;
+}
+
+function stripQuery(href: string): string {
+  const end = href.search(/[?#]/);
+  return end === -1 ? href : href.slice(0, end);
+}
