@@ -1,0 +1,160 @@
+/**
+ * A flaky token endpoint and a wrong password, against the real loopback server injecting the faults. Retries use
+ * millisecond delays here; their exact waits are proved with fake timers in retry.test.ts.
+ */
+import { inspect } from 'node:util';
+
+import nock from 'nock';
+
+import {
+  createAuthClient,
+  InvalidClientError,
+  type AttachAuthOptions,
+  type OAuthBearerError,
+  TokenEndpointError,
+  TokenNetworkError,
+  UserAuthenticationError,
+} from '../src/index.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+
+let server: AuthServer;
+const fastRetry = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxElapsedMs: 5000 };
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+beforeEach(async () => {
+  server = await startAuthServer({ password: 'correct-horse-battery', clientSecret: 'client-secret-9876' });
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await server.close();
+});
+afterAll(() => nock.restore());
+
+function client(auth: Partial<AttachAuthOptions> = {}) {
+  const errors: OAuthBearerError[] = [];
+  const api = createAuthClient({
+    baseURL: server.apiUrl,
+    auth: { ...server.credentials, retry: fastRetry, onError: (e) => errors.push(e), ...auth },
+  });
+  return { api, errors };
+}
+
+const burst = (n: number, send: () => Promise<unknown>) => Promise.allSettled(Array.from({ length: n }, send));
+const reasons = (results: PromiseSettledResult<unknown>[]) => results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+
+test('503 twice, then success: the caller sees one success after 3 token calls, and each failure is reported once', async () => {
+  server.failNext(2, 503, { error: 'temporarily_unavailable' });
+  const { api, errors } = client();
+
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+
+  expect(server.stats.tokenRequests).toBe(3);
+  expect(errors.map((e) => e.code)).toEqual(['ERR_OAUTH_TOKEN_ENDPOINT', 'ERR_OAUTH_TOKEN_ENDPOINT']);
+});
+
+test('while a retry is pending, the single flight holds: 100 requests, 3 token calls', async () => {
+  server.failNext(2, 503);
+  const { api } = client();
+  const results = await burst(100, () => api.get('/a'));
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(100);
+  expect(server.stats.tokenRequests).toBe(3);
+});
+
+test('429 with Retry-After is honoured: the retry is scheduled for exactly that long', async () => {
+  server.failNext(1, 429, { error: 'slow_down' }, { 'Retry-After': '1' });
+  const timeout = jest.spyOn(global, 'setTimeout');
+  const { api } = client({ retry: { ...fastRetry, maxDelayMs: 2000 } });
+
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+
+  expect(timeout.mock.calls.map(([, ms]) => ms)).toContain(1000);
+  expect(server.stats.tokenRequests).toBe(2);
+});
+
+test('a connection reset, then success', async () => {
+  server.failNext(1, { type: 'reset' });
+  const { api, errors } = client();
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+  expect(errors).toEqual([expect.any(TokenNetworkError)]);
+  expect(server.stats.tokenRequests).toBe(2);
+});
+
+test('a timeout, then success', async () => {
+  server.failNext(1, { type: 'hang' });
+  const { api, errors } = client({ timeout: 200 });
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+  expect(errors).toEqual([expect.objectContaining({ code: 'ERR_OAUTH_NETWORK', timedOut: true })]);
+});
+
+test('attempts exhausted: every waiting request rejects with the typed error, and nothing is left pending', async () => {
+  server.failNext(10, 503);
+  const { api } = client();
+
+  const results = await burst(50, () => api.get('/a'));
+
+  const all = reasons(results);
+  expect(all).toHaveLength(50);
+  expect(all.every((e) => e instanceof TokenEndpointError && e.status === 503)).toBe(true);
+  expect(server.stats.tokenRequests).toBe(3);
+  expect(api.tokens.renewing).toBe(false);
+});
+
+test('a 401 invalid_client is never retried', async () => {
+  server.failNext(5, 401, { error: 'invalid_client' });
+  const { api } = client();
+  await expect(api.get('/a')).rejects.toBeInstanceOf(InvalidClientError);
+  expect(server.stats.tokenRequests).toBe(1);
+});
+
+test('500 requests with a wrong password make one login attempt, then the cooldown answers; clearing it allows one more', async () => {
+  const { api, errors } = client({ password: 'wrong-password-1234' });
+
+  const results = await burst(500, () => api.get('/a'));
+  const again = await burst(20, () => api.get('/b'));
+
+  const all = [...reasons(results), ...reasons(again)];
+  expect(all).toHaveLength(520);
+  expect(new Set(all).size).toBe(1);
+  expect(all[0]).toBeInstanceOf(UserAuthenticationError);
+  expect(server.stats.tokenRequests).toBe(1);
+  expect(errors).toHaveLength(1);
+  for (const printed of [inspect(all[0], { depth: null }), JSON.stringify(all[0]), String(all[0])]) {
+    expect(printed).not.toContain('wrong-password-1234');
+    expect(printed).not.toContain('client-secret-9876');
+  }
+
+  api.tokens.clearCooldown();
+  await expect(api.get('/c')).rejects.toBeInstanceOf(UserAuthenticationError);
+  expect(server.stats.tokenRequests).toBe(2);
+});
+
+test('after the cooldown has passed, the next request makes one new attempt', async () => {
+  const realNow = Date.now.bind(Date);
+  let offset = 0;
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+  const { api } = client({ password: 'wrong-password-1234', cooldownMs: 60_000 });
+
+  await expect(api.get('/a')).rejects.toBeInstanceOf(UserAuthenticationError);
+  offset = 59_000;
+  await expect(api.get('/b')).rejects.toBeInstanceOf(UserAuthenticationError);
+  expect(server.stats.tokenRequests).toBe(1);
+  offset = 61_000;
+  await expect(api.get('/c')).rejects.toBeInstanceOf(UserAuthenticationError);
+  expect(server.stats.tokenRequests).toBe(2);
+});
+
+test('a refresh that fails transiently keeps the refresh token for the next renewal', async () => {
+  const { api } = client();
+  await api.get('/warm-up');
+  server.revokeAll();
+  server.failNext(3, 503);
+
+  await expect(api.get('/a')).rejects.toMatchObject({ status: 503 });
+  expect(api.tokens.current?.refreshToken).toBe('rt-1');
+  await expect(api.get('/b')).resolves.toMatchObject({ status: 200 });
+
+  expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+});
