@@ -104,11 +104,13 @@ test('no retry starts once maxElapsedMs would be passed', async () => {
   expect(calls.map((t) => t - calls[0]!)).toEqual([0, 250]);
 });
 
-test.each([
+const credentialFailures: [string, OAuthBearerError][] = [
   ['400 invalid request', new InvalidRequestError('password', { status: 400, headers: {}, body: undefined }, { error: 'invalid_request' })],
   ['401 invalid client', new InvalidClientError('password', { status: 401, headers: {}, body: undefined }, { error: 'invalid_client' })],
   ['403 user authentication', new UserAuthenticationError('password', { status: 403, headers: {}, body: undefined }, {})],
-])('a credential failure (%s) is never retried', async (_name, error) => {
+];
+
+test.each(credentialFailures)('a credential failure (%s) is never retried', async (_name, error) => {
   const { attempt, calls } = script(error);
   await expect(run(attempt).promise).rejects.toBe(error);
   expect(calls).toHaveLength(1);
