@@ -59,6 +59,8 @@ export function installInterceptors(instance: AxiosInstance, tokens: TokenManage
     },
   );
   const finalId = instance.interceptors.response.use(undefined, (error: unknown) => {
+    const config = secondChance(error, tokens, mayAuthorize);
+    if (config !== undefined) return instance.request(config);
     throw finishError(error, tokens, mayAuthorize);
   });
   return () => {
@@ -128,6 +130,23 @@ function isReplayable(data: unknown): boolean {
 function bearerOf(config: InternalAxiosRequestConfig | undefined): string | undefined {
   const header = config?.headers.get('Authorization');
   return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/** Set on a replay that is sent a second time; a Symbol key, copied by axios's mergeConfig like any own key. */
+const SECOND_CHANCE = Symbol('axios-oauth-bearer.secondChance');
+
+/**
+ * The one exception to "replayed at most once": a replay refused with a token adopted from the shared store (see
+ * TokenManager.adoptedFromStore) is sent once more, after a renewal that no longer trusts that token. Returns the
+ * config to send again, or undefined.
+ */
+function secondChance(error: unknown, tokens: TokenManager, mayAuthorize: AuthorizePredicate): Config | undefined {
+  if (!axios.isAxiosError(error) || error.response?.status !== 401 || error.config === undefined) return undefined;
+  const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
+  const eligible = config.skipAuthRefresh === true && config[SECOND_CHANCE] !== true && isReplayable(config.data);
+  if (!eligible || !mayAuthorize(config) || !tokens.adoptedFromStore(bearerOf(config))) return undefined;
+  config[SECOND_CHANCE] = true;
+  return config;
 }
 
 /**

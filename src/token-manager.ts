@@ -40,6 +40,9 @@ interface CachedToken {
   readonly retireAt: number;
   /** Set when the resource server rejected this token with 401: never send it again. */
   rejected: boolean;
+  /** Where it came from: a token adopted from a shared store was obtained by another process, for all we know before
+   * a revocation that this process has not seen yet. */
+  readonly source: TokenSource;
 }
 
 /** The outcome of the most recent renewal, numbered so a request can tell whether it happened after it was sent. */
@@ -142,6 +145,16 @@ export class TokenManager {
     await this.#renew();
   }
 
+  /**
+   * True when `token` is the current token and was adopted from the shared store. A replay refused with such a token
+   * gets one more renewal: the store may have handed over a token that a later revocation had killed, and this
+   * process could not have known.
+   */
+  adoptedFromStore(token: string | undefined): boolean {
+    const cached = this.#cached;
+    return cached?.source === 'store' && cached.tokens.accessToken === token;
+  }
+
   /** The error of the latest renewal if it failed after `seq`; undefined otherwise. */
   failureSince(seq: number): OAuthBearerError | undefined {
     return this.#lastAttempt.seq > seq ? this.#lastAttempt.error : undefined;
@@ -226,7 +239,7 @@ export class TokenManager {
   }
 
   #keep(tokens: TokenSet, source: TokenSource): void {
-    this.#cached = { tokens, ...this.#schedule(tokens), rejected: false };
+    this.#cached = { tokens, ...this.#schedule(tokens), rejected: false, source };
     const { onToken } = this.#options;
     if (onToken === undefined) return;
     try {

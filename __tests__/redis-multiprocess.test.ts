@@ -1,0 +1,294 @@
+/**
+ * Issue 6, end to end: one grant across processes. Every worker is a real child process (helpers/store-worker.ts)
+ * with its own token manager, ioredis client and RedisTokenStore; they share the real redis-server and the real
+ * loopback authorization server this file starts. Nothing here is mocked.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+import { lockKeyFor } from '../src/stores/key.js';
+import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
+import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
+import type { WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
+
+const WORKER = join(__dirname, 'helpers', 'store-worker.ts');
+const WAIT_MS = 15_000;
+// Fixed, not random: a failure reproduces. Every worker of the encryption test gets the same key.
+const ENCRYPTION_KEY = Buffer.alloc(32, 0x5e).toString('base64');
+
+interface Worker {
+  readonly child: ChildProcess;
+  send(request: WorkerRequest): Promise<WorkerReply>;
+  burst(count: number): Promise<WorkerReply>;
+}
+
+let redis: RedisServer;
+let admin: Redis;
+let server: AuthServer | undefined;
+const running = new Set<ChildProcess>();
+
+/** Fails with `what` unless `promise` settles within WAIT_MS: a broken renewal must fail the test, not hang it. */
+async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), WAIT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function startServer(options: AuthServerOptions = {}): Promise<AuthServer> {
+  server = await startAuthServer(options);
+  return server;
+}
+
+async function spawnWorkers(count: number, extra: Partial<WorkerConfig> = {}): Promise<Worker[]> {
+  const config: WorkerConfig = { apiUrl: server!.apiUrl, credentials: server!.credentials, redisPort: redis.port, ...extra };
+  return Promise.all(Array.from({ length: count }, () => spawnWorker(config)));
+}
+
+async function spawnWorker(config: WorkerConfig): Promise<Worker> {
+  const child = fork(WORKER, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (message: WorkerReply | { type: 'ready' }) => {
+      if (message.type === 'ready') resolve();
+      else pending.get(message.id)?.resolve(message);
+    });
+    // A worker that dies (or is killed) answers nothing more: fail its waiters at once instead of at a timeout.
+    child.once('exit', () => {
+      const error = new Error('the worker exited');
+      reject(error);
+      for (const waiter of pending.values()) waiter.reject(error);
+    });
+  });
+  await bounded(ready, 'a worker to start');
+  const send: Worker['send'] = (request) => {
+    const id = nextId++;
+    const command: WorkerCommand = { ...request, id };
+    const reply = new Promise<WorkerReply>((resolve, reject) => pending.set(id, { resolve, reject }));
+    child.send(command);
+    return bounded(reply, `a worker's answer to ${request.type}`);
+  };
+  return { child, send, burst: (count) => send({ type: 'burst', count }) };
+}
+
+/** Every worker bursts at once; resolves with all their replies. */
+function burstAll(workers: readonly Worker[], count: number): Promise<WorkerReply[]> {
+  return Promise.all(workers.map((worker) => worker.burst(count)));
+}
+
+function total(replies: readonly WorkerReply[], field: 'ok' | 'failed'): number {
+  return replies.reduce((sum, reply) => sum + reply[field], 0);
+}
+
+function grantsOf(auth: AuthServer): number {
+  const { grants } = auth.stats;
+  return grants.password + grants.refresh_token;
+}
+
+/** `exit` asks the worker to leave (and kills it if it does not); `SIGKILL` gives it no chance to clean up. */
+async function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  if (how === 'exit' && child.connected) child.send({ type: 'exit' } satisfies WorkerCommand);
+  else child.kill('SIGKILL');
+  try {
+    await bounded(exited, 'a worker to exit');
+  } finally {
+    child.kill('SIGKILL'); // a no-op once it has exited
+  }
+}
+
+/** Every key in Redis with its value (SCAN, not KEYS, as one would on a shared production Redis). */
+async function dumpRedis(): Promise<Map<string, string | null>> {
+  const entries = new Map<string, string | null>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'COUNT', 100);
+    for (const key of keys) entries.set(key, await admin.get(key));
+    cursor = next;
+  } while (cursor !== '0');
+  return entries;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis({ host: redis.host, port: redis.port, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
+  admin.on('error', () => undefined);
+});
+
+beforeEach(async () => {
+  await admin.flushall();
+});
+
+afterEach(async () => {
+  await Promise.all([...running].map((child) => stopWorker(child, 'exit')));
+  await server?.close();
+  server = undefined;
+});
+
+afterAll(async () => {
+  admin.disconnect();
+  await redis.close();
+});
+
+describe('a RedisTokenStore shared by several processes', () => {
+  test('a process idle through one revocation recovers when the stored token was revoked by the next one', async () => {
+    const auth = await startServer();
+    const [a, b] = await spawnWorkers(2);
+    expect(total(await burstAll([a!, b!], 1), 'failed')).toBe(0); // both share at-1
+    auth.revokeAll();
+    expect((await a!.burst(3)).failed).toBe(0); // A renews to at-2 and stores it
+    auth.revokeAll(); // at-2 is revoked too, before B ever used it
+
+    const reply = await b!.burst(3);
+
+    // B adopts at-2 from the store, is refused, and renews once more instead of failing its requests.
+    expect(reply).toMatchObject({ ok: 3, failed: 0 });
+    expect(auth.stats.grants).toEqual({ password: 1, refresh_token: 2 });
+  });
+
+  test('eight processes that meet an expired token at once make exactly one grant in total', async () => {
+    const auth = await startServer({ expiresIn: 2.5 });
+    const workers = await spawnWorkers(8);
+    const warm = await burstAll(workers, 3);
+    expect(total(warm, 'failed')).toBe(0);
+    // The first grant is shared through the store too: eight processes, one password grant.
+    expect(auth.stats.grants).toEqual({ password: 1, refresh_token: 0 });
+    expect(new Set(warm.map((reply) => reply.accessToken)).size).toBe(1);
+
+    const expiresAt = Math.max(...warm.map((reply) => reply.expiresAt ?? 0));
+    await sleep(expiresAt - Date.now() + 50);
+    auth.resetStats();
+    const storm = await burstAll(workers, 5);
+
+    expect(total(storm, 'failed')).toBe(0);
+    expect(total(storm, 'ok')).toBe(40);
+    expect(auth.stats.grants).toEqual({ password: 0, refresh_token: 1 });
+    expect(auth.stats.api401s).toBe(0);
+    expect(new Set(storm.map((reply) => reply.accessToken)).size).toBe(1);
+    expect([...warm, ...storm].flatMap((reply) => Object.keys(reply.reports))).toEqual([]);
+  });
+
+  test('rotated refresh tokens are never spent twice across processes under load', async () => {
+    const auth = await startServer({ rotateRefreshTokens: true });
+    const workers = await spawnWorkers(4);
+    await burstAll(workers, 1);
+    auth.resetStats();
+    const rounds = 4;
+    const replies: WorkerReply[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      // Every access token is refused from now on: each process meets a 401 storm of its own.
+      auth.revokeAll();
+      replies.push(...(await burstAll(workers, 10)));
+    }
+
+    expect(total(replies, 'failed')).toBe(0);
+    expect(total(replies, 'ok')).toBe(rounds * 40);
+    expect(replies.flatMap((reply) => Object.keys(reply.reports))).toEqual([]);
+    expect(auth.stats.failedTokenRequests).toBe(0);
+    expect(auth.stats.grants).toEqual({ password: 0, refresh_token: rounds });
+  });
+
+  test('when the lock holder dies mid-grant, another process takes over once the lock expires', async () => {
+    const auth = await startServer();
+    const [holder, survivor] = await spawnWorkers(2, { lockTtlMs: 1_500 });
+    await holder!.burst(1);
+    const before = await survivor!.burst(1);
+    expect(grantsOf(auth)).toBe(1);
+    auth.resetStats();
+    auth.revokeAll();
+    auth.failNext(1, { type: 'hang' });
+
+    // The holder takes the lock and its refresh request never gets an answer; it never replies either.
+    void holder!.send({ type: 'burst', count: 3 }).catch(() => undefined);
+    await waitFor('the holder to be mid-grant', async () => auth.stats.tokenRequests === 1 && (await admin.keys('*:lock')).length === 1);
+    const [tokenKey] = await admin.keys('*:tokens:*[^k]');
+    expect(await admin.exists(lockKeyFor(tokenKey!))).toBe(1);
+    const survivorDone = survivor!.burst(3);
+    await stopWorker(holder!.child, 'SIGKILL');
+    const outcome = await survivorDone;
+
+    expect(outcome).toMatchObject({ ok: 3, failed: 0 });
+    expect(auth.stats.grants).toEqual({ password: 0, refresh_token: 1 });
+    expect(auth.stats.tokenRequests).toBe(2); // the hung one, and the survivor's
+    expect(await admin.exists(lockKeyFor(tokenKey!))).toBe(0);
+    expect(outcome.accessToken).not.toBe(before.accessToken);
+  });
+
+  test('with Redis stopped every process keeps renewing alone, and once it is back they share one grant again', async () => {
+    const auth = await startServer();
+    const workers = await spawnWorkers(3, { operationTimeoutMs: 1_000 });
+    await burstAll(workers, 2);
+    expect(grantsOf(auth)).toBe(1);
+
+    await redis.stop();
+    auth.revokeAll();
+    const alone = await burstAll(workers, 4);
+    expect(total(alone, 'failed')).toBe(0);
+    expect(total(alone, 'ok')).toBe(12);
+    for (const reply of alone) expect(reply.reports).toHaveProperty('ERR_OAUTH_TOKEN_STORE');
+
+    await redis.start();
+    await Promise.all(workers.map((worker) => worker.send({ type: 'redisReady' })));
+    auth.resetStats();
+    auth.revokeAll();
+    const shared = await burstAll(workers, 4);
+
+    expect(total(shared, 'failed')).toBe(0);
+    expect(grantsOf(auth)).toBe(1);
+    expect(new Set(shared.map((reply) => reply.accessToken)).size).toBe(1);
+    expect(await admin.keys('*:tokens:*')).toHaveLength(1);
+    expect(shared.flatMap((reply) => Object.keys(reply.reports))).toEqual([]);
+  });
+
+  test('encrypted values are shared across processes and no secret appears in any Redis key or value', async () => {
+    const auth = await startServer();
+    const [first, second] = await spawnWorkers(2, { encryptionKey: ENCRYPTION_KEY });
+    const seen = [await first!.burst(2), await second!.burst(2)];
+    // The second process decrypted the first one's token instead of making a grant of its own.
+    expect(grantsOf(auth)).toBe(1);
+    auth.revokeAll();
+    seen.push(...(await burstAll([first!, second!], 3)));
+    expect(total(seen, 'failed')).toBe(0);
+    expect(seen.flatMap((reply) => Object.keys(reply.reports))).toEqual([]);
+    expect(auth.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+
+    const tokens = seen.flatMap((reply) => [reply.accessToken, reply.refreshToken]).filter((token) => token !== undefined);
+    expect(new Set(tokens)).toEqual(new Set(['at-1', 'rt-1', 'at-2', 'rt-2']));
+    const { password, clientSecret, username } = auth.credentials;
+    const entries = await dumpRedis();
+    expect(entries.size).toBe(1);
+    for (const [key, value] of entries) {
+      expect(key).toMatch(/^axios-oauth-bearer:tokens:[0-9a-f]{64}$/);
+      expect(value).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+      // Checked in the decoded bytes: a short token like `at-1` could turn up in base64 text by chance.
+      const bytes = Buffer.concat(value!.split('.').slice(1).map((part) => Buffer.from(part, 'base64url')));
+      for (const secret of [password, clientSecret, username, ...tokens]) {
+        expect(key).not.toContain(secret);
+        expect(bytes.includes(secret)).toBe(false);
+      }
+    }
+  });
+});
