@@ -1,0 +1,74 @@
+/**
+ * Shared setup for the TokenManager unit tests (token-manager-*.test.ts): a fake endpoint whose grants the test
+ * answers by hand, and fake timers so that `Date.now()` (all the manager reads) is the test's. Times are offsets
+ * from a fixed T0.
+ *
+ * `fake` is a live binding, replaced before each test by the hooks that `useTokenManagerHarness()` registers, so the
+ * tests read it as a plain name. Jest gives every test file its own module registry, so no two files share it.
+ */
+import { InvalidRequestError, TokenEndpointError, TokenNetworkError } from '../../src/errors.js';
+import { defaults } from '../../src/options.js';
+import { retryDefaults } from '../../src/retry.js';
+import { TokenManager, type TokenManagerOptions } from '../../src/token-manager.js';
+import { createFakeEndpoint, type FakeEndpoint, type IssueFields } from './fake-endpoint.js';
+
+export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+/** A refresh refused with `invalid_grant`: the refresh token is dead. */
+export const invalidGrant = (): InvalidRequestError =>
+  new InvalidRequestError('refresh_token', { status: 400, headers: {}, body: { error: 'invalid_grant' } }, { error: 'invalid_grant' });
+
+/** A grant that never got an answer. */
+export const networkFailure = (grant: 'password' | 'refresh_token' = 'refresh_token'): TokenNetworkError =>
+  new TokenNetworkError(grant, false, new Error('socket hang up'));
+
+/** A refresh answered with 503. */
+export const unavailable = (): TokenEndpointError =>
+  new TokenEndpointError('refresh_token', { status: 503, headers: {}, body: undefined }, {});
+
+/** The fake endpoint of the running test; a new one before each test. */
+export let fake: FakeEndpoint;
+
+/** Registers the per-test setup: fake timers at T0, a new fake endpoint, and a check that no timer is left behind. */
+export function useTokenManagerHarness(): void {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+    fake = createFakeEndpoint();
+  });
+
+  afterEach(() => {
+    // The manager starts renewals from requests, never from timers (a retry waits on one only while it runs).
+    expect(jest.getTimerCount()).toBe(0);
+    jest.useRealTimers();
+  });
+}
+
+/** Retries of transient failures have their own tests (token-manager-renewal); elsewhere one failed attempt is the renewal's failure. */
+export const noRetry = { ...retryDefaults, attempts: 1 };
+
+/** A manager on the fake endpoint with the default margin, no hooks and no retries, unless `options` says otherwise. */
+export function managerWith(options: Partial<TokenManagerOptions> = {}): TokenManager {
+  return new TokenManager(fake, { refreshMargin: defaults.refreshMargin, onToken: undefined, onError: undefined, retry: noRetry, ...options });
+}
+
+/** Moves the clock to T0 + `ms`. */
+export function at(ms: number): void {
+  jest.setSystemTime(T0 + ms);
+}
+
+/** Gets the first token: the password grant, answered at the current time. */
+export async function firstToken(manager: TokenManager, fields?: IssueFields): Promise<string> {
+  const token = manager.getAccessToken();
+  (await fake.nextGrant()).issue(fields);
+  return token;
+}
+
+/** Whether a promise has settled yet, read after letting microtasks run. */
+export function track(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false };
+  const done = (): void => {
+    state.settled = true;
+  };
+  promise.then(done, done);
+  return state;
+}

@@ -1,0 +1,180 @@
+/**
+ * TokenManager, renewing a token it has: the refresh grant and its fallback to the password grant, refresh token
+ * rotation, renewal after a rejected token, clear(), and no timer left behind. Setup (fake endpoint, fake timers at T0)
+ * is in helpers/token-manager-harness.
+ */
+import { TokenNetworkError } from '../src/errors.js';
+import { flushMicrotasks } from './helpers/fake-endpoint.js';
+import { at, fake, firstToken, invalidGrant, managerWith, networkFailure, unavailable, useTokenManagerHarness } from './helpers/token-manager-harness.js';
+
+useTokenManagerHarness();
+
+describe('refresh grant, then password grant', () => {
+  test('a refresh refused with invalid_grant falls back to exactly one password grant and the caller gets its token', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    at(54_100);
+    const waiting = manager.getAccessToken();
+    const refresh = await fake.nextGrant();
+    expect([refresh.kind, refresh.refreshToken]).toEqual(['refresh_token', 'rt-1']);
+    refresh.fail(invalidGrant());
+    const password = await fake.nextGrant();
+    expect(password.kind).toBe('password');
+    password.issue();
+    expect(await waiting).toBe('at-2');
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(2);
+    expect(fake.refreshGrant).toHaveBeenCalledTimes(1);
+  });
+
+  test('after invalid_grant the dead refresh token is dropped, even when the password grant that follows fails', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const first = manager.refresh();
+    (await fake.nextGrant()).fail(invalidGrant());
+    const failure = networkFailure('password');
+    (await fake.nextGrant()).fail(failure);
+    await expect(first).rejects.toBe(failure);
+
+    const second = manager.refresh();
+    const next = await fake.nextGrant();
+    expect(next.kind).toBe('password');
+    next.issue();
+    await second;
+    expect(fake.refreshGrant).toHaveBeenCalledTimes(1);
+  });
+
+  test.each([
+    ['a network failure', networkFailure],
+    ['a 503 answer', unavailable],
+  ])('a refresh that fails with %s makes no password grant, rejects with that error and keeps the refresh token', async (_, makeError) => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const failure = makeError();
+    const first = manager.refresh();
+    (await fake.nextGrant()).fail(failure);
+    await expect(first).rejects.toBe(failure);
+    await flushMicrotasks();
+    expect(fake.pending).toHaveLength(0);
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(1);
+
+    const second = manager.refresh();
+    expect(fake.refreshGrant).toHaveBeenCalledTimes(2);
+    expect(fake.refreshGrant).toHaveBeenLastCalledWith('rt-1');
+    (await fake.nextGrant()).issue();
+    expect((await second).accessToken).toBe('at-2');
+  });
+});
+
+describe('refresh token rotation', () => {
+  test('a new refresh token in the answer replaces the old one', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const first = manager.refresh();
+    (await fake.nextGrant()).issue({ refreshToken: 'rt-rotated' });
+    await first;
+    const second = manager.refresh();
+    expect(fake.refreshGrant.mock.calls).toEqual([['rt-1'], ['rt-rotated']]);
+    (await fake.nextGrant()).issue();
+    await second;
+  });
+
+  test('an answer without a refresh token keeps the old one', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const first = manager.refresh();
+    (await fake.nextGrant()).issue({ refreshToken: null });
+    expect(await first).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-1' });
+    expect(manager.current?.refreshToken).toBe('rt-1');
+    const second = manager.refresh();
+    expect(fake.refreshGrant.mock.calls).toEqual([['rt-1'], ['rt-1']]);
+    (await fake.nextGrant()).issue();
+    await second;
+  });
+});
+
+describe('renewAfterRejection', () => {
+  test('resolves without a grant when the current token is already newer than the rejected one', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const sentAt = manager.attemptSeq;
+    const forced = manager.refresh();
+    (await fake.nextGrant()).issue();
+    await forced;
+    await manager.renewAfterRejection('at-1', sentAt);
+    expect(fake.grantCount()).toBe(2);
+    expect(manager.peekAccessToken()).toBe('at-2');
+  });
+
+  test('makes exactly one grant when the current token is the rejected one, shared by concurrent callers', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const sentAt = manager.attemptSeq;
+    const callers = Array.from({ length: 20 }, () => manager.renewAfterRejection('at-1', sentAt));
+    expect(fake.grantCount()).toBe(2);
+    (await fake.nextGrant()).issue();
+    await Promise.all(callers);
+    await manager.renewAfterRejection('at-1', sentAt); // a late 401 for the same token
+    expect(fake.grantCount()).toBe(2);
+    expect(manager.peekAccessToken()).toBe('at-2');
+  });
+
+  test('after a failed renewal, a request sent before the failure gets that same error and no new grant', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const sentAt = manager.attemptSeq;
+    const first = manager.renewAfterRejection('at-1', sentAt);
+    const failure = unavailable();
+    (await fake.nextGrant()).fail(failure);
+    await expect(first).rejects.toBe(failure);
+    await expect(manager.renewAfterRejection('at-1', sentAt)).rejects.toBe(failure);
+    expect(fake.grantCount()).toBe(2);
+
+    const sentAfter = manager.renewAfterRejection('at-1', manager.attemptSeq);
+    expect(fake.grantCount()).toBe(3);
+    (await fake.nextGrant()).issue();
+    await sentAfter;
+  });
+
+  test('the rejected token is never handed out again, even while it is unexpired and its renewal failed', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const renewal = manager.renewAfterRejection('at-1', manager.attemptSeq);
+    expect(manager.peekAccessToken()).toBeUndefined();
+    (await fake.nextGrant()).fail(networkFailure());
+    await expect(renewal).rejects.toBeInstanceOf(TokenNetworkError);
+    expect(manager.peekAccessToken()).toBeUndefined();
+    const next = manager.getAccessToken();
+    (await fake.nextGrant()).issue();
+    expect(await next).toBe('at-2');
+  });
+});
+
+describe('clear', () => {
+  test('clear() forgets the token and the refresh token, so the next renewal is a password grant', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    manager.clear();
+    expect(manager.current).toBeUndefined();
+    expect(manager.peekAccessToken()).toBeUndefined();
+    const next = manager.refresh();
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(2);
+    expect(fake.refreshGrant).not.toHaveBeenCalled();
+    (await fake.nextGrant()).issue();
+    expect((await next).accessToken).toBe('at-2');
+  });
+});
+
+test('the manager leaves no timer behind after grants, background renewals, rejections, failures and clear()', async () => {
+  const manager = managerWith();
+  await firstToken(manager);
+  at(48_100);
+  manager.peekAccessToken();
+  (await fake.nextGrant()).fail(unavailable());
+  await flushMicrotasks();
+  const renewal = manager.renewAfterRejection('at-1', manager.attemptSeq);
+  (await fake.nextGrant()).issue();
+  await renewal;
+  manager.clear();
+  await firstToken(manager);
+  expect(jest.getTimerCount()).toBe(0);
+});
