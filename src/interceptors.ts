@@ -1,6 +1,7 @@
 /**
  * The axios side: a request interceptor that attaches the token, and 401 handling through axios-auth-refresh that
- * renews once and replays each failed request once. The token manager does the renewing.
+ * renews once and replays each failed request once (with one exception for tokens adopted from a shared store: see
+ * secondChance). The token manager does the renewing.
  *
  * axios-auth-refresh is configured against its defaults on purpose: with `deduplicateRefresh: true` it rejects every
  * 401 that arrives while a refresh runs (upstream issue #307), so it is off, and the single flight is ours. Our
@@ -44,7 +45,6 @@ interface SeqMarker {
 }
 
 type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker;
-
 
 /** Installs the interceptors; returns a function that removes exactly them. */
 export function installInterceptors(instance: AxiosInstance, tokens: TokenManager, mayAuthorize: AuthorizePredicate): () => void {
