@@ -1,15 +1,20 @@
 /**
- * The benchmark's quick mode in CI: the six scenarios at small sizes against the real loopback server (in this
- * process; the benchmark itself runs it in a child), checked on exact counts only, never on times.
+ * The benchmark's quick mode in CI: the seven scenarios at small sizes against the real loopback server (in this
+ * process; the benchmark itself runs it in a child), checked on exact counts only, never on times. Scenario 7 forks
+ * its worker processes and starts its own redis-server when one is installed, and is reported as skipped otherwise.
  */
+import { spawnSync } from 'node:child_process';
+
 import { launchInProcess } from '../src/bench/bench-server.js';
 import { type Check, type QuickReport, runQuick } from '../src/bench/quick.js';
 
 let report: QuickReport;
+/** Whether this machine can run scenario 7, found out independently of the benchmark's own detection. */
+const redisInstalled = spawnSync('redis-server', ['--version']).status === 0;
 
 beforeAll(async () => {
   report = await runQuick(launchInProcess);
-}, 30_000);
+}, 60_000);
 
 /** The checks whose name starts with `prefix`, with the failing ones listed by name so a failure explains itself. */
 function checksOf(prefix: string): { all: readonly Check[]; failing: readonly Check[] } {
@@ -43,6 +48,22 @@ describe('the quick benchmark', () => {
   test('steady load over short-lived tokens, the overhead runs and the long run fail no request', () => {
     expect([...checksOf('steady state').failing, ...checksOf('overhead').failing, ...checksOf('long run').failing]).toEqual([]);
     expect(report.results.steadyState.requests).toBeGreaterThan(0);
+  });
+
+  test('processes sharing one Redis meet an expired token with one token call in total and fail nothing, or the scenario says why it was skipped', () => {
+    const multi = report.results.multiProcess;
+    const { all, failing } = checksOf('multi-process');
+    if (!redisInstalled) {
+      expect(multi).toMatchObject({ status: 'skipped', reason: expect.stringContaining('redis-server not found') as unknown });
+      expect(all).toEqual([]);
+      return;
+    }
+    if (multi.status !== 'measured') throw new Error(`redis-server is installed, yet scenario 7 was skipped: ${multi.reason}`);
+    // The storm's token calls and failures, and the store-overhead loop's failures.
+    expect(all).toHaveLength(3);
+    expect(failing).toEqual([]);
+    expect(multi.storm.ok).toBe(multi.params.processes * multi.params.requestsPerProcess);
+    expect(multi.storm.distinctTokens).toBe(1);
   });
 
   test('the report passes as a whole, so `npm run bench -- --quick` exits 0', () => {

@@ -196,7 +196,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-function describeError(error: unknown): string {
+/** What a failed request was (its code or name and status), never its config, which holds the token. */
+export function describeError(error: unknown): string {
   if (axios.isAxiosError(error)) return `${error.code ?? error.name}${error.response ? ` (HTTP ${error.response.status})` : ''}`;
   if (error instanceof Error) {
     const code: unknown = Reflect.get(error, 'code');

@@ -4,6 +4,7 @@
  */
 import type { LaunchServer } from './bench-server.js';
 import type { Progress } from './load.js';
+import { multiProcess, type MultiProcessParams, type MultiProcessResult } from './multi-process.js';
 import { overhead, type OverheadParams, type OverheadResult } from './overhead.js';
 import {
   type ExpiryStormRow,
@@ -29,15 +30,22 @@ export interface Sizes {
   readonly steady: SteadyParams;
   readonly queue: QueueParams;
   readonly longRun: LongRunParams;
+  readonly multiProcess: MultiProcessParams;
 }
 
-/** The sizes the issue asks for. */
+/** The sizes the issues ask for (5 for scenarios 1-6, 6 for the multi-process scenario 7). */
 export const FULL: Sizes = {
   overhead: { rounds: 5, sequential: 2_000, concurrent: 5_000, concurrency: 50, slices: 10, isolated: 10_000 },
   storm: { requests: 500, tokenLatenciesMs: [0, 100], expiresIn: 1 },
   steady: { expiresIn: 1, workers: 20, durationMs: 5_000 },
   queue: { requests: 10_000, tokenLatencyMs: 1_000 },
   longRun: { requests: 100_000, checkpoints: 4, concurrency: 50, expiresIn: 2, warmup: 2_000 },
+  multiProcess: {
+    processes: 8,
+    requestsPerProcess: 50,
+    expiresIn: 3,
+    storeOverhead: { rounds: 5, requests: 5_000, concurrency: 50, slices: 10 },
+  },
 };
 
 /** Small sizes: a few seconds in all, enough for every exact count to mean something. */
@@ -47,6 +55,13 @@ export const QUICK: Sizes = {
   steady: { expiresIn: 0.5, workers: 5, durationMs: 1_200 },
   queue: { requests: 500, tokenLatencyMs: 300 },
   longRun: { requests: 2_000, checkpoints: 2, concurrency: 20, expiresIn: 0.5, warmup: 100 },
+  // Four processes, not eight: each is a tsx start-up, and the Jest check has a time budget.
+  multiProcess: {
+    processes: 4,
+    requestsPerProcess: 10,
+    expiresIn: 1.5,
+    storeOverhead: { rounds: 1, requests: 300, concurrency: 50, slices: 2 },
+  },
 };
 
 /** Everything one run measured, ready for JSON. */
@@ -57,15 +72,25 @@ export interface Results {
   readonly steadyState: SteadyResult;
   readonly queue: QueueResult;
   readonly longRun: LongRunResult;
+  /** Skipped (with the reason) when redis-server is not installed. */
+  readonly multiProcess: MultiProcessResult;
 }
 
-/** The scenario titles, in run order (the CLI numbers them `[n/6]`). */
-export const TITLES = ['overhead vs plain axios', 'expiry storm', 'revocation storm', 'steady state', 'queue under a slow grant', 'long run'] as const;
+/** The scenario titles, in run order (the CLI numbers them `[n/7]`). */
+export const TITLES = [
+  'overhead vs plain axios',
+  'expiry storm',
+  'revocation storm',
+  'steady state',
+  'queue under a slow grant',
+  'long run',
+  'multi-process, one Redis',
+] as const;
 
 /** Gives each scenario its progress callback; `index` is 0-based into {@link TITLES}. */
 export type Reporter = (index: number) => Progress | undefined;
 
-/** Runs all six scenarios one after the other (never in parallel: they would measure each other). */
+/** Runs all seven scenarios one after the other (never in parallel: they would measure each other). */
 export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter: Reporter = () => undefined): Promise<Results> {
   return {
     overhead: await overhead(launch, sizes.overhead, reporter(0)),
@@ -74,5 +99,6 @@ export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter:
     steadyState: await steadyState(launch, sizes.steady, reporter(3)),
     queue: await slowGrantQueue(launch, sizes.queue, reporter(4)),
     longRun: await longRun(launch, sizes.longRun, reporter(5)),
+    multiProcess: await multiProcess(launch, sizes.multiProcess, reporter(6)),
   };
 }

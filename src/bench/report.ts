@@ -1,20 +1,25 @@
 /**
- * Turns results into the targets of issue 5 (PASS / MISS) and a markdown report that can be pasted into the README.
- * Pure functions of the results: no I/O, so the numbers printed and the numbers saved as JSON cannot disagree.
+ * Turns results into the targets of issues 5 and 6 (PASS / MISS) and a markdown report that can be pasted into the
+ * README. Pure functions of the results: no I/O, so the numbers printed and the numbers saved as JSON cannot disagree.
  */
-import type { Results } from './plan.js';
 import type { Counts } from './load.js';
+import { count, countsRow, status, table } from './markdown.js';
 import type { OverheadShape } from './overhead.js';
+import type { Results } from './plan.js';
+import { multiProcessSection, multiProcessTargets } from './report-multi-process.js';
 import { formatRange, median } from './stats.js';
 
-/** A target and how this run did against it. `N/A` when it could not be measured (heap without --expose-gc). */
+/**
+ * A target and how this run did against it. `N/A` when it could not be measured (heap without --expose-gc),
+ * `SKIPPED` when its scenario could not run (no redis-server installed).
+ */
 export interface Target {
   readonly target: string;
   readonly measured: string;
-  readonly status: 'PASS' | 'MISS' | 'N/A';
+  readonly status: 'PASS' | 'MISS' | 'N/A' | 'SKIPPED';
 }
 
-/** The CPU ratio the library may cost at concurrency 50. */
+/** The CPU ratio the library may cost at concurrency 50; the same bound holds for the Redis store's own cost. */
 export const MAX_CPU_RATIO = 1.05;
 /**
  * Heap growth allowed between the first and the last checkpoint of the long run: 1 MiB over 75,000 requests is
@@ -32,8 +37,6 @@ export interface RunInfo {
   readonly cpus: number;
   readonly gcExposed: boolean;
 }
-
-const status = (pass: boolean): 'PASS' | 'MISS' => (pass ? 'PASS' : 'MISS');
 
 /** Judges the results against the issue's targets. */
 export function evaluateTargets(results: Results): Target[] {
@@ -82,6 +85,7 @@ export function evaluateTargets(results: Results): Target[] {
     measured: growthBytes === undefined ? 'not measured (run with node --expose-gc)' : signedMib(growthBytes),
     status: growthBytes === undefined ? 'N/A' : status(growthBytes < MAX_HEAP_GROWTH_BYTES),
   });
+  targets.push(...multiProcessTargets(results.multiProcess, MAX_CPU_RATIO));
   return targets;
 }
 
@@ -130,6 +134,8 @@ export function renderMarkdown(results: Results, targets: readonly Target[], inf
   lines.push(table(['scenario', 'variant', 'requests', 'ok', 'failures', 'token calls', '401s served', 'wall'], rows));
 
   const memory = results.queue.memory;
+  lines.push('', ...multiProcessSection(results.multiProcess));
+
   lines.push('', '**Memory** (client process)', '');
   const heapCells = results.longRun.heap.map((point) => `${count(point.requests)}: ${mib(point.heapUsed)}`);
   const floor = results.queue.plainFloor;
@@ -162,20 +168,6 @@ function overheadRow(shape: string, result: OverheadShape): string[] {
     formatRange(result.cpuRatio, 3),
     formatRange(result.controlCpuRatio, 3),
   ];
-}
-
-function countsRow(scenario: string, variant: string, row: Counts): string[] {
-  const failures = row.failures === 0 ? '0' : `${count(row.failures)} (${row.firstError ?? '?'})`;
-  return [scenario, variant, count(row.requests), count(row.ok), failures, count(row.tokenCalls), count(row.api401s), `${row.wallMs.toFixed(0)} ms`];
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-function count(value: number): string {
-  return value.toLocaleString('en-US');
 }
 
 function mib(bytes: number): string {

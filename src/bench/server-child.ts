@@ -14,8 +14,11 @@ import type { AuthServerStats } from '../testing/server.js';
 import { type BenchServer, defaultCredentials, type LaunchServer } from './bench-server.js';
 
 const SERVER_PROCESS = fileURLToPath(new URL('../testing/server-process.ts', import.meta.url));
-// Resolved from this file, not from the working directory, so `npm run bench` works from any directory.
-const TSX_LOADER = import.meta.resolve('tsx');
+/**
+ * tsx's loader, for the child processes that run TypeScript sources. Resolved from this file, not from the working
+ * directory, so `npm run bench` works from any directory.
+ */
+export const TSX_LOADER = import.meta.resolve('tsx');
 const START_TIMEOUT_MS = 30_000;
 const CONTROL_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;

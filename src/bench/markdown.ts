@@ -1,0 +1,24 @@
+/**
+ * The few markdown helpers the report's files share: tables, counts, and PASS/MISS.
+ */
+import type { Counts } from './load.js';
+
+/** PASS when the target was met, MISS otherwise. */
+export const status = (pass: boolean): 'PASS' | 'MISS' => (pass ? 'PASS' : 'MISS');
+
+/** A row of the counts tables: scenario, variant, requests, ok, failures (with the first error), token calls, 401s, wall. */
+export function countsRow(scenario: string, variant: string, row: Counts): string[] {
+  const failures = row.failures === 0 ? '0' : `${count(row.failures)} (${row.firstError ?? '?'})`;
+  return [scenario, variant, count(row.requests), count(row.ok), failures, count(row.tokenCalls), count(row.api401s), `${row.wallMs.toFixed(0)} ms`];
+}
+
+/** A markdown table; `|` inside a cell is escaped. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** A count with thousands separators. */
+export function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
