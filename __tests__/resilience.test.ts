@@ -2,6 +2,8 @@
  * A flaky token endpoint and a wrong password, against the real loopback server injecting the faults. Retries use
  * millisecond delays here; their exact waits are proved with fake timers in retry.test.ts.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { inspect } from 'node:util';
 
 import nock from 'nock';
@@ -157,4 +159,26 @@ test('a refresh that fails transiently keeps the refresh token for the next rene
   await expect(api.get('/b')).resolves.toMatchObject({ status: 200 });
 
   expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+});
+
+test('an endpoint that trickles its answer a byte at a time still times out: the timeout is a deadline, not an idle timer', async () => {
+  const sockets = new Set<Socket>();
+  const trickle = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const drip = setInterval(() => res.write(' '), 50);
+    res.on('close', () => clearInterval(drip));
+  });
+  trickle.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+  const { port } = trickle.address() as AddressInfo;
+  const api = createAuthClient({
+    baseURL: server.apiUrl,
+    auth: { ...server.credentials, tokenUrl: `http://127.0.0.1:${String(port)}/token`, timeout: 300, retry: { attempts: 1 } },
+  });
+  try {
+    await expect(api.get('/a')).rejects.toMatchObject({ code: 'ERR_OAUTH_NETWORK', timedOut: true });
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => trickle.close(resolve));
+  }
 });

@@ -2,6 +2,18 @@
  * axios-oauth-bearer: OAuth 2.0 bearer tokens for axios. The public surface, named exports only.
  * @packageDocumentation
  */
+// The per-request opt-out, typed on axios's own config. It lives in the entry file so that the published
+// declarations keep it (a bundled .d.ts drops augmentations made in other modules).
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /**
+     * Send this request without a token and without 401 handling (axios-oauth-bearer).
+     * @default false
+     */
+    skipAuth?: boolean;
+  }
+}
+
 export { createAuthClient, attachAuth } from './client.js';
 export type { AttachAuthOptions, AuthClient, AuthClientConfig, AuthHandle } from './client.js';
 export { TokenManager } from './token-manager.js';

@@ -23,16 +23,6 @@ import type { AuthorizePredicate } from './origins.js';
 import { REDACTED } from './redact.js';
 import type { TokenManager } from './token-manager.js';
 
-declare module 'axios' {
-  interface AxiosRequestConfig {
-    /**
-     * Send this request without a token and without 401 handling (axios-oauth-bearer).
-     * @default false
-     */
-    skipAuth?: boolean;
-  }
-}
-
 /** Set on a request config by axios-auth-refresh when it replays the request. */
 interface ReplayMarker {
   skipAuthRefresh?: boolean;

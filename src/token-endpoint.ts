@@ -38,7 +38,10 @@ export interface TokenEndpoint {
 /** Creates the plain axios instance token requests go through. */
 export function createTokenHttpClient(timeout: number): AxiosInstance {
   const http = axios.create({
+    // axios's `timeout` is an idle timeout once connected: an endpoint that trickles a byte at a time would never
+    // trip it. Each request therefore also carries an AbortSignal.timeout(timeout) deadline for the whole exchange.
     timeout,
+    maxContentLength: 1_000_000,
     maxRedirects: 0,
     responseType: 'text',
     transformResponse: [(data: unknown) => data],
@@ -66,7 +69,7 @@ export function createTokenEndpoint(
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    return discover(http, options.issuer, options.allowInsecureHttp);
+    return discover(http, options.issuer, options.allowInsecureHttp, options.timeout);
   });
 
   async function grant(kind: 'password' | 'refresh_token', fields: [string, string][], extraSecret?: string): Promise<TokenSet> {
@@ -91,7 +94,7 @@ export function createTokenEndpoint(
     const requestedAt = Date.now();
     let response: AxiosResponse<string>;
     try {
-      response = await http.post<string>(url, form.toString(), { headers });
+      response = await http.post<string>(url, form.toString(), { headers, signal: AbortSignal.timeout(options.timeout) });
     } catch (error) {
       throw networkError(kind, error, secrets);
     }
@@ -128,13 +131,13 @@ export function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
-async function discover(http: AxiosInstance, issuer: URL, allowInsecureHttp: boolean): Promise<string> {
+async function discover(http: AxiosInstance, issuer: URL, allowInsecureHttp: boolean, timeout: number): Promise<string> {
   const base = issuer.href.replace(/\/+$/, '');
   const fail = (problem: string, status = 200, body?: unknown): InvalidTokenResponseError =>
     new InvalidTokenResponseError('discovery', 'token_endpoint', problem, { status, headers: {}, body });
   let response: AxiosResponse<string>;
   try {
-    response = await http.get<string>(`${base}/.well-known/openid-configuration`);
+    response = await http.get<string>(`${base}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeout) });
   } catch (error) {
     throw networkError('discovery', error, []);
   }
@@ -209,7 +212,8 @@ function tryParseJson(text: string): unknown {
 
 function networkError(kind: GrantKind, error: unknown, secrets: readonly (string | undefined)[]): TokenNetworkError {
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
-  const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED';
+  // ERR_CANCELED: only our deadline signal cancels a token request.
+  const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ERR_CANCELED';
   return new TokenNetworkError(kind, timedOut, sanitizeError(error, secrets));
 }
 
