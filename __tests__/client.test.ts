@@ -9,6 +9,12 @@ import { API, createWorld, credentials, OTHER } from './helpers/world.js';
 
 const client = () => createAuthClient({ baseURL: API, auth: credentials });
 
+/** Waits, a turn of the event loop at a time (at most 1,000 turns), until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000 && !condition(); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.restore());
@@ -207,6 +213,27 @@ describe('requests that cannot simply be replayed', () => {
     await expect(other).resolves.toMatchObject({ status: 200 });
     expect(world.totalGrants).toBe(1);
     expect(world.apiAuthorizations).toEqual(['Bearer access-token-1']);
+  });
+
+  test('while a 401 renewal runs, other requests are not held back: skipAuth and other origins go at once, an abort is prompt', async () => {
+    nock(OTHER).get('/elsewhere').reply(200, {});
+    const world = createWorld({ tokenDelayMs: 300 });
+    const api = client();
+    await api.get('/warm-up');
+    world.revokeAll();
+    const replayed = api.get('/needs-renewal');
+    await until(() => api.tokens.renewing);
+
+    const controller = new AbortController();
+    const aborted = api.get('/aborted', { signal: controller.signal }).catch((e: unknown) => e);
+    controller.abort();
+    await api.get('/public', { skipAuth: true }).catch(() => undefined);
+    await api.get(`${OTHER}/elsewhere`);
+
+    expect(axios.isCancel(await aborted)).toBe(true);
+    expect(api.tokens.renewing).toBe(true); // all of the above finished while the renewal was still running
+    await expect(replayed).resolves.toMatchObject({ status: 200 });
+    expect(world.totalGrants).toBe(2);
   });
 
   test('a request with a stream body that gets 401 is not replayed, says why, and a new token is fetched', async () => {

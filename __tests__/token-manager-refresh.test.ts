@@ -129,10 +129,27 @@ describe('renewAfterRejection', () => {
     await expect(manager.renewAfterRejection('at-1', sentAt)).rejects.toBe(failure);
     expect(fake.grantCount()).toBe(2);
 
-    const sentAfter = manager.renewAfterRejection('at-1', manager.attemptSeq);
+    // A request that starts after the failure never carries at-1: it asks for a token, and that tries again.
+    const next = manager.getAccessToken();
     expect(fake.grantCount()).toBe(3);
     (await fake.nextGrant()).issue();
-    await sentAfter;
+    expect(await next).toBe('at-2');
+  });
+
+  test('a renewal that failed before the token was first refused does not count: the 401 gets a renewal of its own', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const sentAt = manager.attemptSeq;
+    const background = manager.refresh(); // e.g. the proactive renewal this request's send started
+    const failure = unavailable();
+    (await fake.nextGrant()).fail(failure);
+    await expect(background).rejects.toBe(failure);
+
+    const afterRejection = manager.renewAfterRejection('at-1', sentAt);
+    expect(fake.grantCount()).toBe(3);
+    (await fake.nextGrant()).issue();
+    await afterRejection;
+    expect(manager.peekAccessToken()).toBe('at-2');
   });
 
   test('the rejected token is never handed out again, even while it is unexpired and its renewal failed', async () => {

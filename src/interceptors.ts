@@ -4,10 +4,11 @@
  * secondChance). The token manager does the renewing.
  *
  * axios-auth-refresh is configured against its defaults on purpose: with `deduplicateRefresh: true` it rejects every
- * 401 that arrives while a refresh runs (upstream issue #307), so it is off, and the single flight is ours. Our
- * refresh function never rejects, because the library also parks brand-new requests behind it and would fail them
- * with a generic CanceledError; a replay instead learns of a failed renewal in the request interceptor below and
- * rejects with the renewal's own typed error.
+ * 401 that arrives while a refresh runs (upstream issue #307), so it is off, and the single flight is ours. Its
+ * refresh function resolves at once and the renewal happens in the replay's own pass through the request interceptor
+ * below, because the library parks every new request of the instance behind that function's promise, whatever the
+ * request's signal, skipAuth or origin, and fails them all with a generic CanceledError if it rejects. In the request
+ * interceptor a replay waits abortably on the shared renewal and, if that failed, rejects with its typed error.
  */
 import axios, {
   type AxiosError,
@@ -41,7 +42,8 @@ export function installInterceptors(instance: AxiosInstance, tokens: TokenManage
   const requestId = instance.interceptors.request.use((config: Config) => attachToken(config, tokens, mayAuthorize));
   const refreshId = createAuthRefresh(
     instance,
-    (error: AxiosError) => renewFor(error, tokens),
+    // Resolves at once: see the module comment. The replay renews.
+    () => Promise.resolve(),
     {
       shouldRefresh: (error: AxiosError) => shouldReplay(error, mayAuthorize),
       deduplicateRefresh: false,
@@ -68,10 +70,9 @@ function attachToken(config: Config, tokens: TokenManager, mayAuthorize: Authori
     return config;
   };
   if (config.skipAuthRefresh === true) {
-    // axios-auth-refresh calls renewFor for the first 401 only: a 401 that arrives before that request's replay has
-    // finished is replayed without it. So each replay retires the token it was refused with itself (a no-op when
-    // renewFor already did): no grant if a newer token is there, the shared renewal if not, and, if the renewal after
-    // this request failed, that failure rather than a second renewal for the same 401.
+    // A replay retires the token it was refused with: no grant if a newer token is already there, the shared renewal
+    // if not, and, if the renewal that followed the token's first refusal failed, that failure rather than another
+    // renewal for the same storm.
     const renewed = tokens.renewAfterRejection(bearerOf(config), config[SENT_AT_SEQ] ?? Infinity).then(() => {
       config[SENT_AT_SEQ] = tokens.attemptSeq;
       return tokens.getAccessToken();
@@ -95,16 +96,6 @@ function abortable<T>(promise: Promise<T>, signal: GenericAbortSignal | undefine
       signal.removeEventListener?.('abort', onAbort);
     });
   });
-}
-
-/** axios-auth-refresh's refresh function. Never rejects: see the module comment. */
-async function renewFor(error: AxiosError, tokens: TokenManager): Promise<void> {
-  const config: Config | undefined = error.config;
-  try {
-    await tokens.renewAfterRejection(bearerOf(config), config?.[SENT_AT_SEQ] ?? Infinity);
-  } catch {
-    // The replay sees the failure through tokens.failureSince() and rejects with the typed error.
-  }
 }
 
 function shouldReplay(error: AxiosError, mayAuthorize: AuthorizePredicate): boolean {

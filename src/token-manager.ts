@@ -38,8 +38,11 @@ interface CachedToken {
   readonly renewAt: number;
   /** From here on, the token is no longer sent: requests wait for the new one. */
   readonly retireAt: number;
-  /** Set when the resource server rejected this token with 401: never send it again. */
-  rejected: boolean;
+  /**
+   * Set when the resource server first rejected this token with 401 (never send it again), to the renewal count at
+   * that moment: only a renewal that failed after it is "the renewal that followed" its 401s.
+   */
+  rejectedAtSeq: number | undefined;
   /** Where it came from: a token adopted from a shared store was obtained by another process, for all we know before
    * a revocation that this process has not seen yet. */
   readonly source: TokenSource;
@@ -98,7 +101,7 @@ export class TokenManager {
    */
   peekAccessToken(): string | undefined {
     const cached = this.#cached;
-    if (cached === undefined || cached.rejected) return undefined;
+    if (cached === undefined || cached.rejectedAtSeq !== undefined) return undefined;
     const now = Date.now();
     if (now >= cached.retireAt) return undefined;
     if (now >= cached.renewAt && this.#renewing === 0) this.#renewInBackground();
@@ -134,13 +137,16 @@ export class TokenManager {
   /**
    * Called after the resource server answered 401 to a request sent with `rejectedToken` when the renewal count was
    * `sentAtSeq`. Resolves when a token newer than the rejected one is available; makes no grant when one already is.
-   * Rejects with the renewal's error when the renewal that followed the request failed (no second attempt for it).
+   * Rejects with the renewal's error when the renewal that followed the token's first rejection failed: a 401 storm
+   * shares one failed renewal instead of starting another, while a renewal that failed before the token was first
+   * refused (a background one, say) does not count.
    */
   async renewAfterRejection(rejectedToken: string | undefined, sentAtSeq: number): Promise<void> {
     const cached = this.#cached;
-    if (cached !== undefined && cached.tokens.accessToken === rejectedToken) cached.rejected = true;
+    const isCurrent = cached !== undefined && cached.tokens.accessToken === rejectedToken;
+    if (isCurrent) cached.rejectedAtSeq ??= this.#lastAttempt.seq;
     if (this.peekAccessToken() !== undefined) return; // already replaced by a newer, unrejected token
-    const failure = this.failureSince(sentAtSeq);
+    const failure = this.failureSince(isCurrent ? (cached.rejectedAtSeq ?? sentAtSeq) : sentAtSeq);
     if (failure !== undefined) throw failure;
     await this.#renew();
   }
@@ -239,7 +245,7 @@ export class TokenManager {
   }
 
   #keep(tokens: TokenSet, source: TokenSource): void {
-    this.#cached = { tokens, ...this.#schedule(tokens), rejected: false, source };
+    this.#cached = { tokens, ...this.#schedule(tokens), rejectedAtSeq: undefined, source };
     const { onToken } = this.#options;
     if (onToken === undefined) return;
     try {
