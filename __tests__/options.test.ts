@@ -166,3 +166,10 @@ test('resolved options print the password and client secret redacted, while hold
   }
   expect(resolved.password).toBe(plainCredentials.password);
 });
+
+test('a refreshMargin function that answers nonsense falls back to the default margin instead of turning renewal off', () => {
+  const resolved = resolveAuthOptions({ ...valid, refreshMargin: () => Number.NaN });
+  expect(resolved.refreshMargin(60_000)).toBe(defaults.refreshMargin(60_000));
+  expect(resolveAuthOptions({ ...valid, refreshMargin: () => -5 }).refreshMargin(60_000)).toBe(12_000);
+  expect(resolveAuthOptions({ ...valid, refreshMargin: (lifetime: number) => lifetime / 2 }).refreshMargin(60_000)).toBe(30_000);
+});

@@ -167,6 +167,21 @@ describe('renewAfterRejection', () => {
 });
 
 describe('clear', () => {
+  test('clear() during a renewal in flight sticks: the waiting caller gets its token, the cache stays empty', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const inFlight = manager.refresh();
+    manager.clear();
+    (await fake.nextGrant()).issue();
+
+    expect((await inFlight).accessToken).toBe('at-2');
+    expect(manager.current).toBeUndefined();
+    const next = manager.getAccessToken();
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(2);
+    (await fake.nextGrant()).issue();
+    expect(await next).toBe('at-3');
+  });
+
   test('clear() forgets the token and the refresh token, so the next renewal is a password grant', async () => {
     const manager = managerWith();
     await firstToken(manager);

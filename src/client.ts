@@ -53,7 +53,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   // With discovery the token URL is not known yet; the issuer names the same endpoint.
-  const keyFields = { ...resolved, tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString() };
+  const keyFields = {
+    tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString(),
+    clientId: resolved.clientId,
+    username: resolved.username,
+    scope: resolved.scope,
+  };
   const tokens = new TokenManager(createTokenEndpoint(resolved), {
     ...resolved,
     storeKey: resolved.store?.keyFor?.(keyFields) ?? storeKey(keyFields),

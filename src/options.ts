@@ -252,7 +252,13 @@ function optionalFunction(value: unknown, option: string): AnyCallback | undefin
 
 function resolveMargin(value: unknown, option: string): (lifetimeMs: number) => number {
   if (value === undefined) return defaults.refreshMargin;
-  if (isCallback(value)) return (lifetimeMs: number): number => Number(value(lifetimeMs));
+  if (isCallback(value)) {
+    return (lifetimeMs: number): number => {
+      // A function that answers nonsense must not switch proactive renewal off: fall back to the default margin.
+      const margin = Number(value(lifetimeMs));
+      return Number.isFinite(margin) && margin >= 0 ? margin : defaults.refreshMargin(lifetimeMs);
+    };
+  }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ConfigurationError(option, 'must be a number of milliseconds >= 0, or a function');
   }

@@ -69,6 +69,8 @@ export class TokenManager {
   #lastAttempt: Attempt = { seq: 0, error: undefined };
   #cooldown: { readonly error: OAuthBearerError; readonly until: number } | undefined;
   #renewing = 0;
+  /** Grows with every clear(): a renewal that started before it must not bring the forgotten tokens back. */
+  #generation = 0;
   // p-memoize with no result cache is a single flight: the promise is stored synchronously before any await, shared by
   // every caller while it runs, and dropped when it settles, so a failure is never cached.
   readonly #renew = pMemoize(() => this.#renewOnce(), { cache: false });
@@ -121,6 +123,7 @@ export class TokenManager {
   /** Forgets the token and refresh token, here and in the store; the next request makes a password grant. */
   clear(): void {
     this.#cached = undefined;
+    this.#generation += 1;
     const { store, storeKey } = this.#options;
     if (store !== undefined && storeKey !== undefined) {
       Promise.resolve()
@@ -176,9 +179,11 @@ export class TokenManager {
     // Within the cooldown, fail fast with the error that started it: the same credentials would be refused again.
     if (cooldown !== undefined && Date.now() < cooldown.until) throw cooldown.error;
     this.#renewing += 1;
+    const generation = this.#generation;
     try {
       const { tokens, source } = await this.#obtain();
-      this.#keep(tokens, source);
+      // Its callers still get the token they waited for; the cache stays empty if clear() ran meanwhile.
+      if (generation === this.#generation) this.#keep(tokens, source);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: undefined };
       return tokens;
     } catch (error) {

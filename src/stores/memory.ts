@@ -1,6 +1,6 @@
-/** The default store: a Map in this process. */
+/** A store in this process's memory, for sharing one token between several clients of one process. */
 import type { TokenSet } from '../token-set.js';
-import type { TokenStore } from './types.js';
+import type { LockingTokenStore, ReleaseLock } from './types.js';
 
 /**
  * Keeps token sets in memory. One per token manager unless you pass the same instance to several clients, which then
@@ -11,8 +11,10 @@ import type { TokenStore } from './types.js';
  * const a = createAuthClient({ baseURL, auth: { ...credentials, store } });
  * const b = createAuthClient({ baseURL, auth: { ...credentials, store } }); // reuses a's token
  */
-export class MemoryTokenStore implements TokenStore {
+export class MemoryTokenStore implements LockingTokenStore {
   readonly #entries = new Map<string, TokenSet>();
+  /** Renewal locks: clients sharing this store renew one at a time, so a rotated refresh token is spent once. */
+  readonly #locks = new Map<string, { readonly owner: symbol; readonly until: number }>();
 
   get(key: string): TokenSet | undefined {
     return this.#entries.get(key);
@@ -24,5 +26,15 @@ export class MemoryTokenStore implements TokenStore {
 
   delete(key: string): void {
     this.#entries.delete(key);
+  }
+
+  tryLock(key: string, ttlMs: number): ReleaseLock | undefined {
+    const held = this.#locks.get(key);
+    if (held !== undefined && Date.now() < held.until) return undefined;
+    const owner = Symbol(key);
+    this.#locks.set(key, { owner, until: Date.now() + ttlMs });
+    return () => {
+      if (this.#locks.get(key)?.owner === owner) this.#locks.delete(key);
+    };
   }
 }

@@ -1,0 +1,72 @@
+/** Two clients of one process sharing a MemoryTokenStore, against the real loopback server (which rotates refresh tokens). */
+import nock from 'nock';
+
+import { type AuthClient, createAuthClient, MemoryTokenStore, type OAuthBearerError, type StoreKeyFields, type TokenSet } from '../src/index.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+
+let server: AuthServer;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+beforeEach(async () => {
+  server = await startAuthServer({ expiresIn: 3600, rotateRefreshTokens: true });
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await server.close();
+});
+afterAll(() => nock.restore());
+
+function clients(store: MemoryTokenStore, errors: OAuthBearerError[]): AuthClient[] {
+  return [1, 2].map(() =>
+    createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, store, onError: (e) => errors.push(e) } }),
+  );
+}
+
+test('two clients sharing a MemoryTokenStore make one password grant between them', async () => {
+  const errors: OAuthBearerError[] = [];
+  const [a, b] = clients(new MemoryTokenStore(), errors);
+
+  await Promise.all([a!.get('/x'), b!.get('/y')]);
+
+  expect(server.stats.grants).toEqual({ password: 1, refresh_token: 0 });
+  expect(a!.tokens.current?.accessToken).toBe(b!.tokens.current?.accessToken);
+  expect(errors).toEqual([]);
+});
+
+test('at expiry they renew once between them and never spend a rotated refresh token twice', async () => {
+  const realNow = Date.now.bind(Date);
+  let offset = 0;
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+  const errors: OAuthBearerError[] = [];
+  const [a, b] = clients(new MemoryTokenStore(), errors);
+  await Promise.all([a!.get('/x'), b!.get('/y')]);
+  offset = 3_601_000; // past expires_in, for the server and both clients
+
+  const results = await Promise.allSettled([...Array.from({ length: 20 }, () => a!.get('/x')), ...Array.from({ length: 20 }, () => b!.get('/y'))]);
+
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(40);
+  expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+  expect(server.stats.failedTokenRequests).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test('a store that namespaces its own keys is asked with the four identifying fields only, never a secret', async () => {
+  const seen: StoreKeyFields[] = [];
+  class NamespacedStore extends MemoryTokenStore {
+    keyFor(fields: StoreKeyFields): string {
+      seen.push(fields);
+      return 'tenant-a:tokens';
+    }
+    override set(key: string, tokens: TokenSet): void {
+      expect(key).toBe('tenant-a:tokens');
+      super.set(key, tokens);
+    }
+  }
+  const api = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'read', store: new NamespacedStore() } });
+  await api.get('/x');
+
+  expect(seen).toEqual([{ tokenUrl: server.tokenUrl, clientId: 'demo-client', username: 'demo-user', scope: 'read' }]);
+});
