@@ -260,3 +260,19 @@ describe('redactBody', () => {
     expect(body.error_description).toBe('pw hunter22');
   });
 });
+
+describe('what an error keeps of the answer', () => {
+  test.each([
+    ['a 400 that echoes the request in a nested object', 400, { error: 'invalid_request', request: { password: 'x', raw: `password=${plainCredentials.password}`, list: [plainCredentials.clientSecret] } }],
+    ['a 200 whose invalid body repeats the password in a note', 200, { access_token: '', note: `you sent ${plainCredentials.password}` }],
+  ])('%s keeps no secret in err.response.body, at any depth', async (_name, status, body) => {
+    nock(IDP).post(TOKEN_PATH).reply(status, body);
+
+    const error = (await rejectionOf(endpointWith().passwordGrant())) as TokenEndpointError | InvalidTokenResponseError;
+
+    const kept = JSON.stringify(error.response.body);
+    expect(kept).not.toContain(plainCredentials.password);
+    expect(kept).not.toContain(plainCredentials.clientSecret);
+    expect(kept).toContain(REDACTED);
+  });
+});

@@ -28,15 +28,18 @@ export function redactText(text: string, secrets: readonly (string | undefined)[
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'id_token', 'password', 'client_secret']);
 
 /**
- * A copy of a parsed JSON body with credential fields replaced, so an error can keep the body for debugging.
- * Only the top level is inspected: token endpoints answer with flat objects. String values also have the known
- * `secrets` removed: an endpoint may echo the password in `error_description`.
+ * A copy of a parsed JSON body with credential fields replaced and the known `secrets` removed from every string, at
+ * any depth (an endpoint may echo the password in `error_description`, or the whole request in a nested object), so
+ * an error can keep the body for debugging. Nesting deeper than a token endpoint ever answers is cut off.
  */
-export function redactBody(body: unknown, secrets: readonly (string | undefined)[] = []): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+export function redactBody(body: unknown, secrets: readonly (string | undefined)[] = [], depth = 0): unknown {
+  if (typeof body === 'string') return redactText(body, secrets);
+  if (body === null || typeof body !== 'object') return body;
+  if (depth >= 8) return REDACTED;
+  if (Array.isArray(body)) return body.map((item: unknown) => redactBody(item, secrets, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    copy[key] = SECRET_FIELDS.has(key) ? REDACTED : typeof value === 'string' ? redactText(value, secrets) : value;
+    copy[key] = SECRET_FIELDS.has(key) ? REDACTED : redactBody(value, secrets, depth + 1);
   }
   return copy;
 }

@@ -104,6 +104,7 @@ export function createTokenEndpoint(
         grant: kind,
         requestedAt,
         defaultExpiresIn: options.defaultExpiresIn,
+        secrets,
         ...redacted,
       });
     }

@@ -16,6 +16,8 @@ export interface ParseContext {
   readonly defaultExpiresIn: number;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Secrets to scrub from whatever of the body an error keeps (an endpoint may echo them back). */
+  readonly secrets?: readonly (string | undefined)[];
 }
 
 /** Parses and validates a raw response body; throws {@link InvalidTokenResponseError} naming the bad field. */
@@ -26,7 +28,7 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
     throw new InvalidTokenResponseError(context.grant, field, problem, {
       status: context.status,
       headers: context.headers,
-      body: redactBody(body),
+      body: redactBody(body, context.secrets),
     });
   };
 
@@ -73,7 +75,7 @@ function parseJsonObject(text: string, context: ParseContext): TokenResponseBody
     throw new InvalidTokenResponseError(context.grant, 'body', 'is not a JSON object', {
       status: context.status,
       headers: context.headers,
-      body: redactBody(parsed),
+      body: redactBody(parsed, context.secrets),
     });
   }
   return parsed;
