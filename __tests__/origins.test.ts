@@ -5,7 +5,7 @@ import { ConfigurationError } from '../src/index.js';
 import { allowedOrigins, createAuthorizePredicate } from '../src/origins.js';
 
 const BASE = 'https://api.test/v1';
-const may = createAuthorizePredicate(allowedOrigins(undefined, BASE), new URL('https://api.test/connect/token'));
+const may = createAuthorizePredicate(allowedOrigins(undefined, BASE), () => 'https://api.test/connect/token');
 const config = (fields: Partial<InternalAxiosRequestConfig>): InternalAxiosRequestConfig => ({
   headers: new axios.AxiosHeaders(),
   baseURL: BASE,
@@ -25,13 +25,18 @@ describe('which requests may carry the token', () => {
     ['a per-request baseURL on another origin', { url: '/reports', baseURL: 'https://evil.test' }, false],
     ['a request that opted out with skipAuth', { url: '/reports', skipAuth: true }, false],
     ['the token endpoint itself, even with a query', { url: 'https://api.test/connect/token?x=1' }, false],
+    ['the token endpoint with a trailing slash', { url: '/../connect/token/' }, false],
+    ['the token endpoint in other letter case', { url: 'https://api.test/Connect/Token' }, false],
+    ['the token endpoint percent-encoded', { url: 'https://api.test/connect/%74oken' }, false],
+    ['the token endpoint with doubled slashes', { url: 'https://api.test/connect//token' }, false],
+    ['a path that merely contains the word token', { url: '/tokens/list' }, true],
     ['no URL at all resolves to the baseURL', {}, true],
   ])('%s: %s', (_name, fields, expected) => {
     expect(may(config(fields))).toBe(expected);
   });
 
   test('the allowed origins come from the configured list when one is given', () => {
-    const list = createAuthorizePredicate(allowedOrigins(['https://files.test'], BASE), undefined);
+    const list = createAuthorizePredicate(allowedOrigins(['https://files.test'], BASE), () => undefined);
     expect(list(config({ url: 'https://files.test/a' }))).toBe(true);
     expect(list(config({ url: '/reports' }))).toBe(false);
   });
@@ -41,4 +46,13 @@ describe('which requests may carry the token', () => {
     expect(() => allowedOrigins(['not a url'], BASE)).toThrow(ConfigurationError);
     expect(() => allowedOrigins(['ftp://files.test'], BASE)).toThrow(ConfigurationError);
   });
+});
+
+test('with discovery, the token endpoint is withheld from as soon as it is known', () => {
+  let known: string | undefined = undefined;
+  const discovered = createAuthorizePredicate(allowedOrigins(undefined, 'https://api.test'), () => known);
+  expect(discovered(config({ baseURL: 'https://api.test', url: '/oauth/token' }))).toBe(true);
+  known = 'https://api.test/oauth/token';
+  expect(discovered(config({ baseURL: 'https://api.test', url: '/oauth/token' }))).toBe(false);
+  expect(discovered(config({ baseURL: 'https://api.test', url: '/reports' }))).toBe(true);
 });

@@ -59,11 +59,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     username: resolved.username,
     scope: resolved.scope,
   };
-  const tokens = new TokenManager(createTokenEndpoint(resolved), {
+  const endpoint = createTokenEndpoint(resolved);
+  const tokens = new TokenManager(endpoint, {
     ...resolved,
     storeKey: resolved.store?.keyFor?.(keyFields) ?? storeKey(keyFields),
   });
-  const mayAuthorize = createAuthorizePredicate(allowed, resolved.tokenUrl);
+  const mayAuthorize = createAuthorizePredicate(allowed, () => endpoint.knownTokenUrl());
   const detach = installInterceptors(instance, tokens, mayAuthorize);
   return { tokens, detach };
 }

@@ -31,10 +31,10 @@ export function allowedOrigins(configured: readonly string[] | undefined, baseUR
 
 /**
  * The predicate: not opted out, bound for an allowed origin, and not the token endpoint itself (which never gets a
- * bearer token, so its answers can never start a refresh loop).
+ * bearer token, so its answers can never start a refresh loop). `tokenEndpoint` is read on each request because with
+ * discovery the endpoint becomes known only after the first look-up.
  */
-export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenUrl: URL | undefined): AuthorizePredicate {
-  const tokenEndpoint = tokenUrl === undefined ? undefined : stripQuery(tokenUrl.href);
+export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenEndpoint: () => string | undefined): AuthorizePredicate {
   let lastBase: string | undefined;
   let lastBaseOrigin: string | undefined;
   const baseOrigin = (base: string): string | undefined => {
@@ -44,6 +44,7 @@ export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenUrl:
     }
     return lastBaseOrigin;
   };
+  const endpoint = memoizedEndpoint(tokenEndpoint);
   return (config) => {
     if (config.skipAuth === true) return false;
     const url = config.url ?? '';
@@ -52,13 +53,52 @@ export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenUrl:
     // baseURL + '/' + path keeps the base's origin: the path cannot reach back into the authority.
     const origin = useBase ? baseOrigin(base) : URL.parse(url)?.origin;
     if (origin === undefined || !allowed.has(origin)) return false;
-    return tokenEndpoint === undefined || !tokenEndpoint.startsWith(origin) || stripQuery(fullUrl(url, base, useBase)) !== tokenEndpoint;
+    const token = endpoint();
+    if (token?.origin !== origin || !mayName(url, token.lastSegment)) return true;
+    const full = URL.parse(useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);
+    return full === null || endpointKey(full) !== token.key;
   };
 }
 
-function fullUrl(url: string, base: string | undefined, useBase: boolean): string {
-  const full = useBase && base !== undefined ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url;
-  return URL.parse(full)?.href ?? full;
+interface KnownEndpoint {
+  readonly origin: string;
+  /** The endpoint compared loosely: decoded, lower-cased, without repeated or trailing slashes and without a query. */
+  readonly key: string;
+  readonly lastSegment: string;
+}
+
+function memoizedEndpoint(tokenEndpoint: () => string | undefined): () => KnownEndpoint | undefined {
+  let href: string | undefined;
+  let known: KnownEndpoint | undefined;
+  return () => {
+    const current = tokenEndpoint();
+    if (current !== href) {
+      href = current;
+      const url = current === undefined ? null : URL.parse(current);
+      const key = url === null ? undefined : endpointKey(url);
+      known = url === null || key === undefined ? undefined : { origin: url.origin, key, lastSegment: key.slice(key.lastIndexOf('/') + 1) };
+    }
+    return known;
+  };
+}
+
+/**
+ * Servers differ on case, trailing slashes, doubled slashes and percent-encoding in paths: treat all spellings of the
+ * token endpoint as the endpoint. Erring this way only ever withholds the token.
+ */
+function endpointKey(url: URL): string {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A malformed escape stays as it is.
+  }
+  return `${url.origin}${path.replace(/\/{2,}/g, '/').replace(/\/+$/, '').toLowerCase()}`;
+}
+
+/** A cheap pre-check on the hot path: could this URL spell the endpoint's last path segment at all? */
+function mayName(url: string, lastSegment: string): boolean {
+  return url.includes('%') || url.toLowerCase().includes(lastSegment);
 }
 
 function originOf(value: unknown, option: string): string {
@@ -67,9 +107,4 @@ function originOf(value: unknown, option: string): string {
     throw new ConfigurationError(option, 'must be an absolute http(s) URL');
   }
   return url.origin;
-}
-
-function stripQuery(href: string): string {
-  const end = href.search(/[?#]/);
-  return end === -1 ? href : href.slice(0, end);
 }

@@ -33,6 +33,8 @@ export interface TokenEndpoint {
   refreshGrant(refreshToken: string): Promise<TokenSet>;
   /** The token URL (after discovery, when an issuer was configured). Looked up once; concurrent callers share it. */
   tokenUrl(): Promise<string>;
+  /** The token URL if already known (configured, or discovered), without waiting. */
+  knownTokenUrl(): string | undefined;
 }
 
 /** Creates the plain axios instance token requests go through. */
@@ -66,10 +68,12 @@ export function createTokenEndpoint(
       : undefined;
   const basicAuthorization = basicCredentials === undefined ? undefined : `Basic ${basicCredentials}`;
 
+  let known = options.tokenUrl?.href;
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    return discover(http, options.issuer, options.allowInsecureHttp, options.timeout);
+    known = await discover(http, options.issuer, options.allowInsecureHttp, options.timeout);
+    return known;
   });
 
   async function grant(kind: 'password' | 'refresh_token', fields: [string, string][], extraSecret?: string): Promise<TokenSet> {
@@ -113,6 +117,7 @@ export function createTokenEndpoint(
 
   return {
     tokenUrl,
+    knownTokenUrl: () => known,
     passwordGrant: () =>
       grant('password', [
         ['username', options.username],
