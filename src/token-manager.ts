@@ -12,7 +12,7 @@ import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js
 import type { ResolvedAuthOptions, TokenSource } from './options.js';
 import { retryDefaults, type RetryPolicy } from './retry.js';
 import { renewShared } from './stores/shared-renewal.js';
-import type { TokenStore } from './stores/types.js';
+import { isLockingStore, type TokenStore } from './stores/types.js';
 import type { TokenEndpoint } from './token-endpoint.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
@@ -135,6 +135,12 @@ export class TokenManager {
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
   clearCooldown(): void {
     this.#cooldown = undefined;
+    const { store, storeKey } = this.#options;
+    if (store !== undefined && storeKey !== undefined && isLockingStore(store)) {
+      Promise.resolve()
+        .then(() => store.clearFailure?.(storeKey))
+        .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, 'token store clearFailure failed')));
+    }
   }
 
   /**
@@ -210,6 +216,7 @@ export class TokenManager {
       key: storeKey,
       localRefreshToken,
       lockTtlMs: this.#options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+      cooldownMs: this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
       isUsable: (tokens) => this.#isBetter(tokens),
       grant: async (refreshToken) => {
         const granted = await this.#grant(refreshToken);

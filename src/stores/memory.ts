@@ -1,5 +1,6 @@
 /** A store in this process's memory, for sharing one token between several clients of one process. */
 import type { TokenSet } from '../token-set.js';
+import type { SharedFailure } from './shared-failure.js';
 import type { LockingTokenStore, ReleaseLock } from './types.js';
 
 /**
@@ -15,6 +16,7 @@ export class MemoryTokenStore implements LockingTokenStore {
   readonly #entries = new Map<string, TokenSet>();
   /** Renewal locks: clients sharing this store renew one at a time, so a rotated refresh token is spent once. */
   readonly #locks = new Map<string, { readonly owner: symbol; readonly until: number }>();
+  readonly #failures = new Map<string, { readonly failure: SharedFailure; readonly until: number }>();
 
   get(key: string): TokenSet | undefined {
     return this.#entries.get(key);
@@ -36,5 +38,18 @@ export class MemoryTokenStore implements LockingTokenStore {
     return () => {
       if (this.#locks.get(key)?.owner === owner) this.#locks.delete(key);
     };
+  }
+
+  setFailure(key: string, failure: SharedFailure, ttlMs: number): void {
+    this.#failures.set(key, { failure, until: Date.now() + ttlMs });
+  }
+
+  getFailure(key: string): SharedFailure | undefined {
+    const entry = this.#failures.get(key);
+    return entry !== undefined && Date.now() < entry.until ? entry.failure : undefined;
+  }
+
+  clearFailure(key: string): void {
+    this.#failures.delete(key);
   }
 }

@@ -19,6 +19,7 @@ import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } fr
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { DEFAULT_KEY_PREFIX, lockKeyFor, storeKey, type StoreKeyFields } from './key.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
+import { parseSharedFailure, type SharedFailure } from './shared-failure.js';
 import type { LockingTokenStore, ReleaseLock } from './types.js';
 
 /**
@@ -165,6 +166,23 @@ export class RedisTokenStore implements LockingTokenStore {
     await this.#command('delete', key, () => this.#client.del(key));
   }
 
+  /** Remembers a credential failure for the cooldown (no secret in it), so other processes do not repeat it. */
+  async setFailure(key: string, failure: SharedFailure, ttlMs: number): Promise<void> {
+    const value = JSON.stringify(failure);
+    await this.#command('set', key, () => this.#client.set(failureKeyFor(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  /** The credential failure another process remembered, while its cooldown runs. */
+  async getFailure(key: string): Promise<SharedFailure | undefined> {
+    const stored = await this.#command('get', key, () => this.#client.get(failureKeyFor(key)));
+    return typeof stored === 'string' ? parseSharedFailure(stored) : undefined;
+  }
+
+  /** Forgets a remembered credential failure. */
+  async clearFailure(key: string): Promise<void> {
+    await this.#command('delete', key, () => this.#client.del(failureKeyFor(key)));
+  }
+
   /**
    * Takes the renewal lock for `key` for `ttlMs`: resolves a release function when taken, undefined when another
    * process holds it.
@@ -243,6 +261,11 @@ export class RedisTokenStore implements LockingTokenStore {
       // A failing reporter must not turn a store failure into a failed request.
     }
   }
+}
+
+/** Where a shared credential failure lives, beside the token. */
+function failureKeyFor(key: string): string {
+  return `${key}:failure`;
 }
 
 /** The release a caller gets when Redis could not be asked: there is no lock to release. */

@@ -4,9 +4,11 @@
  * shared by N processes makes one grant, and a rotated refresh token is spent once. A store that fails or is slow
  * never fails a request: the process then renews on its own, as it would without a store.
  */
-import { OAuthBearerError } from '../errors.js';
+import { OAuthBearerError, TokenEndpointError } from '../errors.js';
+import { isCredentialFailure } from '../grants.js';
 import type { TokenSet } from '../token-set.js';
-import { isLockingStore, type ReleaseLock, type TokenStore } from './types.js';
+import { errorFromSharedFailure, sharedFailureOf } from './shared-failure.js';
+import { isLockingStore, type LockingTokenStore, type ReleaseLock, type TokenStore } from './types.js';
 
 /** What a shared renewal needs from the token manager. */
 export interface SharedRenewalContext {
@@ -20,6 +22,8 @@ export interface SharedRenewalContext {
   readonly localRefreshToken: string | undefined;
   /** How long a renewal lock lives, so a holder that dies frees it. */
   readonly lockTtlMs: number;
+  /** How long a credential failure is shared with the other processes (the cooldown); 0 shares nothing. */
+  readonly cooldownMs: number;
   readonly report: (error: OAuthBearerError) => void;
 }
 
@@ -43,7 +47,7 @@ export async function renewShared(context: SharedRenewalContext): Promise<Shared
   const deadline = Date.now() + 2 * context.lockTtlMs;
   for (;;) {
     const release = await safely(context, 'lock', () => store.tryLock(context.key, context.lockTtlMs), noLock);
-    if (release !== undefined) return renewHoldingLock(context, release);
+    if (release !== undefined) return renewHoldingLock(context, store, release);
     if (Date.now() >= deadline) return grantAndWrite(context, stored);
     await sleep(POLL_MS);
     const latest = await safely(context, 'read', () => store.get(context.key));
@@ -51,12 +55,27 @@ export async function renewShared(context: SharedRenewalContext): Promise<Shared
   }
 }
 
-async function renewHoldingLock(context: SharedRenewalContext, release: ReleaseLock): Promise<SharedRenewalResult> {
+async function renewHoldingLock(
+  context: SharedRenewalContext,
+  store: LockingTokenStore,
+  release: ReleaseLock,
+): Promise<SharedRenewalResult> {
   try {
-    // The previous holder may have finished between our first read and taking the lock.
-    const latest = await safely(context, 'read', () => context.store.get(context.key));
+    // The previous holder may have finished between our first read and taking the lock, or found the credentials
+    // refused: then this process fails fast with that error rather than try the same credentials again.
+    const latest = await safely(context, 'read', () => store.get(context.key));
     if (latest !== undefined && context.isUsable(latest)) return { tokens: latest, fromStore: true };
-    return await grantAndWrite(context, latest);
+    const failure = await safely(context, 'read', () => store.getFailure?.(context.key));
+    if (failure !== undefined) throw errorFromSharedFailure(failure);
+    try {
+      return await grantAndWrite(context, latest);
+    } catch (error) {
+      if (error instanceof TokenEndpointError && isCredentialFailure(error) && context.cooldownMs > 0) {
+        const shared = sharedFailureOf(error);
+        await safely(context, 'write', () => store.setFailure?.(context.key, shared, context.cooldownMs));
+      }
+      throw error;
+    }
   } finally {
     await safely(context, 'unlock', release);
   }

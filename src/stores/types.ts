@@ -6,6 +6,7 @@
  */
 import type { TokenSet } from '../token-set.js';
 import type { StoreKeyFields } from './key.js';
+import type { SharedFailure } from './shared-failure.js';
 
 /** A value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -40,6 +41,15 @@ export interface LockingTokenStore extends TokenStore {
    * RedisTokenStore does this, and reports the failure through its own `onError`.
    */
   tryLock(key: string, ttlMs: number): MaybePromise<ReleaseLock | undefined>;
+  /**
+   * Remembers a credential failure for `ttlMs` (the cooldown), so that the other processes fail fast with it instead
+   * of sending the same refused credentials again. Optional.
+   */
+  setFailure?(key: string, failure: SharedFailure, ttlMs: number): MaybePromise<void>;
+  /** The credential failure remembered for `key`, if its cooldown is still running. */
+  getFailure?(key: string): MaybePromise<SharedFailure | undefined>;
+  /** Forgets the remembered failure (the application fixed the credentials). */
+  clearFailure?(key: string): MaybePromise<void>;
 }
 
 /** True when the store can elect a single renewer across processes. */
