@@ -12,3 +12,4 @@ export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
 export { isLockingStore } from './stores/types.js';
 export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';
+export type { SharedFailure } from './stores/shared-failure.js';
