@@ -124,23 +124,22 @@ export class TokenManager {
   clear(): void {
     this.#cached = undefined;
     this.#generation += 1;
-    const { store, storeKey } = this.#options;
-    if (store !== undefined && storeKey !== undefined) {
-      Promise.resolve()
-        .then(() => store.delete(storeKey))
-        .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, 'token store delete failed')));
-    }
+    this.#inStore('delete', (store, key) => store.delete(key));
   }
 
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
   clearCooldown(): void {
     this.#cooldown = undefined;
+    this.#inStore('clearFailure', (store, key) => (isLockingStore(store) ? store.clearFailure?.(key) : undefined));
+  }
+
+  /** Runs a store operation in the background (when there is a store); a failure is reported, never thrown. */
+  #inStore(operation: string, run: (store: TokenStore, key: string) => unknown): void {
     const { store, storeKey } = this.#options;
-    if (store !== undefined && storeKey !== undefined && isLockingStore(store)) {
-      Promise.resolve()
-        .then(() => store.clearFailure?.(storeKey))
-        .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, 'token store clearFailure failed')));
-    }
+    if (store === undefined || storeKey === undefined) return;
+    Promise.resolve()
+      .then(() => run(store, storeKey))
+      .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, `token store ${operation} failed`)));
   }
 
   /**
