@@ -19,7 +19,7 @@ import axios, { type AxiosAdapter, type AxiosInstance } from 'axios';
 import { createAuthClient } from '../index.js';
 import type { LaunchServer } from './bench-server.js';
 import { authClient, fetchAccessToken, keepAliveAgent, LONG_LIVED, measure, phases, plainClient, pool, type Progress, withServer } from './load.js';
-import { pairedRatios, type Summary, summarize } from './stats.js';
+import { compare, type Comparison, pairedRatios, type RoundTotals, type Summary, summarize } from './stats.js';
 
 /** Sizes of scenario 1 (requests are per client and round). */
 export interface OverheadParams {
@@ -33,24 +33,15 @@ export interface OverheadParams {
   readonly isolated: number;
 }
 
-/** Per-round totals of one client. */
-interface Totals {
-  readonly wallMs: number[];
-  readonly cpuMs: number[];
-}
+type Totals = RoundTotals;
 
 /** One shape: per-round totals of each client, and per-round ratios to the plain client (median, range). */
-export interface OverheadShape {
+export interface OverheadShape extends Comparison {
   readonly requests: number;
   readonly concurrency: number;
   readonly auth: Totals;
   readonly plain: Totals;
   readonly control: Totals;
-  readonly wallRatio: Summary;
-  readonly cpuRatio: Summary;
-  /** The control's ratios to plain: what "no difference" measures as in this run. */
-  readonly controlWallRatio: Summary;
-  readonly controlCpuRatio: Summary;
 }
 
 /** The stub-adapter comparison: CPU microseconds per request of each client, and the per-round ratio. */
@@ -154,16 +145,7 @@ export async function overhead(launch: LaunchServer, params: OverheadParams, pro
 
     const summarizeShape = (shape: 'sequential' | 'concurrent'): OverheadShape => {
       const { auth, plain, control } = cost[shape];
-      return {
-        ...shapes[shape],
-        auth,
-        plain,
-        control,
-        wallRatio: summarize(pairedRatios(auth.wallMs, plain.wallMs)),
-        cpuRatio: summarize(pairedRatios(auth.cpuMs, plain.cpuMs)),
-        controlWallRatio: summarize(pairedRatios(control.wallMs, plain.wallMs)),
-        controlCpuRatio: summarize(pairedRatios(control.cpuMs, plain.cpuMs)),
-      };
+      return { ...shapes[shape], auth, plain, control, ...compare(auth, plain, control) };
     };
     const perRequestUs = (cpuMs: readonly number[]): Summary => summarize(cpuMs.map((ms) => (ms * 1000) / params.isolated));
     const isolated: IsolatedCost = {

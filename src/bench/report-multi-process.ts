@@ -2,10 +2,10 @@
  * Scenario 7 in the report: its targets (one grant across processes; a store that costs nothing per request once a
  * token is held) and its tables, or one SKIPPED line when redis-server was not installed.
  */
-import { count, countsRow, status, table } from './markdown.js';
+import { comparisonCells, count, countsRow, status, table } from './markdown.js';
 import type { MultiProcessResult, ProcessBurstRow } from './multi-process.js';
 import type { Target } from './report.js';
-import { formatRange, median } from './stats.js';
+import { formatRange } from './stats.js';
 
 /** Scenario 7's targets: one grant across processes, and a store that costs nothing per request in steady state. */
 export function multiProcessTargets(result: MultiProcessResult, maxCpuRatio: number): Target[] {
@@ -55,7 +55,6 @@ export function multiProcessSection(result: MultiProcessResult): string[] {
     const [, , requests = '', ok = '', failures = '', tokenCalls = '', api401s = '', wall = ''] = countsRow(scenario, variant, burst);
     return [scenario, variant, count(burst.processes), requests, ok, failures, tokenCalls, api401s, count(burst.distinctTokens), count(burst.reported), wall];
   };
-  const ms = (values: readonly number[]): string => `${median(values).toFixed(0)} ms`;
   return [
     `**7. Multi-process, one Redis** (${params.processes} processes, each with its own client, ioredis client and RedisTokenStore; ` +
       `${params.requestsPerProcess} requests per process per burst, all at once; wall = from the command to the last process's answer)`,
@@ -74,14 +73,7 @@ export function multiProcessSection(result: MultiProcessResult): string[] {
         [
           `concurrency ${store.params.concurrency}`,
           count(store.params.requests),
-          ms(store.withoutStore.wallMs),
-          ms(store.withStore.wallMs),
-          formatRange(store.wallRatio, 3),
-          formatRange(store.controlWallRatio, 3),
-          ms(store.withoutStore.cpuMs),
-          ms(store.withStore.cpuMs),
-          formatRange(store.cpuRatio, 3),
-          formatRange(store.controlCpuRatio, 3),
+          ...comparisonCells(store.withoutStore, store.withStore, store),
           `${count(store.storeCommands)} (${count(store.storeCommandsWarmUp)})`,
         ],
       ],

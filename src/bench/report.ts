@@ -3,11 +3,11 @@
  * README. Pure functions of the results: no I/O, so the numbers printed and the numbers saved as JSON cannot disagree.
  */
 import type { Counts } from './load.js';
-import { count, countsRow, status, table } from './markdown.js';
+import { comparisonCells, count, countsRow, status, table } from './markdown.js';
 import type { OverheadShape } from './overhead.js';
 import type { Results } from './plan.js';
 import { multiProcessSection, multiProcessTargets } from './report-multi-process.js';
-import { formatRange, median } from './stats.js';
+import { formatRange } from './stats.js';
 
 /**
  * A target and how this run did against it. `N/A` when it could not be measured (heap without --expose-gc),
@@ -155,19 +155,7 @@ export function renderMarkdown(results: Results, targets: readonly Target[], inf
 }
 
 function overheadRow(shape: string, result: OverheadShape): string[] {
-  const ms = (values: readonly number[]): string => `${median(values).toFixed(0)} ms`;
-  return [
-    shape,
-    count(result.requests),
-    ms(result.plain.wallMs),
-    ms(result.auth.wallMs),
-    formatRange(result.wallRatio, 3),
-    formatRange(result.controlWallRatio, 3),
-    ms(result.plain.cpuMs),
-    ms(result.auth.cpuMs),
-    formatRange(result.cpuRatio, 3),
-    formatRange(result.controlCpuRatio, 3),
-  ];
+  return [shape, count(result.requests), ...comparisonCells(result.plain, result.auth, result)];
 }
 
 function mib(bytes: number): string {

@@ -52,3 +52,27 @@ export function pairedRatios(numerators: readonly number[], denominators: readon
 export function formatRange(summary: Summary, digits = 2): string {
   return `${summary.median.toFixed(digits)} (${summary.min.toFixed(digits)}–${summary.max.toFixed(digits)})`;
 }
+
+/** Per-round totals of one client. */
+export interface RoundTotals {
+  readonly wallMs: number[];
+  readonly cpuMs: number[];
+}
+
+/** A candidate client against a baseline, per round; the control (a second baseline) shows what "no difference" measures. */
+export interface Comparison {
+  readonly wallRatio: Summary;
+  readonly cpuRatio: Summary;
+  readonly controlWallRatio: Summary;
+  readonly controlCpuRatio: Summary;
+}
+
+/** The paired per-round ratios of `candidate` and of `control` to `baseline`. */
+export function compare(candidate: RoundTotals, baseline: RoundTotals, control: RoundTotals): Comparison {
+  return {
+    wallRatio: summarize(pairedRatios(candidate.wallMs, baseline.wallMs)),
+    cpuRatio: summarize(pairedRatios(candidate.cpuMs, baseline.cpuMs)),
+    controlWallRatio: summarize(pairedRatios(control.wallMs, baseline.wallMs)),
+    controlCpuRatio: summarize(pairedRatios(control.cpuMs, baseline.cpuMs)),
+  };
+}

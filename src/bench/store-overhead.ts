@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { RedisTokenStore } from '../redis.js';
 import type { LaunchServer } from './bench-server.js';
 import { authClient, keepAliveAgent, LONG_LIVED, measure, phases, pool, type Progress, withServer } from './load.js';
-import { pairedRatios, type Summary, summarize } from './stats.js';
+import { compare, type Comparison, type RoundTotals } from './stats.js';
 
 /** Sizes of the comparison (requests are per client and round). */
 export interface StoreOverheadParams {
@@ -29,23 +29,13 @@ export interface StoreOverheadParams {
   readonly slices: number;
 }
 
-/** Per-round totals of one client. */
-export interface RoundTotals {
-  readonly wallMs: number[];
-  readonly cpuMs: number[];
-}
-
 /** What the comparison measured. Ratios are per round, WITH the store over WITHOUT: median and range. */
-export interface StoreOverheadResult {
+export interface StoreOverheadResult extends Comparison {
   readonly params: StoreOverheadParams;
   readonly withStore: RoundTotals;
   readonly withoutStore: RoundTotals;
   /** The second client without a store. */
   readonly control: RoundTotals;
-  readonly wallRatio: Summary;
-  readonly cpuRatio: Summary;
-  readonly controlWallRatio: Summary;
-  readonly controlCpuRatio: Summary;
   readonly failures: number;
   /** Token calls during the measured rounds (long-lived token: 0 expected). */
   readonly tokenCalls: number;
@@ -138,10 +128,7 @@ export async function storeOverhead(launch: LaunchServer, redisPort: number, par
         withStore,
         withoutStore,
         control,
-        wallRatio: summarize(pairedRatios(withStore.wallMs, withoutStore.wallMs)),
-        cpuRatio: summarize(pairedRatios(withStore.cpuMs, withoutStore.cpuMs)),
-        controlWallRatio: summarize(pairedRatios(control.wallMs, withoutStore.wallMs)),
-        controlCpuRatio: summarize(pairedRatios(control.cpuMs, withoutStore.cpuMs)),
+        ...compare(withStore, withoutStore, control),
         failures,
         tokenCalls,
         storeCommandsWarmUp: beforeRounds - beforeWarmUp,
