@@ -4,7 +4,7 @@
  * Why the care: axios errors keep the whole request config (form body with the password, the client secret and
  * the `Authorization` header). None of them is ever passed through raw. What an error keeps for debugging
  * (the endpoint's status, headers and a redacted body) sits on `response` as a non-enumerable property, so
- * `console.log(err)`, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
+ * logging the error, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
  */
 import { redactText } from './redact.js';
 

@@ -134,7 +134,7 @@ function secondChance(error: unknown, tokens: TokenManager, mayAuthorize: Author
  * The last response interceptor: explains a 401 that could not be replayed, and keeps the token out of axios errors.
  * Axios errors hold the request config and the raw request (whose header block contains the token), so for requests
  * that carried our token the header is replaced and the request objects are made non-enumerable: still reachable,
- * never printed by `console.log(err)` or `JSON.stringify(err)`.
+ * never printed by `util.inspect(err)` (what logging uses) or `JSON.stringify(err)`.
  */
 function finishError(error: unknown, tokens: TokenManager, mayAuthorize: AuthorizePredicate): unknown {
   if (!axios.isAxiosError(error) || error.config === undefined || !mayAuthorize(error.config)) return error;
