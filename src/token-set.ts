@@ -1,7 +1,7 @@
 /**
  * The domain type for a token: camelCase, with an absolute expiry. A token set is a credential, so it prints
- * redacted: `util.inspect(tokens)` (what logging prints) and `JSON.stringify(tokens)` show the expiry and scope but never the tokens.
- * The fields themselves are ordinary readable properties.
+ * redacted: `util.inspect(tokens)` (what logging prints) and `JSON.stringify(tokens)` show the expiry and scope but
+ * never the tokens. The fields themselves are ordinary readable properties.
  */
 import { REDACTED } from './redact.js';
 
