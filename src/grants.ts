@@ -2,9 +2,9 @@
  * One renewal's worth of talking to the token endpoint: the refresh grant when a refresh token is known, the password
  * grant when none is or the endpoint refused it; each with transient failures retried. No cache, no state.
  */
-import { OAuthBearerError, TokenEndpointError, TokenNetworkError } from './errors.js';
+import { OAuthBearerError, TokenEndpointError } from './errors.js';
 import type { TokenSource } from './options.js';
-import { type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
+import { isTransient, type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
 import type { TokenEndpoint } from './token-endpoint.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
@@ -41,11 +41,13 @@ export async function obtainTokens(
   return { tokens: await withRetry(() => endpoint.passwordGrant(), retry, env), source: 'password' };
 }
 
-/** The endpoint answered and refused (4xx, or an unusable body): the refresh token is not worth keeping. */
+/**
+ * The endpoint answered and refused (a 4xx that is not worth retrying, or an unusable body): the refresh token is not
+ * worth keeping. Whatever retry.ts counts as transient says nothing about the token; neither does a redirect.
+ */
 function isRejection(error: unknown): boolean {
-  if (error instanceof TokenNetworkError) return false;
-  if (error instanceof TokenEndpointError) return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408;
-  return error instanceof OAuthBearerError;
+  if (!(error instanceof OAuthBearerError) || isTransient(error)) return false;
+  return !(error instanceof TokenEndpointError) || error.status >= 400;
 }
 
 /**
