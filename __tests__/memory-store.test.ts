@@ -1,7 +1,7 @@
 /** Two clients of one process sharing a MemoryTokenStore, against the real loopback server (which rotates refresh tokens). */
 import nock from 'nock';
 
-import { type AuthClient, createAuthClient, MemoryTokenStore, type OAuthBearerError, type StoreKeyFields, type TokenSet } from '../src/index.js';
+import { type AuthClient, createAuthClient, MemoryTokenStore, type OAuthBearerError, storeKey, type TokenSet } from '../src/index.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
 let server: AuthServer;
@@ -53,20 +53,19 @@ test('at expiry they renew once between them and never spend a rotated refresh t
   expect(errors).toEqual([]);
 });
 
-test('a store that namespaces its own keys is asked with the four identifying fields only, never a secret', async () => {
-  const seen: StoreKeyFields[] = [];
+test('a store’s keyPrefix names every key the library makes for it; the key itself is the library’s', async () => {
+  const keys: string[] = [];
   class NamespacedStore extends MemoryTokenStore {
-    keyFor(fields: StoreKeyFields): string {
-      seen.push(fields);
-      return 'tenant-a:tokens';
-    }
+    readonly keyPrefix = 'tenant-a';
     override set(key: string, tokens: TokenSet): void {
-      expect(key).toBe('tenant-a:tokens');
+      keys.push(key);
       super.set(key, tokens);
     }
   }
-  const api = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'read', store: new NamespacedStore() } });
+  const store = new NamespacedStore();
+  const api = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'read', store } });
   await api.get('/x');
 
-  expect(seen).toEqual([{ tokenUrl: server.tokenUrl, clientId: 'demo-client', username: 'demo-user', scope: 'read' }]);
+  expect(keys).toEqual([await storeKey({ ...server.credentials, scope: 'read' }, store)]);
+  expect(keys[0]).toMatch(/^tenant-a:tokens:[0-9a-f]{64}$/);
 });

@@ -8,7 +8,7 @@ import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { OAuthBearerError } from '../src/errors.js';
 import { RedisTokenStore, type RedisStoreClient, type RedisTokenStoreOptions } from '../src/redis.js';
 import { TokenStoreError } from '../src/stores/errors.js';
-import { lockKeyFor } from '../src/stores/key.js';
+import { lockKeyFor, storeKey } from '../src/stores/key.js';
 import { createTokenSet, type TokenSet } from '../src/token-set.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 
@@ -88,7 +88,7 @@ describe('RedisTokenStore', () => {
 
   test('a token set read back after set equals the one stored', async () => {
     const { store: a, errors } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     const stored = tokens();
     await a.set(key, stored);
     await expect(a.get(key)).resolves.toEqual(stored);
@@ -98,7 +98,7 @@ describe('RedisTokenStore', () => {
 
   test('a token set is stored with an expiry of its lifetime plus a few seconds of grace', async () => {
     const { store: a } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await a.set(key, tokens(60_000));
     const ttl = await admin.pttl(key);
     expect(ttl).toBeGreaterThan(55_000);
@@ -107,14 +107,14 @@ describe('RedisTokenStore', () => {
 
   test('a token set that expired long ago is not stored', async () => {
     const { store: a } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await a.set(key, tokens(-60_000));
     expect(await admin.exists(key)).toBe(0);
   });
 
   test('a key that was never set, or was deleted, reads as no token without any report', async () => {
     const { store: a, errors } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await expect(a.get(key)).resolves.toBeUndefined();
     await a.set(key, tokens());
     await a.delete(key);
@@ -124,7 +124,7 @@ describe('RedisTokenStore', () => {
 
   test('no key in Redis contains a credential, a token or the username', async () => {
     const { store: a } = store({ prefix: 'app' });
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await a.set(key, tokens());
     await a.tryLock(key, 10_000);
     const keys = await admin.keys('*');
@@ -138,7 +138,7 @@ describe('RedisTokenStore', () => {
 
   test('with an encryptionKey the raw value holds neither token and still reads back equal', async () => {
     const { store: a, errors } = store({ encryptionKey: KEY_A });
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     const stored = tokens();
     await a.set(key, stored);
     const raw = await admin.get(key);
@@ -152,7 +152,7 @@ describe('RedisTokenStore', () => {
   test('a value encrypted under another key reads as no token and reports one error without any secret', async () => {
     const { store: writer } = store({ encryptionKey: KEY_A });
     const { store: reader, errors } = store({ encryptionKey: KEY_B.toString('base64') });
-    const key = writer.keyFor(credentials);
+    const key = await storeKey(credentials, writer);
     await writer.set(key, tokens());
     await expect(reader.get(key)).resolves.toBeUndefined();
     expect(errors).toHaveLength(1);
@@ -169,8 +169,8 @@ describe('RedisTokenStore', () => {
 
   test('an encrypted value moved to another key is refused', async () => {
     const { store: a, errors } = store({ encryptionKey: KEY_A });
-    const key = a.keyFor(credentials);
-    const other = a.keyFor({ ...credentials, username: 'grace.hopper@example.com' });
+    const key = await storeKey(credentials, a);
+    const other = await storeKey({ ...credentials, username: 'grace.hopper@example.com' });
     await a.set(key, tokens());
     await admin.set(other, (await admin.get(key))!);
     await expect(a.get(other)).resolves.toBeUndefined();
@@ -179,7 +179,7 @@ describe('RedisTokenStore', () => {
 
   test('a stored value that is not a token set reads as no token and reports an invalid value', async () => {
     const { store: a, errors } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await admin.set(key, JSON.stringify({ accessToken: ACCESS_TOKEN }));
     await expect(a.get(key)).resolves.toBeUndefined();
     expect(errors.map((error) => error.reason)).toEqual(['invalid-value']);
@@ -192,7 +192,7 @@ describe('RedisTokenStore.tryLock', () => {
   test('a second tryLock on a held key resolves undefined, and the owner’s release frees it', async () => {
     const { store: a } = store();
     const { store: b } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     const release = await a.tryLock(key, 10_000);
     expect(release).toBeInstanceOf(Function);
     await expect(b.tryLock(key, 10_000)).resolves.toBeUndefined();
@@ -205,7 +205,7 @@ describe('RedisTokenStore.tryLock', () => {
   test('a release after the lock expired and was retaken does not delete the new owner’s lock', async () => {
     const { store: a } = store();
     const { store: b } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     const staleRelease = await a.tryLock(key, 30);
     await waitUntilGone(lockKeyFor(key));
     const release = await b.tryLock(key, 10_000);
@@ -220,7 +220,7 @@ describe('RedisTokenStore.tryLock', () => {
   test('a lock expires by itself after its ttl', async () => {
     const { store: a } = store();
     const { store: b } = store();
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await a.tryLock(key, 50);
     const ttl = await admin.pttl(lockKeyFor(key));
     expect(ttl).toBeGreaterThan(0);
@@ -231,14 +231,14 @@ describe('RedisTokenStore.tryLock', () => {
 
   test('a ttl that is not a positive number is a caller bug and rejects', async () => {
     const { store: a } = store();
-    await expect(a.tryLock(a.keyFor(credentials), 0)).rejects.toThrow(RangeError);
+    await expect(a.tryLock(await storeKey(credentials, a), 0)).rejects.toThrow(RangeError);
   });
 });
 
 describe('RedisTokenStore when Redis is slow or down', () => {
   test('a Redis that does not answer in time makes get resolve undefined and report a timeout', async () => {
     const { store: a, errors } = store({ operationTimeoutMs: 200 });
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await a.set(key, tokens());
     // CLIENT PAUSE holds every client's commands (this one's too) until the pause ends: a real slow Redis.
     await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
@@ -251,7 +251,7 @@ describe('RedisTokenStore when Redis is slow or down', () => {
   test('a lock command that times out proceeds locally, and frees the lock when it lands late', async () => {
     const client = connect();
     const { store: a, errors } = store({ client, operationTimeoutMs: 100 });
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
     await expect(a.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
     expect(errors.map((error) => [error.operation, error.reason])).toEqual([['lock', 'timeout']]);
@@ -269,7 +269,7 @@ describe('RedisTokenStore when Redis is slow or down', () => {
   ])('with Redis stopped (%s) each operation resolves and reports, and a restart heals', async (_, options, ms) => {
     const client = connect(options);
     const { store: a, errors } = store({ client, operationTimeoutMs: ms });
-    const key = a.keyFor(credentials);
+    const key = await storeKey(credentials, a);
     await ready(client);
     await server.stop();
     try {

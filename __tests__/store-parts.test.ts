@@ -1,6 +1,7 @@
 /**
  * The pieces of the shared store that need no Redis server: keys, the stored JSON, encryption, and option checks.
  */
+import { createHash, scryptSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigurationError } from '../src/errors.js';
@@ -24,36 +25,67 @@ const tokens = createTokenSet({
   scope: 'api',
 });
 const KEY = Buffer.alloc(32, 0xa1);
-const STORE_KEY = storeKey(fields);
+/** A key in the shape storeKey() makes, for the tests of values, which need no derivation. */
+const STORE_KEY = `axios-oauth-bearer:tokens:${'ab'.repeat(32)}`;
+const credentials = { ...fields, clientSecret: 'client-secret-SQUEAMISH', password: 'password-OSSIFRAGE' };
+const SECRET = { bindingSecret: (): Uint8Array => Buffer.alloc(32, 0x5c) };
 
 describe('storeKey', () => {
-  test('a key is the prefix, `tokens` and a SHA-256 hex digest, and names none of the fields', () => {
-    expect(STORE_KEY).toMatch(/^axios-oauth-bearer:tokens:[0-9a-f]{64}$/);
-    expect(storeKey(fields, 'app')).toBe(`app:tokens:${STORE_KEY.split(':').at(-1)!}`);
-    for (const value of Object.values(fields)) expect(STORE_KEY).not.toContain(value);
+  test('a key is the prefix, `tokens` and a 64-digit hex digest, and names no field in any common encoding', async () => {
+    const keys = [await storeKey(credentials), await storeKey(credentials, SECRET)];
+    for (const key of keys) {
+      expect(key).toMatch(/^axios-oauth-bearer:tokens:[0-9a-f]{64}$/);
+      for (const value of Object.values(credentials)) {
+        for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) expect(key).not.toContain(form);
+      }
+    }
+    expect(await storeKey(credentials, { ...SECRET, keyPrefix: 'app' })).toBe(keys[1]!.replace(/^axios-oauth-bearer:/, 'app:'));
   });
 
-  test('each of the four fields changes the key', () => {
+  test.each([
+    ['without a binding secret', {}],
+    ['with a binding secret', SECRET],
+  ])('each of the six fields, the two secrets included, changes the key (%s)', async (_, binding) => {
     const variants = [
       { tokenUrl: 'https://other.example/connect/token' },
       { clientId: 'client-id-8' },
       { username: 'grace.hopper@example.com' },
       { scope: 'api' },
+      { clientSecret: 'client-secret-SQUEAMISh' },
+      { password: 'password-OSSIFRAGe' },
     ];
-    const keys = new Set([STORE_KEY, ...variants.map((variant) => storeKey({ ...fields, ...variant }))]);
-    expect(keys.size).toBe(5);
+    const keys = await Promise.all([credentials, ...variants.map((variant) => ({ ...credentials, ...variant }))].map((c) => storeKey(c, binding)));
+    expect(new Set(keys).size).toBe(7);
   });
 
-  test('spellings of one identity meet under one key: URL case and default port, scope order, no scope', () => {
-    const same = { ...fields, tokenUrl: 'https://AUTH.example:443/connect/token', scope: ' offline_access  api ' };
-    expect(storeKey(same)).toBe(STORE_KEY);
-    expect(storeKey({ ...fields, scope: '' })).toBe(storeKey({ ...fields, scope: undefined }));
+  test('spellings of one identity meet under one key: URL case and default port, scope order, no scope', async () => {
+    const same = { ...credentials, tokenUrl: 'https://AUTH.example:443/connect/token', scope: ' offline_access  api ' };
+    expect(await storeKey(same, SECRET)).toBe(await storeKey(credentials, SECRET));
+    expect(await storeKey({ ...credentials, scope: '' }, SECRET)).toBe(await storeKey({ ...credentials, scope: undefined }, SECRET));
   });
 
-  test('text moved from one field to the next gives another key', () => {
-    const a = storeKey({ ...fields, clientId: 'app:ada', username: 'x' });
-    const b = storeKey({ ...fields, clientId: 'app', username: 'ada:x' });
+  test('text moved from one field to the next gives another key', async () => {
+    const a = await storeKey({ ...credentials, password: 'pass:word', clientSecret: 'x' }, SECRET);
+    const b = await storeKey({ ...credentials, password: 'pass', clientSecret: 'word:x' }, SECRET);
     expect(a).not.toBe(b);
+  });
+
+  test('without a binding secret the digest is scrypt (N = 2^15, r = 8) salted with the identity, not a fast hash', async () => {
+    const canonical = (c: typeof credentials): string =>
+      JSON.stringify({ clientId: c.clientId, clientSecret: c.clientSecret, password: c.password, scope: 'api offline_access', tokenUrl: c.tokenUrl, username: c.username });
+    const salt = createHash('sha256')
+      .update(`axios-oauth-bearer/store-key/v2\n${canonical({ ...credentials, clientSecret: '', password: '' })}`)
+      .digest();
+    const expected = scryptSync(canonical(credentials), salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex');
+    expect(await storeKey(credentials)).toBe(`axios-oauth-bearer:tokens:${expected}`);
+  });
+
+  test('with a binding secret the digest is an HMAC under it; another secret gives another key, a short one is ignored', async () => {
+    const other = { bindingSecret: (): Uint8Array => Buffer.alloc(32, 0x36) };
+    expect(await storeKey(credentials, SECRET)).not.toBe(await storeKey(credentials, other));
+    expect(await storeKey(credentials, SECRET)).not.toBe(await storeKey(credentials));
+    const short = { bindingSecret: (): Uint8Array => Buffer.alloc(15, 0x5c) };
+    expect(await storeKey(credentials, short)).toBe(await storeKey(credentials));
   });
 
   test('the lock key is the store key with a `:lock` suffix', () => {
@@ -141,7 +173,19 @@ describe('RedisTokenStore options', () => {
 
   test('an option given as undefined takes its default', () => {
     const store = new RedisTokenStore({ client, prefix: undefined, operationTimeoutMs: undefined });
-    expect(store.keyFor(fields)).toBe(STORE_KEY);
+    expect(store.keyPrefix).toBe('axios-oauth-bearer');
+  });
+
+  test('the binding secret is derived from the encryption key (never the key itself), and absent without one', () => {
+    const plain = new RedisTokenStore({ client, prefix: 'app' });
+    expect(plain.keyPrefix).toBe('app');
+    expect(plain.bindingSecret()).toBeUndefined();
+    const a = new RedisTokenStore({ client, encryptionKey: KEY }).bindingSecret();
+    const b = new RedisTokenStore({ client, encryptionKey: Buffer.alloc(32, 0xb2) }).bindingSecret();
+    expect(a).toHaveLength(32);
+    expect(Buffer.from(a!).equals(KEY)).toBe(false);
+    expect(Buffer.from(a!).equals(Buffer.from(b!))).toBe(false);
+    expect(new RedisTokenStore({ client, encryptionKey: KEY.toString('base64') }).bindingSecret()).toEqual(a);
   });
 
   test('the caller’s options object is not changed', () => {

@@ -5,9 +5,9 @@
 import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
 import { installInterceptors } from './interceptors.js';
-import { type AuthOptions, resolveAuthOptions } from './options.js';
+import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from './options.js';
 import { allowedOrigins, createAuthorizePredicate } from './origins.js';
-import { storeKey } from './stores/key.js';
+import { storeKey, type StoreKeyCredentials } from './stores/key.js';
 import { createTokenEndpoint } from './token-endpoint.js';
 import { TokenManager } from './token-manager.js';
 
@@ -52,21 +52,21 @@ export interface AuthClient extends AxiosInstance {
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
-  // With discovery the token URL is not known yet; the issuer names the same endpoint.
-  const keyFields = {
-    tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString(),
-    clientId: resolved.clientId,
-    username: resolved.username,
-    scope: resolved.scope,
-  };
   const endpoint = createTokenEndpoint(resolved);
+  const { store } = resolved;
   const tokens = new TokenManager(endpoint, {
     ...resolved,
-    storeKey: resolved.store?.keyFor?.(keyFields) ?? storeKey(keyFields),
+    storeKey: store === undefined ? undefined : () => storeKey(keyCredentials(resolved), store),
   });
   const mayAuthorize = createAuthorizePredicate(allowed, () => endpoint.knownTokenUrl());
   const detach = installInterceptors(instance, tokens, mayAuthorize);
   return { tokens, detach };
+}
+
+/** What a store key is bound to. With discovery the token URL is not known yet; the issuer names the same endpoint. */
+function keyCredentials(resolved: ResolvedAuthOptions): StoreKeyCredentials {
+  const { clientId, clientSecret, username, password, scope } = resolved;
+  return { tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString(), clientId, clientSecret, username, password, scope };
 }
 
 /**

@@ -25,7 +25,7 @@ export type { AuthOptions, ClientAuthentication, ResolvedAuthOptions, TokenEvent
 export type { RetryOptions, RetryPolicy } from './retry.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export { storeKey } from './stores/key.js';
-export type { StoreKeyFields } from './stores/key.js';
+export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';
 export type { TokenSet } from './token-set.js';

@@ -6,7 +6,7 @@
 export { RedisTokenStore, redisTokenStoreDefaults } from './stores/redis.js';
 export type { RedisStoreClient, RedisTokenStoreOptions } from './stores/redis.js';
 export { storeKey, lockKeyFor, DEFAULT_KEY_PREFIX } from './stores/key.js';
-export type { StoreKeyFields } from './stores/key.js';
+export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { EncryptionKey } from './stores/crypto.js';
 export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';

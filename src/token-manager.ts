@@ -22,8 +22,8 @@ export interface TokenManagerOptions extends Pick<ResolvedAuthOptions, 'refreshM
   /** Milliseconds to fail fast after the endpoint rejected the credentials; 0 turns the cooldown off. */
   readonly cooldownMs?: number;
   readonly store?: TokenStore | undefined;
-  /** The store key (see storeKey()); required with a store. */
-  readonly storeKey?: string;
+  /** Derives the store key, bound to the full credentials (see storeKey()); required with a store. Asked once. */
+  readonly storeKey?: () => Promise<string>;
   readonly lockTtlMs?: number;
 }
 
@@ -69,6 +69,8 @@ export class TokenManager {
   #lastAttempt: Attempt = { seq: 0, error: undefined };
   #cooldown: { readonly error: OAuthBearerError; readonly until: number } | undefined;
   #renewing = 0;
+  /** The store key once derived: computed on the first store operation, at most once while it succeeds. */
+  #key: Promise<string | undefined> | undefined;
   /** Grows with every clear(): a renewal that started before it must not bring the forgotten tokens back. */
   #generation = 0;
   // p-memoize with no result cache is a single flight: the promise is stored synchronously before any await, shared by
@@ -135,11 +137,25 @@ export class TokenManager {
 
   /** Runs a store operation in the background (when there is a store); a failure is reported, never thrown. */
   #inStore(operation: string, run: (store: TokenStore, key: string) => unknown): void {
-    const { store, storeKey } = this.#options;
-    if (store === undefined || storeKey === undefined) return;
-    Promise.resolve()
-      .then(() => run(store, storeKey))
+    const { store } = this.#options;
+    if (store === undefined) return;
+    this.#storeKey()
+      .then((key) => (key === undefined ? undefined : run(store, key)))
       .catch(() => this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, `token store ${operation} failed`)));
+  }
+
+  /** The store key, derived once; undefined (reported) when the derivation failed, so the process goes on alone. */
+  #storeKey(): Promise<string | undefined> {
+    const derive = this.#options.storeKey;
+    if (derive === undefined) return Promise.resolve(undefined);
+    this.#key ??= Promise.resolve()
+      .then(derive)
+      .catch((error: unknown) => {
+        this.#key = undefined; // not cached: the next store operation tries again
+        this.#report(new OAuthBearerError(ErrorCode.TOKEN_STORE, `token store key could not be derived (${describe(error)}); continuing without the store`));
+        return undefined;
+      });
+    return this.#key;
   }
 
   /**
@@ -206,13 +222,14 @@ export class TokenManager {
 
   /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
   async #obtain(): Promise<{ tokens: TokenSet; source: TokenSource }> {
-    const { store, storeKey } = this.#options;
+    const { store } = this.#options;
+    const key = store === undefined ? undefined : await this.#storeKey();
     const localRefreshToken = this.#cached?.tokens.refreshToken;
-    if (store === undefined || storeKey === undefined) return this.#grant(localRefreshToken);
+    if (store === undefined || key === undefined) return this.#grant(localRefreshToken);
     let source: TokenSource = 'store';
     const result = await renewShared({
       store,
-      key: storeKey,
+      key,
       localRefreshToken,
       lockTtlMs: this.#options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
       cooldownMs: this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS,

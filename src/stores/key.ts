@@ -1,10 +1,18 @@
 /**
- * Store keys. Processes that would ask the same endpoint for the same user's token must meet under one key, and
- * nothing in a key may help an attacker who can list a shared store's keys: every field is hashed, the username too.
+ * Store keys, bound to the full credentials. Processes that would ask the same endpoint for the same user's token with
+ * the same secrets must meet under one key; a client with any other secret (a wrong password, another client secret)
+ * must meet nobody: it gets no stored token, shares no cooldown and waits on no lock of the right client's. Binding
+ * the key itself, rather than checking a tag inside each value, gives all three for free and for every store,
+ * including a user's own: the library makes every key, a store only names a prefix and, optionally, a secret.
+ *
+ * Nothing in a key may help an attacker who can list a shared store's keys. A plain hash of the password would be an
+ * offline guessing oracle, so the digest is an HMAC-SHA256 under the store's binding secret where it has one (derived
+ * from a RedisTokenStore's encryption key; a random per-instance secret for MemoryTokenStore) and a deliberately slow
+ * scrypt where it has none, computed once per client.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, scrypt } from 'node:crypto';
 
-/** What identifies a token: who issues it, to which client, for which user, with which scope. No secret is needed. */
+/** What identifies a token: who issues it, to which client, for which user, with which scope. */
 export interface StoreKeyFields {
   readonly tokenUrl: string;
   readonly clientId: string;
@@ -13,29 +21,50 @@ export interface StoreKeyFields {
   readonly scope?: string | undefined;
 }
 
-/** The prefix of every key unless a store is given another. */
+/** The identifying fields plus the two secrets a key is bound to. */
+export interface StoreKeyCredentials extends StoreKeyFields {
+  readonly clientSecret: string;
+  readonly password: string;
+}
+
+/** What a key needs from the store: its namespace and its binding secret, both optional. */
+export interface KeyBinding {
+  /** The first part of every key. @default 'axios-oauth-bearer' */
+  readonly keyPrefix?: string | undefined;
+  /** A secret of the store's own, under which keys are HMACs; without one they are slow scrypt digests. */
+  readonly bindingSecret?: (() => Uint8Array | undefined) | undefined;
+}
+
+/** The prefix of every key unless a store names another. */
 export const DEFAULT_KEY_PREFIX = 'axios-oauth-bearer';
 
 /**
- * The store key of a token: `${prefix}:tokens:${sha256 hex}`, hashed over a canonical JSON of the four fields.
+ * scrypt's cost without a binding secret: N = 2^15, r = 8 (32 MiB, about 0.1 s on one core), so each guess of a
+ * password costs an attacker the same. Node's default memory limit (32 MiB) is raised just enough to allow it.
+ */
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+/** The shortest binding secret used as one. */
+const MIN_SECRET_BYTES = 16;
+/** Names the derivation: a change of scheme changes every key instead of misreading old ones. */
+const DOMAIN = 'axios-oauth-bearer/store-key/v2';
+
+/**
+ * The store key of a token: `${prefix}:tokens:${64 hex digits}`. Computed once per client (the token manager caches
+ * it); exported so that tools can find or delete an entry.
  *
- * Canonical means spellings of one identity give one key: the URL is normalized (`https://Auth.example/token` and
+ * Canonical: spellings of one identity give one key: the URL is normalized (`https://Auth.example/token` and
  * `https://auth.example:443/token` meet), and the scope is a set (RFC 6749 section 3.3), so `b a` equals `a b`.
  *
  * @example
- * storeKey({ tokenUrl: 'https://auth.example/token', clientId: 'app', username: 'ada' });
- * // 'axios-oauth-bearer:tokens:3f1c…' (64 hex digits)
+ * await storeKey({ tokenUrl, clientId, clientSecret, username, password }, store);
+ * // 'axios-oauth-bearer:tokens:3f1c…'
  */
-export function storeKey(fields: StoreKeyFields, prefix: string = DEFAULT_KEY_PREFIX): string {
-  // Keys in a fixed order, every value a JSON string or null: the text is unambiguous (no field can absorb another)
-  // and does not depend on the order in which the caller's object was built.
-  const canonical = JSON.stringify({
-    clientId: fields.clientId,
-    scope: canonicalScope(fields.scope),
-    tokenUrl: canonicalUrl(fields.tokenUrl),
-    username: fields.username,
-  });
-  return `${prefix}:tokens:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+export async function storeKey(credentials: StoreKeyCredentials, binding: KeyBinding = {}): Promise<string> {
+  const prefix = binding.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const secret = binding.bindingSecret?.();
+  // A short secret is no better than none: an attacker could search it. Such a store gets the slow digest instead.
+  const digest = secret !== undefined && secret.byteLength >= MIN_SECRET_BYTES ? hmacDigest(credentials, secret) : await slowDigest(credentials);
+  return `${prefix}:tokens:${digest}`;
 }
 
 /**
@@ -46,6 +75,38 @@ export function storeKey(fields: StoreKeyFields, prefix: string = DEFAULT_KEY_PR
  */
 export function lockKeyFor(key: string): string {
   return `${key}:lock`;
+}
+
+function hmacDigest(credentials: StoreKeyCredentials, secret: Uint8Array): string {
+  return createHmac('sha256', secret).update(`${DOMAIN}\n${canonical(credentials)}`, 'utf8').digest('hex');
+}
+
+function slowDigest(credentials: StoreKeyCredentials): Promise<string> {
+  // The salt is the identity: the same password under another user, client or endpoint gives an unrelated digest, so
+  // nothing can be precomputed for all of them at once.
+  const salt = createHash('sha256').update(`${DOMAIN}\n${canonical({ ...credentials, clientSecret: '', password: '' })}`).digest();
+  return new Promise((resolve, reject) => {
+    // Asynchronous: the work runs on libuv's thread pool, not on the event loop every request shares.
+    scrypt(canonical(credentials), salt, 32, SCRYPT, (error, derived) => {
+      if (error === null) resolve(derived.toString('hex'));
+      else reject(error);
+    });
+  });
+}
+
+/**
+ * Keys in a fixed order, every value a JSON string or null: the text is unambiguous (no field can absorb another) and
+ * does not depend on the order in which the caller's object was built.
+ */
+function canonical(credentials: StoreKeyCredentials): string {
+  return JSON.stringify({
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
+    password: credentials.password,
+    scope: canonicalScope(credentials.scope),
+    tokenUrl: canonicalUrl(credentials.tokenUrl),
+    username: credentials.username,
+  });
 }
 
 function canonicalScope(scope: string | undefined): string | null {

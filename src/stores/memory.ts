@@ -1,4 +1,6 @@
 /** A store in this process's memory, for sharing one token between several clients of one process. */
+import { randomBytes } from 'node:crypto';
+
 import type { TokenSet } from '../token-set.js';
 import type { SharedFailure } from './shared-failure.js';
 import type { LockingTokenStore, ReleaseLock } from './types.js';
@@ -17,6 +19,12 @@ export class MemoryTokenStore implements LockingTokenStore {
   /** Renewal locks: clients sharing this store renew one at a time, so a rotated refresh token is spent once. */
   readonly #locks = new Map<string, { readonly owner: symbol; readonly until: number }>();
   readonly #failures = new Map<string, { readonly failure: SharedFailure; readonly until: number }>();
+  /** Keys are HMACs under this: nothing outside the process ever sees them, so a random secret is enough (and fast). */
+  readonly #bindingSecret = randomBytes(32);
+
+  bindingSecret(): Uint8Array {
+    return this.#bindingSecret;
+  }
 
   get(key: string): TokenSet | undefined {
     return this.#entries.get(key);

@@ -12,12 +12,12 @@
  * `operationTimeoutMs`, and every failure is reported through `onError` and then treated as "no token" (get),
  * "not stored" (set, delete) or "proceed locally" (tryLock). Nothing here throws into a request.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigurationError, sanitizeError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
-import { DEFAULT_KEY_PREFIX, lockKeyFor, storeKey, type StoreKeyFields } from './key.js';
+import { DEFAULT_KEY_PREFIX, lockKeyFor } from './key.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
 import { parseSharedFailure, type SharedFailure } from './shared-failure.js';
 import type { LockingTokenStore, ReleaseLock } from './types.js';
@@ -44,7 +44,7 @@ export interface RedisTokenStoreOptions {
    */
   readonly client: RedisStoreClient;
   /**
-   * The first part of the keys made by {@link RedisTokenStore.keyFor}.
+   * The first part of every key the library makes for this store (see {@link TokenStore.keyPrefix}).
    * @default 'axios-oauth-bearer'
    */
   readonly prefix?: string;
@@ -100,6 +100,7 @@ export class RedisTokenStore implements LockingTokenStore {
   readonly #client: RedisStoreClient;
   readonly #prefix: string;
   readonly #key: Buffer | undefined;
+  readonly #bindingSecret: Buffer | undefined;
   readonly #timeoutMs: number;
   readonly #onError: ((error: TokenStoreError) => void) | undefined;
 
@@ -125,13 +126,23 @@ export class RedisTokenStore implements LockingTokenStore {
     this.#prefix = resolved.prefix;
     this.#key =
       resolved.encryptionKey === undefined ? undefined : parseEncryptionKey(resolved.encryptionKey, 'encryptionKey');
+    this.#bindingSecret =
+      this.#key === undefined ? undefined : Buffer.from(hkdfSync('sha256', this.#key, '', 'axios-oauth-bearer key binding', 32));
     this.#timeoutMs = resolved.operationTimeoutMs;
     this.#onError = resolved.onError;
   }
 
-  /** The key of a token under this store's prefix: {@link storeKey} with `prefix`. */
-  keyFor(fields: StoreKeyFields): string {
-    return storeKey(fields, this.#prefix);
+  /** The `prefix` option: the first part of every key. */
+  get keyPrefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * With `encryptionKey`, keys are HMACs under a secret derived from it (HKDF, so the encryption key itself is used for
+   * nothing else); without, the library falls back to slow scrypt digests.
+   */
+  bindingSecret(): Uint8Array | undefined {
+    return this.#bindingSecret;
   }
 
   /** The stored token set; undefined when there is none, and when Redis fails, times out or holds a bad value. */

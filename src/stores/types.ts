@@ -5,7 +5,6 @@
  * Methods may return plain values or promises, so synchronous and asynchronous backends both fit (as in p-memoize).
  */
 import type { TokenSet } from '../token-set.js';
-import type { StoreKeyFields } from './key.js';
 import type { SharedFailure } from './shared-failure.js';
 
 /** A value, or a promise of it. */
@@ -14,7 +13,10 @@ export type MaybePromise<T> = T | Promise<T>;
 /** Releases a lock taken with {@link LockingTokenStore.tryLock}. Only the owner's release has an effect. */
 export type ReleaseLock = () => MaybePromise<void>;
 
-/** Keeps token sets under a key (derived from the endpoint, client id, username and scope; never a secret). */
+/**
+ * Keeps token sets under a key. The library makes every key, bound to the full credentials (see storeKey()): a store
+ * never sees a secret, and a client with other credentials never meets another's entries, whatever the store does.
+ */
 export interface TokenStore {
   /** The stored token set, or undefined when there is none. */
   get(key: string): MaybePromise<TokenSet | undefined>;
@@ -22,9 +24,18 @@ export interface TokenStore {
   set(key: string, tokens: TokenSet): MaybePromise<void>;
   /** Removes the token set. */
   delete(key: string): MaybePromise<void>;
-  /** The key for a credential set, when the store namespaces its keys itself; storeKey() with the default prefix
-   * otherwise. */
-  keyFor?(fields: StoreKeyFields): string;
+  /**
+   * The first part of the keys the library makes for this store, to share one backend between applications.
+   * @default 'axios-oauth-bearer'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * A secret of the store's own (at least 16 bytes, the same in every process that shares the store, never written to
+   * it), under which keys are HMAC-SHA256 digests of the credentials. Without it, keys are scrypt digests: as safe,
+   * but about 0.1 s of CPU once per client. RedisTokenStore derives one from its `encryptionKey`, MemoryTokenStore
+   * makes a random one.
+   */
+  bindingSecret?(): Uint8Array | undefined;
 }
 
 /**
