@@ -6,7 +6,7 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
 import { installInterceptors } from './interceptors.js';
 import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from './options.js';
-import { allowedOrigins, createAuthorizePredicate } from './origins.js';
+import { allowedOrigins, createAuthorizePredicate, createUrlPredicate } from './origins.js';
 import { storeKey, type StoreKeyCredentials } from './stores/key.js';
 import { createTokenEndpoint } from './token-endpoint.js';
 import { TokenManager } from './token-manager.js';
@@ -58,8 +58,8 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     ...resolved,
     storeKey: store === undefined ? undefined : () => storeKey(keyCredentials(resolved), store),
   });
-  const mayAuthorize = createAuthorizePredicate(allowed, () => endpoint.knownTokenUrl());
-  const detach = installInterceptors(instance, tokens, mayAuthorize);
+  const tokenUrl = (): string | undefined => endpoint.knownTokenUrl();
+  const detach = installInterceptors(instance, tokens, createAuthorizePredicate(allowed, tokenUrl), createUrlPredicate(allowed, tokenUrl));
   return { tokens, detach };
 }
 

@@ -9,6 +9,10 @@
  * below, because the library parks every new request of the instance behind that function's promise, whatever the
  * request's signal, skipAuth or origin, and fails them all with a generic CanceledError if it rejects. In the request
  * interceptor a replay waits abortably on the shared renewal and, if that failed, rejects with its typed error.
+ *
+ * Every config, response and error of the instance gets a redacted printed form (redacted-view.ts), and every redirect
+ * of an authenticated request follows the hop rule (redirects.ts). A request that brings its own `Authorization`
+ * header is the caller's: it is sent as it is, and its 401 is the caller's to handle.
  */
 import axios, {
   type AxiosError,
@@ -20,8 +24,10 @@ import axios, {
 import { createAuthRefresh } from 'axios-auth-refresh';
 
 import { ReplayNotPossibleError } from './errors.js';
-import type { AuthorizePredicate } from './origins.js';
+import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
+import { createRedactedViews, type RedactedViews } from './redacted-view.js';
+import { finalUrlOf, guardRedirects, nextHop } from './redirects.js';
 import type { TokenManager } from './token-manager.js';
 
 /** Set on a request config by axios-auth-refresh when it replays the request. */
@@ -35,38 +41,76 @@ interface SeqMarker {
   [SENT_AT_SEQ]?: number;
 }
 
-type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker;
+/** The token this request was sent with, until it completes: the mark of a request the library authenticated. */
+const SENT_TOKEN = Symbol('axios-oauth-bearer.sentToken');
+interface SentMarker {
+  [SENT_TOKEN]?: string | undefined;
+}
 
-/** Installs the interceptors; returns a function that removes exactly them. */
-export function installInterceptors(instance: AxiosInstance, tokens: TokenManager, mayAuthorize: AuthorizePredicate): () => void {
-  const requestId = instance.interceptors.request.use((config: Config) => attachToken(config, tokens, mayAuthorize));
+type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker;
+
+/** What the interceptors of one instance share. */
+interface Context {
+  readonly instance: AxiosInstance;
+  readonly tokens: TokenManager;
+  /** May this request get the token (skipAuth, allowed origin, not the token endpoint)? */
+  readonly mayAuthorize: AuthorizePredicate;
+  /** The same rule for an absolute URL: a redirect's next hop, a response's final URL. */
+  readonly allowsUrl: UrlPredicate;
+  readonly views: RedactedViews;
+}
+
+const REDACTED_BEARER = `Bearer ${REDACTED}`;
+
+/** Installs the interceptors; returns a function that removes exactly them (and the printed forms they gave). */
+export function installInterceptors(
+  instance: AxiosInstance,
+  tokens: TokenManager,
+  mayAuthorize: AuthorizePredicate,
+  allowsUrl: UrlPredicate,
+): () => void {
+  const context: Context = { instance, tokens, mayAuthorize, allowsUrl, views: createRedactedViews(() => tokens.knownSecrets()) };
+  const requestId = instance.interceptors.request.use((config: Config) => attachToken(config, context));
   const refreshId = createAuthRefresh(
     instance,
     // Resolves at once: see the module comment. The replay renews.
     () => Promise.resolve(),
     {
-      shouldRefresh: (error: AxiosError) => shouldReplay(error, mayAuthorize),
+      shouldRefresh: (error: AxiosError) => shouldReplay(error, context),
       deduplicateRefresh: false,
       maxRetries: 1,
     },
   );
-  const finalId = instance.interceptors.response.use(undefined, (error: unknown) => {
-    const config = secondChance(error, tokens, mayAuthorize);
-    if (config !== undefined) return instance.request(config);
-    throw finishError(error, tokens, mayAuthorize);
-  });
+  const finalId = instance.interceptors.response.use(
+    (response: AxiosResponse) => finishResponse(response, context),
+    (error: unknown) => {
+      const hop = axios.isAxiosError(error) ? nextHop(instance, error.response) : undefined;
+      if (hop !== undefined) return instance.request(hop);
+      const config = secondChance(error, context);
+      if (config !== undefined) return instance.request(config);
+      throw finishError(error, context);
+    },
+  );
+  const undoViews = context.views.instance(instance, tokens);
   return () => {
     instance.interceptors.request.eject(requestId);
     instance.interceptors.response.eject(refreshId);
     instance.interceptors.response.eject(finalId);
+    undoViews();
   };
 }
 
 /** Changes and returns the config it was given (never a clone), synchronously when the token is cached. */
-function attachToken(config: Config, tokens: TokenManager, mayAuthorize: AuthorizePredicate): Config | Promise<Config> {
-  if (!mayAuthorize(config)) return config;
+function attachToken(config: Config, context: Context): Config | Promise<Config> {
+  const { tokens } = context;
+  context.views.config(config);
+  if (!context.mayAuthorize(config)) return config;
+  if (config.skipAuthRefresh !== true && isCallersOwn(config, context)) return config;
   const set = (token: string): Config => {
-    config.headers.set('Authorization', `Bearer ${token}`);
+    const bearer = `Bearer ${token}`;
+    config.headers.set('Authorization', bearer);
+    config[SENT_TOKEN] = token;
+    guardRedirects(config, bearer, context.allowsUrl);
     return config;
   };
   if (config.skipAuthRefresh === true) {
@@ -85,6 +129,27 @@ function attachToken(config: Config, tokens: TokenManager, mayAuthorize: Authori
   return abortable(tokens.getAccessToken(), config.signal).then(set);
 }
 
+/**
+ * True when the caller put an `Authorization` header on this request: it wins (the request runs as whoever that header
+ * names), so no token is attached and its 401 starts nothing. A header the library set (a token of its own, or the
+ * redacted one an error's config is re-sent with) and one inherited from the instance's defaults do not count.
+ */
+function isCallersOwn(config: Config, context: Context): boolean {
+  const value: unknown = config.headers.get('Authorization');
+  if (value === undefined || value === null || value === false || value === '') return false;
+  if (typeof value === 'string' && isOurs(value, context.tokens)) return false;
+  const defaults = context.instance.defaults.headers as unknown as Record<string, Record<string, unknown> | undefined>;
+  const inherited = [defaults.common, defaults[(config.method ?? 'get').toLowerCase()]].flatMap((headers) =>
+    headers === undefined ? [] : Object.entries(headers).filter(([name]) => name.toLowerCase() === 'authorization'),
+  );
+  return !inherited.some(([, header]) => header === value);
+}
+
+function isOurs(value: string, tokens: TokenManager): boolean {
+  if (value === REDACTED_BEARER) return true;
+  return value.startsWith('Bearer ') && tokens.knownSecrets().includes(value.slice(7));
+}
+
 /** Resolves with `promise`, or rejects promptly with axios's CanceledError when the request's own signal aborts. */
 function abortable<T>(promise: Promise<T>, signal: GenericAbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
@@ -98,9 +163,16 @@ function abortable<T>(promise: Promise<T>, signal: GenericAbortSignal | undefine
   });
 }
 
-function shouldReplay(error: AxiosError, mayAuthorize: AuthorizePredicate): boolean {
-  const config = error.config;
-  return error.response?.status === 401 && config !== undefined && mayAuthorize(config) && isReplayable(config.data);
+/** A 401 to a request that carried our token, from a hop that may have it (not a redirect target elsewhere). */
+function isOurRefusal(error: AxiosError, context: Context): boolean {
+  const config: Config | undefined = error.config;
+  if (error.response?.status !== 401 || config?.[SENT_TOKEN] === undefined) return false;
+  const finalUrl = finalUrlOf(error.response);
+  return finalUrl === undefined || context.allowsUrl(finalUrl);
+}
+
+function shouldReplay(error: AxiosError, context: Context): boolean {
+  return isOurRefusal(error, context) && isReplayable(error.config?.data);
 }
 
 /** A stream (or anything readable once) cannot be sent twice; strings, buffers, forms and plain objects can. */
@@ -121,39 +193,53 @@ const SECOND_CHANCE = Symbol('axios-oauth-bearer.secondChance');
  * TokenManager.adoptedFromStore) is sent once more, after a renewal that no longer trusts that token. Returns the
  * config to send again, or undefined.
  */
-function secondChance(error: unknown, tokens: TokenManager, mayAuthorize: AuthorizePredicate): Config | undefined {
-  if (!axios.isAxiosError(error) || error.response?.status !== 401 || error.config === undefined) return undefined;
+function secondChance(error: unknown, context: Context): Config | undefined {
+  if (!axios.isAxiosError(error) || error.config === undefined || !isOurRefusal(error, context)) return undefined;
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
   const eligible = config.skipAuthRefresh === true && config[SECOND_CHANCE] !== true && isReplayable(config.data);
-  if (!eligible || !mayAuthorize(config) || !tokens.adoptedFromStore(bearerOf(config))) return undefined;
+  if (!eligible || !context.tokens.adoptedFromStore(bearerOf(config))) return undefined;
   config[SECOND_CHANCE] = true;
   return config;
 }
 
+/** A successful answer: its printed form, and the token out of its config now that it has been sent. */
+function finishResponse(response: AxiosResponse, context: Context): AxiosResponse | Promise<AxiosResponse> {
+  const hop = nextHop(context.instance, response);
+  if (hop !== undefined) return context.instance.request(hop);
+  context.views.response(response);
+  retireToken(response.config);
+  return response;
+}
+
 /**
  * The last response interceptor: explains a 401 that could not be replayed, and keeps the token out of axios errors.
- * Axios errors hold the request config and the raw request (whose header block contains the token), so for requests
- * that carried our token the header is replaced and the request objects are made non-enumerable: still reachable,
- * never printed by `util.inspect(err)` (what logging uses) or `JSON.stringify(err)`.
+ * Axios errors hold the request config and the raw request (whose header block contains the token), so the header is
+ * replaced, the request objects are made non-enumerable (still reachable, never walked by a printer) and the error,
+ * its config and its response print through their redacted views.
  */
-function finishError(error: unknown, tokens: TokenManager, mayAuthorize: AuthorizePredicate): unknown {
-  if (!axios.isAxiosError(error) || error.config === undefined || !mayAuthorize(error.config)) return error;
-  const config: Config = error.config;
-  const rejected = bearerOf(config);
-  if (rejected === undefined) return error;
-  redactAxiosError(error);
-  if (error.response?.status === 401 && config.skipAuthRefresh !== true && !isReplayable(config.data)) {
+function finishError(error: unknown, context: Context): unknown {
+  if (!axios.isAxiosError(error)) return error;
+  context.views.error(error);
+  hide(error, 'request');
+  if (error.response) hide(error.response, 'request');
+  const config: Config | undefined = error.config;
+  const rejected = config?.[SENT_TOKEN];
+  if (config === undefined || rejected === undefined) return error;
+  const refused = isOurRefusal(error, context);
+  retireToken(config);
+  if (refused && error.response && config.skipAuthRefresh !== true && !isReplayable(config.data)) {
     // Renew in the background so the caller's next attempt has a good token.
-    tokens.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+    context.tokens.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
     return new ReplayNotPossibleError(error.response);
   }
   return error;
 }
 
-function redactAxiosError(error: AxiosError): void {
-  error.config?.headers.set('Authorization', `Bearer ${REDACTED}`);
-  hide(error, 'request');
-  if (error.response) hide(error.response, 'request');
+/** The request is done: the header its config keeps is the redacted one (re-sending it attaches the current token). */
+function retireToken(config: Config): void {
+  if (config[SENT_TOKEN] === undefined) return;
+  config[SENT_TOKEN] = undefined;
+  config.headers.set('Authorization', REDACTED_BEARER);
 }
 
 function hide(target: AxiosError | AxiosResponse, key: 'request'): void {

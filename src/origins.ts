@@ -54,9 +54,23 @@ export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenEndp
     const origin = useBase ? baseOrigin(base) : URL.parse(url)?.origin;
     if (origin === undefined || !allowed.has(origin)) return false;
     const token = endpoint();
-    if (token?.origin !== origin || !mayName(url, token.lastSegment)) return true;
+    // With a base, the endpoint's name may be spelled by the base itself (a per-request baseURL naming the endpoint).
+    if (token?.origin !== origin || !mayName(useBase ? `${base}/${url}` : url, token.lastSegment)) return true;
     const full = URL.parse(useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);
     return full === null || endpointKey(full) !== token.key;
+  };
+}
+
+/** Decides whether an absolute URL (a redirect's next hop, a response's final URL) may get the token. */
+export type UrlPredicate = (href: string) => boolean;
+
+/** The same rule as {@link createAuthorizePredicate}, for a URL that is already absolute. */
+export function createUrlPredicate(allowed: ReadonlySet<string>, tokenEndpoint: () => string | undefined): UrlPredicate {
+  const endpoint = memoizedEndpoint(tokenEndpoint);
+  return (href) => {
+    const url = URL.parse(href);
+    if (url === null || !allowed.has(url.origin)) return false;
+    return endpointKey(url) !== endpoint()?.key;
   };
 }
 

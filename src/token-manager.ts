@@ -32,6 +32,9 @@ export const DEFAULT_COOLDOWN_MS = 60_000;
 /** How long a shared renewal lock lives by default: longer than a grant with all its retries. */
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 
+/** How many tokens {@link TokenManager.knownSecrets} remembers: four token sets' worth. */
+const RECENT_SECRETS = 8;
+
 interface CachedToken {
   readonly tokens: TokenSet;
   /** From here on, one background renewal starts while the token is still sent. */
@@ -69,6 +72,8 @@ export class TokenManager {
   #lastAttempt: Attempt = { seq: 0, error: undefined };
   #cooldown: { readonly error: OAuthBearerError; readonly until: number } | undefined;
   #renewing = 0;
+  /** The access and refresh tokens of the last few token sets, so printed objects can be scrubbed of any of them. */
+  #recent: readonly string[] = [];
   /** The store key once derived: computed on the first store operation, at most once while it succeeds. */
   #key: Promise<string | undefined> | undefined;
   /** Grows with every clear(): a renewal that started before it must not bring the forgotten tokens back. */
@@ -110,6 +115,14 @@ export class TokenManager {
     if (now >= cached.retireAt) return undefined;
     if (now >= cached.renewAt && this.#renewing === 0) this.#renewInBackground();
     return cached.tokens.accessToken;
+  }
+
+  /**
+   * @internal The access and refresh tokens of the current and the last few token sets, for redaction: a request or an
+   * echo printed a little later may still carry a token that was replaced meanwhile.
+   */
+  knownSecrets(): readonly string[] {
+    return this.#recent;
   }
 
   /** A valid access token, renewing first when needed. Concurrent callers share one renewal. */
@@ -274,6 +287,8 @@ export class TokenManager {
 
   #keep(tokens: TokenSet, source: TokenSource): void {
     this.#cached = { tokens, ...this.#schedule(tokens), rejectedAtSeq: undefined, source };
+    const fresh = [tokens.accessToken, ...(tokens.refreshToken === undefined ? [] : [tokens.refreshToken])];
+    this.#recent = [...fresh, ...this.#recent.filter((secret) => !fresh.includes(secret))].slice(0, RECENT_SECRETS);
     const { onToken } = this.#options;
     if (onToken === undefined) return;
     try {
