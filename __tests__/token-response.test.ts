@@ -1,6 +1,9 @@
+import util from 'node:util';
+
 import nock from 'nock';
 
 import { type AuthOptions, ErrorCode, InvalidTokenResponseError, type TokenSet } from '../src/index.js';
+import { MAX_TOKEN_LENGTH } from '../src/limits.js';
 import { endpointWith, IDP, REFRESH_TOKEN, rejectionOf, TOKEN_PATH } from './helpers/endpoint-fixtures.js';
 import { useNock } from './helpers/endpoint-nock.js';
 
@@ -156,4 +159,76 @@ describe('the expiry of a token', () => {
       expect(tokens.expiresAt).toBe(SENT_AT + 3_600_000);
     },
   );
+});
+
+describe('the syntax of the tokens and scope in a 200 answer', () => {
+  const HEADER_RULE = 'must be printable ASCII without spaces (it is sent as an HTTP header value)';
+  const TOO_LONG = `must be at most ${MAX_TOKEN_LENGTH} characters long`;
+  const rejected: { name: string; field: 'access_token' | 'refresh_token' | 'scope'; value: string; problem: string }[] = [
+    { name: 'an access token with CR LF and a second header', field: 'access_token', value: 'at-1\r\nX-Injected: 1', problem: HEADER_RULE },
+    { name: 'an access token with a bare LF', field: 'access_token', value: 'at-1\nX', problem: HEADER_RULE },
+    { name: 'an access token with a NUL', field: 'access_token', value: 'at-1\u0000x', problem: HEADER_RULE },
+    { name: 'an access token with a tab', field: 'access_token', value: 'at-1\tx', problem: HEADER_RULE },
+    { name: 'an access token with DEL', field: 'access_token', value: 'at-1\u007Fx', problem: HEADER_RULE },
+    { name: 'an access token with a space', field: 'access_token', value: 'at-1 x', problem: HEADER_RULE },
+    { name: 'an access token with a terminal escape sequence', field: 'access_token', value: 'at-1\u001B[2J', problem: HEADER_RULE },
+    { name: 'an access token with a C1 control', field: 'access_token', value: 'at-1\u0085x', problem: HEADER_RULE },
+    { name: 'an access token with a Latin-1 letter', field: 'access_token', value: 'at-ü', problem: HEADER_RULE },
+    { name: 'an access token with an emoji', field: 'access_token', value: 'at-😀', problem: HEADER_RULE },
+    { name: 'an access token with a bidi override', field: 'access_token', value: 'at-\u202Ex', problem: HEADER_RULE },
+    { name: 'an access token one character too long', field: 'access_token', value: 'a'.repeat(MAX_TOKEN_LENGTH + 1), problem: TOO_LONG },
+    { name: 'a 900 KB access token', field: 'access_token', value: 'a'.repeat(900_000), problem: TOO_LONG },
+    { name: 'a refresh token with CR LF', field: 'refresh_token', value: 'rt-1\r\nx', problem: 'must be printable ASCII' },
+    { name: 'a refresh token with a NUL', field: 'refresh_token', value: 'rt-1\u0000', problem: 'must be printable ASCII' },
+    { name: 'a refresh token with DEL', field: 'refresh_token', value: 'rt-1\u007F', problem: 'must be printable ASCII' },
+    { name: 'a refresh token with a non-ASCII letter', field: 'refresh_token', value: 'rt-ü', problem: 'must be printable ASCII' },
+    { name: 'a refresh token one character too long', field: 'refresh_token', value: 'r'.repeat(MAX_TOKEN_LENGTH + 1), problem: TOO_LONG },
+    { name: 'a scope with a terminal escape sequence', field: 'scope', value: 'read \u001B]0;owned\u0007', problem: 'must be printable ASCII' },
+    { name: 'a scope with a newline', field: 'scope', value: 'read\nwrite', problem: 'must be printable ASCII' },
+    { name: 'a scope with a bidi isolate', field: 'scope', value: 'read \u2066write', problem: 'must be printable ASCII' },
+    { name: 'a scope one character too long', field: 'scope', value: 's'.repeat(MAX_TOKEN_LENGTH + 1), problem: TOO_LONG },
+  ];
+
+  test.each(rejected)('$name is an invalid token response naming $field', async ({ field, value, problem }) => {
+    const error = await rejectionOf(passwordGrantAnswered({ ...valid, refresh_token: REFRESH_TOKEN, [field]: value }));
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ field, grant: 'password', code: ErrorCode.INVALID_TOKEN_RESPONSE });
+    expect((error as Error).message).toBe(`password grant returned an invalid response: ${field} ${problem}`);
+    if (field !== 'scope') {
+      // A token refused is still a token: neither the error nor the answer it keeps shows it, in any escaping.
+      for (const printed of [util.inspect(error, { depth: null, showHidden: true }), JSON.stringify(error)]) {
+        expect(printed).not.toContain(value);
+        expect(printed).not.toContain(JSON.stringify(value).slice(1, -1));
+      }
+    }
+  });
+
+  // Real tokens, in the shapes real servers issue, so that the rule above is never tightened into breaking one.
+  const accepted: [string, string][] = [
+    ['a JWT (three base64url parts)', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInNjb3BlIjoicmVhZCJ9.c2lnbmF0dXJlLTAwMDE_-A'],
+    ['a Salesforce token, with "!" (not a b64token)', '00Dx0000000BV7z!AR8AQAxo9UfVkh8AlV0Gomt9Czx9LjHnSSpwBMmbRcgKFmxOtvxjTrKW19ye6PE3Ds1eQz3z8jr3W7_VbWmEu4Q8TVGSTHxs'],
+    ['a node-oauth2-server token (hex)', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3a94a8fe5ccb19ba61c4c0873'],
+    ['a django-oauth-toolkit token (oauthlib: 30 alphanumerics)', 'Xq7bP0kLmN2vR8sT4wY6zA1cE3gH5j'],
+    ['a base64 token with padding', 'dGhpcyBpcyBhIHRva2Vu+/A=='],
+    ['a token of exactly the maximum length', 'a'.repeat(MAX_TOKEN_LENGTH)],
+  ];
+
+  test.each(accepted)('%s is accepted as an access token', async (_name, token) => {
+    const tokens = await passwordGrantAnswered({ ...valid, access_token: token });
+
+    expect(tokens.accessToken).toBe(token);
+  });
+
+  test.each([
+    ['with spaces (RFC 6749 VSCHAR allows them)', 'rt 0001 x'],
+    ['with "!" and "~"', 'rt!0001~x'],
+    ['of exactly the maximum length', 'r'.repeat(MAX_TOKEN_LENGTH)],
+  ])('a refresh token %s is accepted', async (_name, refreshToken) => {
+    expect((await passwordGrantAnswered({ ...valid, refresh_token: refreshToken })).refreshToken).toBe(refreshToken);
+  });
+
+  test.each(['read write', 'read,write', 'openid profile api refresh_token', ''])('the scope %j is accepted', async (scope) => {
+    expect((await passwordGrantAnswered({ ...valid, scope })).scope).toBe(scope);
+  });
 });

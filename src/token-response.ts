@@ -3,6 +3,7 @@
  * check per field, each naming the field it rejects.
  */
 import { type GrantKind, InvalidTokenResponseError } from './errors.js';
+import { MAX_TOKEN_LENGTH } from './limits.js';
 import { redactBody } from './redact.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 import type { TokenResponseBody } from './wire.js';
@@ -34,6 +35,8 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
 
   const accessToken = body.access_token;
   if (typeof accessToken !== 'string' || accessToken === '') fail('access_token', 'must be a non-empty string');
+  const accessProblem = syntaxProblem(accessToken, HEADER_SAFE, HEADER_SAFE_RULE);
+  if (accessProblem !== undefined) fail('access_token', accessProblem);
 
   const tokenType = body.token_type;
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
@@ -47,9 +50,13 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
   if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) {
     fail('refresh_token', 'must be a non-empty string when present');
   }
+  const refreshProblem = refreshToken === undefined ? undefined : syntaxProblem(refreshToken, PRINTABLE, PRINTABLE_RULE);
+  if (refreshProblem !== undefined) fail('refresh_token', refreshProblem);
 
   const scope = body.scope;
   if (scope !== undefined && typeof scope !== 'string') fail('scope', 'must be a string when present');
+  const scopeProblem = scope === undefined ? undefined : syntaxProblem(scope, PRINTABLE, PRINTABLE_RULE);
+  if (scopeProblem !== undefined) fail('scope', scopeProblem);
 
   return createTokenSet({
     accessToken,
@@ -57,6 +64,34 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
     refreshToken,
     scope,
   });
+}
+
+/**
+ * The access token alphabet: printable ASCII without the space, %x21-7E. It is RFC 6749 appendix A.12's
+ * `access-token = 1*VSCHAR` minus the space, and a superset of RFC 6750's `b64token`
+ * (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`). Why not b64token itself: Salesforce, a common
+ * password-grant provider, issues tokens such as `00Dx0000000BV7z!AR8AQ...`, with a "!", and its APIs accept them in
+ * the header; JWTs, and the opaque tokens of Glewlwyd, LemonLDAP::NG (hex), django-oauth-toolkit (oauthlib's
+ * alphanumerics) and node-oauth2-server (hex) fit either rule. What the rule must exclude, it does: CR, LF, NUL, tab
+ * and every other control character (a header injection), spaces (a second word in `Bearer <token>`), DEL and
+ * anything beyond ASCII (Node refuses to send some of it, and a terminal may act on it when the CLI prints the token).
+ */
+const HEADER_SAFE = /^[\x21-\x7E]+$/;
+const HEADER_SAFE_RULE = 'must be printable ASCII without spaces (it is sent as an HTTP header value)';
+
+/**
+ * The refresh token and `scope` alphabet: printable ASCII with the space, %x20-7E, RFC 6749 appendix A's VSCHAR
+ * (`refresh-token = 1*VSCHAR`; a scope's tokens and their separating spaces are VSCHAR too). Neither travels in a
+ * header (the refresh token goes in a form body, encoded), but both are printed (`--json`, an inspected token set),
+ * and a control character in either is garbage at best.
+ */
+const PRINTABLE = /^[\x20-\x7E]*$/;
+const PRINTABLE_RULE = 'must be printable ASCII';
+
+/** Why `value` is unusable, or undefined. The length is checked first: no pattern runs over a megabyte of junk. */
+function syntaxProblem(value: string, alphabet: RegExp, rule: string): string | undefined {
+  if (value.length > MAX_TOKEN_LENGTH) return `must be at most ${MAX_TOKEN_LENGTH} characters long`;
+  return alphabet.test(value) ? undefined : rule;
 }
 
 function parseJsonObject(text: string, context: ParseContext): TokenResponseBody {
