@@ -1,6 +1,7 @@
 import nock from 'nock';
 
 import { ErrorCode, InvalidTokenResponseError, TokenEndpointError, TokenNetworkError, type TokenSet } from '../src/index.js';
+import { MAX_RESPONSE_BYTES } from '../src/limits.js';
 import { endpointWith, rejectionOf, tokenBody } from './helpers/endpoint-fixtures.js';
 import { recordRequests, useNock } from './helpers/endpoint-nock.js';
 
@@ -36,15 +37,24 @@ describe('discovery of the token endpoint from an issuer', () => {
     await expect(endpoint.tokenUrl()).resolves.toBe(DISCOVERED_TOKEN_URL);
   });
 
-  test('an issuer with a path is looked up under that path and may be written with a trailing slash', async () => {
-    const issuer = 'https://idp.test/realms/acme';
+  test('an issuer with a path is looked up under that path, its trailing slash removed first', async () => {
+    const issuer = 'https://idp.test/realms/acme/';
     const sent = recordRequests(
-      nock(ISSUER).get(`/realms/acme${WELL_KNOWN}`).reply(200, { issuer, token_endpoint: `${issuer}/protocol/openid-connect/token` }),
+      nock(ISSUER).get(`/realms/acme${WELL_KNOWN}`).reply(200, { issuer, token_endpoint: `${issuer}protocol/openid-connect/token` }),
     );
-    const endpoint = endpointWith({ tokenUrl: undefined, issuer: `${issuer}/` });
+    const endpoint = endpointWith({ tokenUrl: undefined, issuer });
 
-    await expect(endpoint.tokenUrl()).resolves.toBe(`${issuer}/protocol/openid-connect/token`);
+    await expect(endpoint.tokenUrl()).resolves.toBe(`${issuer}protocol/openid-connect/token`);
     expect(sent).toHaveLength(1);
+  });
+
+  test.each([
+    ['without a trailing slash, the document with one', ISSUER, `${ISSUER}/`],
+    ['with a trailing slash, the document without', `${ISSUER}/`, ISSUER],
+  ])('an issuer without a path configured %s is the same issuer (both spell the same URL)', async (_name, configured, named) => {
+    nock(ISSUER).get(WELL_KNOWN).reply(200, { ...discoveryDocument, issuer: named });
+
+    await expect(endpointWith({ tokenUrl: undefined, issuer: configured }).tokenUrl()).resolves.toBe(DISCOVERED_TOKEN_URL);
   });
 
   test('a configured tokenUrl is used as given, without discovery', async () => {
@@ -172,5 +182,64 @@ describe('a failed discovery', () => {
     nock(issuer).get(WELL_KNOWN).reply(200, { issuer, token_endpoint: 'http://127.0.0.1:8080/token' });
 
     await expect(endpointWith({ tokenUrl: undefined, issuer }).tokenUrl()).resolves.toBe('http://127.0.0.1:8080/token');
+  });
+});
+
+describe('the issuer named by the discovery document (OpenID Connect Discovery 1.0 section 4.3)', () => {
+  const REALM = 'https://idp.test/realms/acme';
+  const cases: { name: string; configured: string; issuer: unknown; problem: string }[] = [
+    { name: 'a document without issuer', configured: ISSUER, issuer: undefined, problem: 'is missing or not a string in the discovery document' },
+    { name: 'a null issuer', configured: ISSUER, issuer: null, problem: 'is missing or not a string in the discovery document' },
+    { name: 'a numeric issuer', configured: ISSUER, issuer: 42, problem: 'is missing or not a string in the discovery document' },
+    { name: 'an issuer given as an object', configured: ISSUER, issuer: { href: ISSUER }, problem: 'is missing or not a string in the discovery document' },
+    { name: 'another host', configured: ISSUER, issuer: 'https://evil.test', problem: 'belongs to a different issuer' },
+    { name: 'the same host over http', configured: ISSUER, issuer: 'http://idp.test', problem: 'belongs to a different issuer' },
+    { name: 'an issuer in other letter case', configured: ISSUER, issuer: 'https://IDP.test', problem: 'belongs to a different issuer' },
+    { name: 'a path with a trailing slash the configured issuer lacks', configured: REALM, issuer: `${REALM}/`, problem: 'belongs to a different issuer' },
+    { name: 'a path without the trailing slash the configured issuer has', configured: `${REALM}/`, issuer: REALM, problem: 'belongs to a different issuer' },
+    { name: 'a parent path of the configured issuer', configured: REALM, issuer: 'https://idp.test/realms', problem: 'belongs to a different issuer' },
+  ];
+
+  test.each(cases)('$name is refused, naming the issuer field, and no token request is made', async ({ configured, issuer, problem }) => {
+    const path = new URL(configured).pathname.replace(/\/+$/, '');
+    nock(ISSUER).get(`${path}${WELL_KNOWN}`).reply(200, { ...discoveryDocument, issuer });
+
+    const error = await rejectionOf(endpointWith({ tokenUrl: undefined, issuer: configured }).passwordGrant());
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ grant: 'discovery', field: 'issuer', code: ErrorCode.INVALID_TOKEN_RESPONSE });
+    expect((error as Error).message).toBe(`discovery grant returned an invalid response: issuer ${problem}`);
+  });
+
+  test('an issuer with a path named exactly as configured is accepted', async () => {
+    nock(ISSUER).get(`/realms/acme${WELL_KNOWN}`).reply(200, { issuer: REALM, token_endpoint: `${REALM}/token` });
+
+    await expect(endpointWith({ tokenUrl: undefined, issuer: REALM }).tokenUrl()).resolves.toBe(`${REALM}/token`);
+  });
+});
+
+describe('a discovery document that is not a JSON object', () => {
+  test.each([
+    ['JSON null', 'null', 'is not a JSON object'],
+    ['a JSON array', '[]', 'is not a JSON object'],
+    ['a JSON string', '"https://idp.test"', 'is not a JSON object'],
+    ['HTML', '<html>Welcome</html>', 'is not JSON'],
+  ])('%s is an invalid response naming the body', async (_name, text, problem) => {
+    nock(ISSUER).get(WELL_KNOWN).reply(200, text, { 'Content-Type': 'application/json' });
+
+    const error = await rejectionOf(endpointWith({ tokenUrl: undefined, issuer: ISSUER }).tokenUrl());
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ grant: 'discovery', field: 'body' });
+    expect((error as Error).message).toBe(`discovery grant returned an invalid response: body ${problem}`);
+  });
+
+  test('a discovery document over the size limit is an invalid response naming the body, not a network error', async () => {
+    nock(ISSUER).get(WELL_KNOWN).reply(200, JSON.stringify({ ...discoveryDocument, padding: 'x'.repeat(MAX_RESPONSE_BYTES) }));
+
+    const error = await rejectionOf(endpointWith({ tokenUrl: undefined, issuer: ISSUER }).tokenUrl());
+
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect(error).toMatchObject({ grant: 'discovery', field: 'body' });
   });
 });

@@ -14,7 +14,7 @@ import {
   TokenNetworkError,
   UserAuthenticationError,
 } from '../src/index.js';
-import { REDACTED, redactBody, redactText } from '../src/redact.js';
+import { REDACTED, redactBody, redactText, withEncodings } from '../src/redact.js';
 import {
   causeChain,
   endpointWith,
@@ -274,5 +274,73 @@ describe('what an error keeps of the answer', () => {
     expect(kept).not.toContain(plainCredentials.password);
     expect(kept).not.toContain(plainCredentials.clientSecret);
     expect(kept).toContain(REDACTED);
+  });
+});
+
+describe('a secret echoed in another encoding', () => {
+  // Every character the encodings below treat specially: quotes, angle brackets, slash, backslash, ampersand, space.
+  const QUOTY = 'Pa"ss\'<w> /rd\\&1';
+  const html = (text: string, double: string, single: string): string =>
+    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, double).replace(/'/g, single);
+  const cases: { name: string; password: string; echoed: string }[] = [
+    { name: 'percent-encoded by encodeURIComponent', password: QUOTY, echoed: encodeURIComponent(QUOTY) },
+    { name: 'form-encoded with lower-case hex digits', password: QUOTY, echoed: 'Pa%22ss%27%3cw%3e+%2frd%5c%261' },
+    { name: 'HTML-escaped with &quot; and &#39; (escape-html, lodash)', password: QUOTY, echoed: html(QUOTY, '&quot;', '&#39;') },
+    { name: 'HTML-escaped with &#34; and &#39; (Go, Jinja2)', password: QUOTY, echoed: html(QUOTY, '&#34;', '&#39;') },
+    { name: 'HTML-escaped with &#x27; (Python, Django)', password: QUOTY, echoed: html(QUOTY, '&quot;', '&#x27;') },
+    { name: 'HTML-escaped with &#039; (PHP)', password: QUOTY, echoed: html(QUOTY, '&quot;', '&#039;') },
+    { name: 'JSON-escaped inside a string (JavaScript)', password: QUOTY, echoed: 'Pa\\"ss\'<w> /rd\\\\&1' },
+    { name: 'JSON-escaped with "\\/" (PHP json_encode)', password: QUOTY, echoed: 'Pa\\"ss\'<w> \\/rd\\\\&1' },
+    { name: 'JSON-escaped as ASCII (Python json.dumps)', password: trickyCredentials.password, echoed: 'p&ss w=rd+100%:\\u00fc\\ud83d\\ude00' },
+    { name: 'JSON-escaped as upper-case ASCII (Jackson)', password: trickyCredentials.password, echoed: 'p&ss w=rd+100%:\\u00FC\\uD83D\\uDE00' },
+  ];
+
+  test.each(cases)('$name is removed from the message, the fields and the kept answer', async ({ password, echoed }) => {
+    nock(IDP).post(TOKEN_PATH).reply(400, { error: 'invalid_grant', error_description: `wrong password ${echoed}`, echo: [echoed] });
+
+    const error = (await rejectionOf(endpointWith({ password }).passwordGrant())) as InvalidRequestError;
+
+    expect(error.errorDescription).toBe(`wrong password ${REDACTED}`);
+    expect(error.response.body).toEqual({ error: 'invalid_grant', error_description: `wrong password ${REDACTED}`, echo: [REDACTED] });
+    for (const printed of printedForms(error)) expect(printed).not.toContain(echoed);
+  });
+
+  test('a secret that is a key of the JSON answer is removed from the key', async () => {
+    // A server that parsed the form body wrongly may answer with it as an object: {"<the body>": ""}.
+    nock(IDP).post(TOKEN_PATH).reply(400, { error: 'invalid_request', unknown: { [plainCredentials.password]: true } });
+
+    const error = (await rejectionOf(endpointWith().passwordGrant())) as InvalidRequestError;
+
+    expect(error.response.body).toEqual({ error: 'invalid_request', unknown: { [REDACTED]: true } });
+    expect(util.inspect(error.response, { depth: null })).not.toContain(plainCredentials.password);
+  });
+
+  test('a redirect whose Location echoes the password percent-encoded keeps no trace of it in the headers', async () => {
+    nock(IDP).post(TOKEN_PATH).reply(302, '', { Location: `https://elsewhere.test/?p=${encodeURIComponent(QUOTY)}` });
+
+    const error = (await rejectionOf(endpointWith({ password: QUOTY }).passwordGrant())) as TokenEndpointError;
+
+    expect(error.response.headers.location).toBe(`https://elsewhere.test/?p=${REDACTED}`);
+  });
+
+  test('a socket error quoting the client secret HTML-escaped does not print it', async () => {
+    const clientSecret = 'cs<&>"0001';
+    nock(IDP).post(TOKEN_PATH).replyWithError(`bad request for cs&lt;&amp;&gt;&quot;0001`);
+
+    const error = await rejectionOf(endpointWith({ clientSecret }).passwordGrant());
+
+    expect(error).toBeInstanceOf(TokenNetworkError);
+    for (const printed of printedForms(error)) expect(printed).not.toContain('cs&lt;&amp;&gt;&quot;0001');
+  });
+});
+
+describe('withEncodings', () => {
+  test('lists each secret once per distinct spelling, and nothing for an undefined one', () => {
+    expect(withEncodings(['plain-secret-0001', undefined])).toEqual(['plain-secret-0001']);
+  });
+
+  test('keeps the raw secret first, so the longest-first order of redactText decides', () => {
+    expect(withEncodings(['a b&c'])[0]).toBe('a b&c');
+    expect(withEncodings(['a b&c'])).toEqual(expect.arrayContaining(['a+b%26c', 'a%20b%26c', 'a b&amp;c']));
   });
 });

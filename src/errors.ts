@@ -6,7 +6,7 @@
  * (the endpoint's status, headers and a redacted body) sits on `response` as a non-enumerable property, so
  * logging the error, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
  */
-import { redactText } from './redact.js';
+import { endpointText } from './endpoint-text.js';
 
 /** Stable codes, one per error class. Compare with these rather than with messages. */
 export const ErrorCode = {
@@ -86,7 +86,8 @@ export class TokenEndpointError extends TokenRequestError {
   readonly status: number;
   /** The RFC 6749 `error` code from the body, e.g. `invalid_grant`. */
   readonly error: string | undefined;
-  /** The body's `error_description`, with any known secret removed. */
+  /** The body's `error_description`, with any known secret removed, control characters escaped, at most
+   * `MAX_ENDPOINT_TEXT_LENGTH` characters (the same for `error`). */
   readonly errorDescription: string | undefined;
   /** The endpoint's answer, redacted; non-enumerable so logging the error never dumps it. */
   declare readonly response: RedactedResponse;
@@ -184,11 +185,13 @@ export class ReplayNotPossibleError extends OAuthBearerError {
 /**
  * A copy of a foreign error (an axios error, a socket error) that keeps only its name, message, `code` and its own
  * sanitized `cause`. The original is dropped on purpose: axios errors hold the request config, secrets included.
+ * The message is treated as text from the network (a TLS error quotes the server's certificate, a parser error the
+ * server's bytes): secrets removed, control characters escaped, length bounded.
  */
 export function sanitizeError(original: unknown, secrets: readonly (string | undefined)[], depth = 0): Error {
-  if (!(original instanceof Error)) return new Error(redactText(String(original), secrets));
+  if (!(original instanceof Error)) return new Error(endpointText(String(original), secrets));
   const nested = original.cause !== undefined && depth < 4 ? sanitizeError(original.cause, secrets, depth + 1) : undefined;
-  const copy = new Error(redactText(original.message, secrets), nested ? { cause: nested } : undefined);
+  const copy = new Error(endpointText(original.message, secrets), nested ? { cause: nested } : undefined);
   copy.name = original.name;
   if ('code' in original && typeof original.code === 'string') Object.assign(copy, { code: original.code });
   copy.stack = `${copy.name}: ${copy.message}`;

@@ -1,29 +1,33 @@
 /**
- * The password and refresh_token grants, and optional OpenID Connect discovery, on a bare axios instance of
- * their own. That instance never carries the auth interceptors (so a token request can never trigger a refresh),
+ * The password and refresh_token grants (the token URL found by discovery.ts when an issuer is configured), on a
+ * bare axios instance of their own (token-http.ts). That instance never carries the auth interceptors (so a token request can never trigger a refresh),
  * has a timeout, does not follow redirects (a redirected POST would resend the password elsewhere), and hands back
  * raw text so this module decides what counts as JSON.
  */
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import pMemoize from 'p-memoize';
 
+import { discoverTokenEndpoint } from './discovery.js';
+import { endpointText } from './endpoint-text.js';
 import {
   type GrantKind,
   InvalidClientError,
   InvalidRequestError,
-  InvalidTokenResponseError,
   type OAuthErrorFields,
   type RedactedResponse,
-  sanitizeError,
   TokenEndpointError,
-  TokenNetworkError,
   UserAuthenticationError,
 } from './errors.js';
-import { isLoopback, type ResolvedAuthOptions } from './options.js';
-import { redactBody, redactText } from './redact.js';
+import { formEncode } from './form-encoding.js';
+import type { ResolvedAuthOptions } from './options.js';
+import { redactBody, withEncodings } from './redact.js';
+import { createTokenHttpClient, plainHeaders, requestFailure } from './token-http.js';
 import { parseTokenResponse } from './token-response.js';
 import type { TokenSet } from './token-set.js';
-import type { DiscoveryDocument, TokenErrorBody } from './wire.js';
+import type { TokenErrorBody } from './wire.js';
+
+// Still exported from here, where index.ts takes it; it lives on its own because redaction uses it too.
+export { formEncode } from './form-encoding.js';
 
 /** Talks to the authorization server. Holds the credentials in a closure: printing it shows two functions. */
 export interface TokenEndpoint {
@@ -35,26 +39,6 @@ export interface TokenEndpoint {
   tokenUrl(): Promise<string>;
   /** The token URL if already known (configured, or discovered), without waiting. */
   knownTokenUrl(): string | undefined;
-}
-
-/** Creates the plain axios instance token requests go through. */
-export function createTokenHttpClient(timeout: number): AxiosInstance {
-  const http = axios.create({
-    // axios's `timeout` is an idle timeout once connected: an endpoint that trickles a byte at a time would never
-    // trip it. Each request therefore also carries an AbortSignal.timeout(timeout) deadline for the whole exchange.
-    timeout,
-    maxContentLength: 1_000_000,
-    maxRedirects: 0,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
-    validateStatus: () => true,
-    transitional: { clarifyTimeoutError: true },
-    headers: { Accept: 'application/json' },
-  });
-  // axios.create copies the global axios.defaults: an application-wide bearer token set there must not reach the
-  // token endpoint (client authentication is ours to send).
-  delete http.defaults.headers.common.Authorization;
-  return http;
 }
 
 /** Builds the token endpoint client from resolved options. */
@@ -72,17 +56,19 @@ export function createTokenEndpoint(
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    known = await discover(http, options.issuer, options.allowInsecureHttp, options.timeout);
+    known = await discoverTokenEndpoint(http, {
+      issuer: options.issuer,
+      allowInsecureHttp: options.allowInsecureHttp,
+      timeout: options.timeout,
+    });
     return known;
   });
 
   async function grant(kind: 'password' | 'refresh_token', fields: [string, string][], extraSecret?: string): Promise<TokenSet> {
-    // Each secret also as it travels in the form body (form-encoded) and in the Basic header (base64 alone), so an
-    // endpoint that echoes the raw request back cannot make an error print it.
-    const secrets = [options.clientSecret, options.password, extraSecret].flatMap((secret) =>
-      secret === undefined ? [] : [secret, formEncode(secret)],
-    );
-    secrets.push(...(basicCredentials === undefined ? [] : [basicCredentials]));
+    // Each secret in every spelling an endpoint might echo it in (form-encoded as it travels in the body, HTML- and
+    // JSON-escaped as an error page or a JSON answer would quote it), and the Basic header's base64, so an endpoint
+    // that echoes the raw request back cannot make an error print it.
+    const secrets = withEncodings([options.clientSecret, options.password, extraSecret, basicCredentials]);
     const url = await tokenUrl();
     // The provider guide's field order: grant_type, client credentials, then the grant's own fields, then scope.
     const form = new URLSearchParams([['grant_type', kind]]);
@@ -100,7 +86,7 @@ export function createTokenEndpoint(
     try {
       response = await http.post<string>(url, form.toString(), { headers, signal: AbortSignal.timeout(options.timeout) });
     } catch (error) {
-      throw networkError(kind, error, secrets);
+      throw requestFailure(kind, error, secrets);
     }
     const redacted = { status: response.status, headers: plainHeaders(response.headers, secrets) };
     if (response.status >= 200 && response.status < 300) {
@@ -132,51 +118,6 @@ export function createTokenEndpoint(
   };
 }
 
-/** application/x-www-form-urlencoded encoding of one value, as RFC 6749 section 2.3.1 asks for Basic credentials. */
-export function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
-
-async function discover(http: AxiosInstance, issuer: URL, allowInsecureHttp: boolean, timeout: number): Promise<string> {
-  const base = issuer.href.replace(/\/+$/, '');
-  const fail = (problem: string, status = 200, body?: unknown): InvalidTokenResponseError =>
-    new InvalidTokenResponseError('discovery', 'token_endpoint', problem, { status, headers: {}, body });
-  let response: AxiosResponse<string>;
-  try {
-    response = await http.get<string>(`${base}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeout) });
-  } catch (error) {
-    throw networkError('discovery', error, []);
-  }
-  if (response.status !== 200) {
-    throw new TokenEndpointError('discovery', { status: response.status, headers: plainHeaders(response.headers), body: undefined }, {});
-  }
-  let document: DiscoveryDocument;
-  try {
-    document = JSON.parse(response.data) as DiscoveryDocument;
-  } catch {
-    throw fail('could not be read: the discovery document is not JSON');
-  }
-  // OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer it was fetched for.
-  if (typeof document.issuer === 'string' && document.issuer.replace(/\/+$/, '') !== base) {
-    throw fail('belongs to a different issuer', 200, redactBody(document));
-  }
-  if (typeof document.token_endpoint !== 'string' || !URL.canParse(document.token_endpoint)) {
-    throw fail('is missing or not a URL in the discovery document', 200, redactBody(document));
-  }
-  const endpoint = new URL(document.token_endpoint);
-  if (endpoint.protocol !== 'https:' && issuer.protocol === 'https:') {
-    throw fail('must use https when the issuer does', 200, redactBody(document));
-  }
-  // The same rule as for a configured tokenUrl: the password must not travel in plain http off loopback.
-  if (endpoint.protocol !== 'https:' && (endpoint.protocol !== 'http:' || !(isLoopback(endpoint) || allowInsecureHttp))) {
-    throw fail('must use https (plain http only on loopback, or with `allowInsecureHttp`)', 200, redactBody(document));
-  }
-  if (endpoint.username !== '' || endpoint.password !== '') {
-    throw fail('must not contain credentials', 200, redactBody(document));
-  }
-  return endpoint.href;
-}
-
 /** The one place that maps an error answer from the endpoint to an error class. */
 function errorFromResponse(
   kind: GrantKind,
@@ -203,8 +144,8 @@ function oauthErrorFields(body: unknown, secrets: readonly (string | undefined)[
   if (body === null || typeof body !== 'object') return {};
   const { error, error_description: description } = body as TokenErrorBody;
   return {
-    ...(typeof error === 'string' ? { error: redactText(error, secrets) } : {}),
-    ...(typeof description === 'string' ? { errorDescription: redactText(description, secrets) } : {}),
+    ...(typeof error === 'string' ? { error: endpointText(error, secrets) } : {}),
+    ...(typeof description === 'string' ? { errorDescription: endpointText(description, secrets) } : {}),
   };
 }
 
@@ -214,23 +155,4 @@ function tryParseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function networkError(kind: GrantKind, error: unknown, secrets: readonly (string | undefined)[]): TokenNetworkError {
-  const code = error instanceof Error && 'code' in error ? error.code : undefined;
-  // ERR_CANCELED: only our deadline signal cancels a token request.
-  const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ERR_CANCELED';
-  return new TokenNetworkError(kind, timedOut, sanitizeError(error, secrets));
-}
-
-/** Response headers as plain strings, without cookies (a session cookie is a credential too) and without any known
- * secret (a redirect's `Location` may echo the form). */
-function plainHeaders(headers: AxiosResponse['headers'], secrets: readonly (string | undefined)[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (name.toLowerCase() === 'set-cookie') continue;
-    if (typeof value === 'string') out[name] = redactText(value, secrets);
-    else if (typeof value === 'number') out[name] = String(value);
-  }
-  return out;
 }
