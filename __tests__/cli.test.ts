@@ -240,6 +240,78 @@ describe('token endpoint failures: one exit code each, no secret in the output',
   });
 });
 
+describe('what the endpoint sends never reaches the terminal raw', () => {
+  /** Every line on stderr is one of ours: our prefix, and no character that could move the cursor or start a line. */
+  function expectOnlyOurLines(stderr: string): void {
+    const lines = stderr.split('\n').slice(0, -1);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatch(/^axios-oauth-bearer: |^Usage: |^Run `axios-oauth-bearer --help`/);
+      // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+      expect(line).not.toMatch(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/);
+    }
+  }
+
+  test.each([
+    ['CR LF and a second header', 'at-1\r\nX-Injected: yes'],
+    ['a NUL', 'at-1\u0000'],
+    ['a tab', 'at-1\tx'],
+    ['DEL', 'at-1\u007F'],
+    ['a non-ASCII letter', 'at-ü'],
+    ['a terminal escape sequence', 'at-1\u001B]0;owned\u0007'],
+  ])('an access token with %s is refused with exit 7, and nothing is printed on stdout', async (_name, token) => {
+    server.failNext(1, 200, { access_token: token, token_type: 'Bearer', expires_in: 60 });
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.INVALID_RESPONSE);
+    expect(result.stderr).toContain('access_token must be printable ASCII without spaces (it is sent as an HTTP header value)');
+    expect(result.stderr).not.toContain(token);
+    expectOnlyOurLines(result.stderr);
+  });
+
+  test('--json refuses a scope with a terminal escape sequence (exit 7) instead of printing it', async () => {
+    server.failNext(1, 200, { access_token: 'at-x', token_type: 'Bearer', expires_in: 60, scope: 'read \u001B[2J' });
+    const result = await cli(['token', '--json']);
+    expectFailure(result, ExitCode.INVALID_RESPONSE);
+    expect(result.stderr).toContain('scope must be printable ASCII');
+  });
+
+  test('an error description with escape sequences and a forged line of ours is printed escaped, on one line', async () => {
+    const description = 'denied\u001B[2K\r\naxios-oauth-bearer: token printed\u001B]0;owned\u0007 \u202Eevil';
+    server.failNext(1, 403, { error: 'invalid_grant', error_description: description });
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.USER_AUTHENTICATION);
+    expectOnlyOurLines(result.stderr);
+    expect(result.stderr.split('\n').filter((line) => line.includes('token printed'))).toEqual([
+      'axios-oauth-bearer: password grant failed with HTTP 403: user authentication failed (invalid_grant: ' +
+        'denied\\u001B[2K\\u000D\\u000Aaxios-oauth-bearer: token printed\\u001B]0;owned\\u0007 \\u202Eevil)',
+    ]);
+  });
+
+  test('a 900 KB error description costs a few hundred characters of stderr, not 900 KB', async () => {
+    server.failNext(1, 400, { error: 'invalid_request', error_description: 'd'.repeat(900_000) });
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.INVALID_REQUEST);
+    expect(result.stderr).toContain('… [899500 more characters cut]');
+    expect(result.stderr.length).toBeLessThan(1000);
+  });
+
+  test('a token response over the size limit exits 7 (an invalid token response), not 6 (a network error)', async () => {
+    server.failNext(3, 200, JSON.stringify({ access_token: 'at-x', token_type: 'Bearer', padding: 'p'.repeat(1_000_000) }));
+    const result = await cli(['token']);
+    expectFailure(result, ExitCode.INVALID_RESPONSE);
+    expect(result.stderr).toContain('body is larger than 1000000 bytes');
+    expect(server.stats.tokenRequests).toBe(1);
+  });
+
+  test('an unexpected failure whose message holds a newline and an escape is printed escaped, on one line', async () => {
+    const broken = { write: (): never => { throw new Error('EPIPE\naxios-oauth-bearer: \u001B[32mall good'); } };
+    let stderr = '';
+    const code = await run(['token'], { env: baseEnv(), stdin: Readable.from([]), stdout: broken, stderr: { write: (t: string) => (stderr += t) } });
+    expect(code).toBe(ExitCode.UNEXPECTED);
+    expect(stderr).toBe('axios-oauth-bearer: unexpected failure: Error: EPIPE\\u000Aaxios-oauth-bearer: \\u001B[32mall good\n');
+  });
+});
+
 /** Runs the built executable, as `npx axios-oauth-bearer` would, with only the given environment. */
 function runBinary(args: string[], env: Record<string, string>, input = ''): Promise<Result> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,10 @@
  * environment, stdin, stdout, stderr) is passed in, so tests run the whole command in-process.
  *
  * Secrets are read from the environment or stdin only (a command line is public on a shared machine), and every
- * line written to stderr has them removed once more, on top of the library's own redaction.
+ * line written to stderr has them removed once more, on top of the library's own redaction, and its control
+ * characters escaped, so no text from the network can move the cursor, recolour the terminal or start a line of its
+ * own that looks like ours. What goes to stdout (the token, or `--json`) was validated by the library: printable
+ * ASCII only.
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -18,8 +21,9 @@ import {
   UserAuthenticationError,
 } from '../errors.js';
 import { type ClientAuthentication, resolveAuthOptions } from '../options.js';
-import { redactText } from '../redact.js';
-import { createTokenEndpoint, formEncode } from '../token-endpoint.js';
+import { endpointText, printable } from '../endpoint-text.js';
+import { redactText, withEncodings } from '../redact.js';
+import { createTokenEndpoint } from '../token-endpoint.js';
 import type { TokenSet } from '../token-set.js';
 import { type Flags, parseFlags, UsageError } from './arguments.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -84,9 +88,10 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
     io.stdout.write(flags.json === true ? `${JSON.stringify(tokenResponse(tokens, Date.now()))}\n` : `${tokens.accessToken}\n`);
     return ExitCode.OK;
   } catch (error) {
-    const { code, lines } = describeFailure(error);
-    const redactable = secrets.flatMap((secret) => [secret, formEncode(secret)]);
-    for (const line of lines) io.stderr.write(`axios-oauth-bearer: ${redactText(line, redactable)}\n`);
+    const redactable = withEncodings(secrets);
+    const { code, lines } = describeFailure(error, redactable);
+    // Not cut again: the library already bounds the endpoint's text inside its messages, and our own lines are short.
+    for (const line of lines) io.stderr.write(`axios-oauth-bearer: ${printable(redactText(line, redactable))}\n`);
     if (code === ExitCode.USAGE) io.stderr.write(`${SYNOPSIS}\nRun \`axios-oauth-bearer --help\` for details.\n`);
     return code;
   }
@@ -205,7 +210,7 @@ const CHECK_CLIENT = 'Check the client id (--client-id or OAUTH_CLIENT_ID), the 
 const CHECK_USER = 'Check the username (--username or OAUTH_USERNAME) and the password (OAUTH_PASSWORD or --password-stdin).';
 
 /** The exit code and stderr lines for a failure. Library messages are already redacted; the raw body is never added. */
-function describeFailure(error: unknown): { code: ExitCodeValue; lines: string[] } {
+function describeFailure(error: unknown, secrets: readonly string[]): { code: ExitCodeValue; lines: string[] } {
   if (error instanceof UsageError) return { code: ExitCode.USAGE, lines: error.message.split('\n') };
   // Subclasses before TokenEndpointError, which they all extend.
   if (error instanceof InvalidRequestError) {
@@ -221,6 +226,7 @@ function describeFailure(error: unknown): { code: ExitCodeValue; lines: string[]
     return { code: ExitCode.INVALID_RESPONSE, lines: [error.message, 'Check that the URL is the token endpoint itself.'] };
   }
   if (error instanceof TokenEndpointError) return { code: ExitCode.TOKEN_ENDPOINT, lines: [error.message] };
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // A failure nobody foresaw may carry anything: its text is redacted and bounded like the endpoint's.
+  const message = endpointText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), secrets);
   return { code: ExitCode.UNEXPECTED, lines: [`unexpected failure: ${message}`] };
 }
