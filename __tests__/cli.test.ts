@@ -107,6 +107,7 @@ describe('axios-oauth-bearer token, in-process', () => {
     for (const code of Object.values(ExitCode)) expect(result.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
     expect(result.stdout).toMatch(/no --password or --client-secret flag.*\n.*command line \(ps/);
     expect(result.stdout).toContain('curl -H "Authorization: Bearer $(npx axios-oauth-bearer token)"');
+    expect(result.stdout).toContain('Text from the endpoint is shown with control characters escaped (ESC as \\u001B) and cut to 500\n  characters.');
     expect((await cli(['token', '-h'], {})).stdout).toBe(result.stdout);
   });
 
@@ -301,6 +302,27 @@ describe('what the endpoint sends never reaches the terminal raw', () => {
     expectFailure(result, ExitCode.INVALID_RESPONSE);
     expect(result.stderr).toContain('body is larger than 1000000 bytes');
     expect(server.stats.tokenRequests).toBe(1);
+  });
+
+  test('a library message that still held a control character would be printed escaped (the CLI escapes every line)', async () => {
+    // The library escapes endpoint text itself; this error is built by hand, in a module registry of its own where
+    // the token endpoint throws it, to prove the CLI's own layer.
+    let result: Result | undefined;
+    await jest.isolateModulesAsync(async () => {
+      const errors = await import('../src/errors.js');
+      const raw = new errors.TokenEndpointError('password', { status: 500, headers: {}, body: undefined }, { errorDescription: 'x\r\n\u001B[2Jforged' });
+      jest.doMock('../src/token-endpoint.js', () => ({ createTokenEndpoint: () => ({ passwordGrant: () => Promise.reject(raw) }) }));
+      const command = await import('../src/cli/token-command.js');
+      let stderr = '';
+      const code = await command.run(['token'], { env: baseEnv(), stdin: Readable.from([]), stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) } });
+      result = { code, stdout: '', stderr };
+    });
+    jest.dontMock('../src/token-endpoint.js');
+    expect(result).toEqual({
+      code: ExitCode.TOKEN_ENDPOINT,
+      stdout: '',
+      stderr: 'axios-oauth-bearer: password grant failed with HTTP 500: the token endpoint answered with an error (x\\u000D\\u000A\\u001B[2Jforged)\n',
+    });
   });
 
   test('an unexpected failure whose message holds a newline and an escape is printed escaped, on one line', async () => {

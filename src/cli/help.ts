@@ -2,6 +2,7 @@
  * The text of `axios-oauth-bearer --help`, kept apart from the parsing so that changing a sentence never touches
  * the logic. Everything a user needs without the README: flags, environment variables, output, exit codes.
  */
+import { MAX_ENDPOINT_TEXT_LENGTH } from '../limits.js';
 import { ExitCode } from './exit-codes.js';
 
 /** The one-line synopsis, also printed under usage errors. */
@@ -42,6 +43,8 @@ Output:
   --json                  {"access_token", "token_type", "expires_in" (whole seconds left),
                           "refresh_token" and "scope" when the endpoint sent them}
   Errors go to standard error, one message each, and never contain a password, secret or token.
+  Text from the endpoint is shown with control characters escaped (ESC as \\u001B) and cut to ${MAX_ENDPOINT_TEXT_LENGTH}
+  characters. A token that is not printable ASCII without spaces is refused (exit 7), never printed.
 
 Exit codes:
   ${ExitCode.OK}  a token was printed
