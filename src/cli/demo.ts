@@ -20,6 +20,9 @@ interface Demo {
   readonly counts: { requests: number; ok: number; failed: number; seen401: number };
   /** `token #n`: tokens are credentials, so the timeline names them instead of printing them. */
   readonly name: (token: string | undefined) => string;
+  /** The token each request was sent with, noted on the way out (once a request is done, its config's header is
+   * the redacted one). */
+  readonly sentWith: WeakMap<object, string>;
 }
 
 function createDemo(api: AxiosInstance, auth: AttachAuthOptions, tl: Timeline): Demo {
@@ -30,6 +33,13 @@ function createDemo(api: AxiosInstance, auth: AttachAuthOptions, tl: Timeline): 
     return `token #${String(names.get(token))}`;
   };
   const counts = { requests: 0, ok: 0, failed: 0, seen401: 0 };
+  const sentWith = new WeakMap<object, string>();
+  // Registered before attachAuth, so it runs after the library's request interceptor has set the header.
+  api.interceptors.request.use((config) => {
+    const header = config.headers.get('Authorization');
+    if (typeof header === 'string') sentWith.set(config, header.replace(/^Bearer /, ''));
+    return config;
+  });
   api.interceptors.response.use(undefined, (error: unknown) => {
     if (axios.isAxiosError(error) && error.response?.status === 401) counts.seen401 += 1;
     throw error;
@@ -42,7 +52,7 @@ function createDemo(api: AxiosInstance, auth: AttachAuthOptions, tl: Timeline): 
     },
     onError: (error) => tl.event(tl.dim(`  onError: ${error.code}: ${error.message}`)),
   });
-  return { api, handle, tl, counts, name };
+  return { api, handle, tl, counts, name, sentWith };
 }
 
 async function send(demo: Demo, path: string): Promise<AxiosResponse> {
@@ -57,9 +67,8 @@ async function send(demo: Demo, path: string): Promise<AxiosResponse> {
   }
 }
 
-function bearer(response: AxiosResponse): string | undefined {
-  const header = response.config.headers.get('Authorization');
-  return typeof header === 'string' ? header.replace(/^Bearer /, '') : undefined;
+function bearer(demo: Demo, response: AxiosResponse): string | undefined {
+  return demo.sentWith.get(response.config);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,7 +94,7 @@ async function runLoopback(tl: Timeline): Promise<void> {
     server.revokeRefreshTokens();
     server.revokeAll();
     const fallback = await send(demo, '/reports/after-fallback');
-    tl.ok(`GET /reports/after-fallback → ${String(fallback.status)} with ${demo.name(bearer(fallback))}`);
+    tl.ok(`GET /reports/after-fallback → ${String(fallback.status)} with ${demo.name(bearer(demo, fallback))}`);
     await wrongPassword(server.apiUrl, server.credentials, () => server.stats.tokenRequests, tl);
     summary(demo, server.stats, tl);
   } finally {
@@ -96,7 +105,7 @@ async function runLoopback(tl: Timeline): Promise<void> {
 async function firstGrantAndReuse(demo: Demo): Promise<void> {
   demo.tl.step('First request: no token yet, so one password grant');
   const first = await send(demo, '/reports/1');
-  demo.tl.ok(`GET /reports/1 → ${String(first.status)} with ${demo.name(bearer(first))}`);
+  demo.tl.ok(`GET /reports/1 → ${String(first.status)} with ${demo.name(bearer(demo, first))}`);
   demo.tl.step('Five more requests reuse the cached token');
   for (let i = 2; i <= 6; i += 1) await send(demo, `/reports/${String(i)}`);
   demo.tl.ok(`5 × 200, no token request (still ${demo.name(demo.handle.tokens.current?.accessToken)})`);
@@ -108,10 +117,10 @@ async function proactiveRenewal(demo: Demo): Promise<void> {
   demo.tl.step('Proactive renewal: the token is about to expire');
   await sleep(Math.max(0, current.expiresAt - Date.now() - 500));
   const during = await send(demo, '/reports/7');
-  demo.tl.event(`GET /reports/7 → ${String(during.status)} with ${demo.name(bearer(during))}, 0.5 s before it expires; renewal runs in the background`);
+  demo.tl.event(`GET /reports/7 → ${String(during.status)} with ${demo.name(bearer(demo, during))}, 0.5 s before it expires; renewal runs in the background`);
   await demo.handle.tokens.refresh(); // joins the background renewal: single flight
   const after = await send(demo, '/reports/8');
-  demo.tl.ok(`GET /reports/8 → ${String(after.status)} with ${demo.name(bearer(after))}; 401s so far: ${String(demo.counts.seen401)}`);
+  demo.tl.ok(`GET /reports/8 → ${String(after.status)} with ${demo.name(bearer(demo, after))}; 401s so far: ${String(demo.counts.seen401)}`);
 }
 
 async function wrongPassword(
@@ -176,7 +185,7 @@ async function runAgainstProvider(provider: NonNullable<ReturnType<typeof provid
   tl.step('A forced renewal (refresh grant when the provider issued a refresh token)');
   await demo.handle.tokens.refresh();
   const after = await send(demo, provider.path);
-  tl.ok(`GET ${provider.path} → ${String(after.status)} with ${demo.name(bearer(after))}`);
+  tl.ok(`GET ${provider.path} → ${String(after.status)} with ${demo.name(bearer(demo, after))}`);
   tl.line();
   tl.line(`requests ${String(demo.counts.requests)}, succeeded ${String(demo.counts.ok)}, 401s seen ${String(demo.counts.seen401)}`);
 }
@@ -184,7 +193,7 @@ async function runAgainstProvider(provider: NonNullable<ReturnType<typeof provid
 async function firstGrantAndReuseAt(demo: Demo, path: string): Promise<void> {
   demo.tl.step('First request: one password grant');
   const first = await send(demo, path);
-  demo.tl.ok(`GET ${path} → ${String(first.status)} with ${demo.name(bearer(first))}`);
+  demo.tl.ok(`GET ${path} → ${String(first.status)} with ${demo.name(bearer(demo, first))}`);
   for (let i = 0; i < 3; i += 1) await send(demo, path);
   demo.tl.ok('3 more requests reused the cached token');
 }
