@@ -49,7 +49,8 @@ export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenEndp
     if (config.skipAuth === true) return false;
     const url = config.url ?? '';
     const base = config.baseURL;
-    const useBase = base !== undefined && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
+    // As axios's buildFullPath: an empty baseURL is no base at all.
+    const useBase = base !== undefined && base !== '' && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
     // baseURL + '/' + path keeps the base's origin: the path cannot reach back into the authority.
     const origin = useBase ? baseOrigin(base) : URL.parse(url)?.origin;
     if (origin === undefined || !allowed.has(origin)) return false;
@@ -90,7 +91,9 @@ function memoizedEndpoint(tokenEndpoint: () => string | undefined): () => KnownE
       href = current;
       const url = current === undefined ? null : URL.parse(current);
       const key = url === null ? undefined : endpointKey(url);
-      known = url === null || key === undefined ? undefined : { origin: url.origin, key, lastSegment: key.slice(key.lastIndexOf('/') + 1) };
+      // The last segment of the path alone: for an endpoint at the origin's root it is empty (every URL may name it).
+      const path = key?.slice(url?.origin.length) ?? '';
+      known = url === null || key === undefined ? undefined : { origin: url.origin, key, lastSegment: path.slice(path.lastIndexOf('/') + 1) };
     }
     return known;
   };
@@ -110,9 +113,12 @@ function endpointKey(url: URL): string {
   return `${url.origin}${path.replace(/\/{2,}/g, '/').replace(/\/+$/, '').toLowerCase()}`;
 }
 
-/** A cheap pre-check on the hot path: could this URL spell the endpoint's last path segment at all? */
+/**
+ * A cheap pre-check on the hot path: could this URL spell the endpoint's last path segment at all? Percent-escapes,
+ * and the tabs and line breaks the URL parser deletes (`tok\nen` is `token`), defeat a plain substring test.
+ */
 function mayName(url: string, lastSegment: string): boolean {
-  return url.includes('%') || url.toLowerCase().includes(lastSegment);
+  return /[%\t\n\r]/.test(url) || url.toLowerCase().includes(lastSegment);
 }
 
 function originOf(value: unknown, option: string): string {

@@ -52,9 +52,13 @@ export function createRedactedViews(secrets: SecretSource): RedactedViews {
   }
   return {
     // Hot path: a plain assignment of a symbol-keyed function (tens of nanoseconds; defineProperty costs ten times
-    // more). Symbol keys are invisible to Object.keys, JSON and axios's config merge.
+    // more). Symbol keys are invisible to Object.keys and JSON; axios's config merge copies them, harmlessly.
     config: (config) => void ((config as Printable)[INSPECT] = inspectPlain),
-    response: (value) => void ((value as Printable)[INSPECT] = inspectResponse),
+    response(value) {
+      (value as Printable)[INSPECT] = inspectResponse;
+      // JSON of a fetch response walks straight into the data an API may echo: worth the one defineProperty.
+      hidden(value, 'toJSON', inspectResponse);
+    },
     error(value) {
       // Rare path: non-enumerable, and toJSON too (axios's own walks the config into agents and stream pipes).
       hidden(value, INSPECT, () => error(value));
@@ -127,9 +131,12 @@ function responseView(response: unknown, scrub: (text: string) => string): unkno
 
 function errorView(error: Error & { config?: unknown; response?: unknown }, secrets: readonly (string | undefined)[], scrub: (text: string) => string): Error {
   const cause = error.cause === undefined ? undefined : { cause: sanitizeError(error.cause, secrets) };
-  const copy = new Error(scrub(error.message), cause);
+  // Typed as strings, but an error built elsewhere may carry anything there.
+  const message: unknown = error.message;
+  const stack: unknown = error.stack;
+  const copy = new Error(scrub(String(message)), cause);
   copy.name = error.name;
-  copy.stack = scrub(error.stack ?? `${error.name}: ${error.message}`);
+  copy.stack = scrub(typeof stack === 'string' ? stack : `${error.name}: ${String(message)}`);
   const { code, status } = error as { code?: unknown; status?: unknown };
   Object.assign(copy, {
     ...(code === undefined ? {} : { code }),

@@ -6,7 +6,7 @@
  *
  * - the http adapter follows redirects through follow-redirects, and axios's `beforeRedirect` hook (run last, after
  *   follow-redirects' own header rules) sets or removes the token for the next hop;
- * - the fetch adapter is switched to `redirect: 'manual'`, and the library follows each 3xx itself with a new request
+ * - the fetch adapter (chosen by name) is switched to `redirect: 'manual'`, and the library follows each 3xx itself with a new request
  *   through the same interceptors, so each hop is decided like any request (fetch's method rules: 303, and 301/302 after
  *   a POST, become a GET without a body; 307/308 keep both, except a stream body, which cannot be sent twice).
  */
@@ -15,17 +15,19 @@ import { AxiosHeaders, type AxiosInstance, type AxiosResponse, type InternalAxio
 import type { UrlPredicate } from './origins.js';
 
 /**
- * The hops a fetch request has made so far. A string key on purpose: axios versions that copy only string keys when
- * they merge a config would otherwise lose the count, and a redirect loop would never end.
+ * The hops a fetch request has made so far, and the limit it was given. A string key on purpose: axios versions that
+ * copy only string keys when they merge a config would otherwise lose the count, and a redirect loop would never end.
  */
 const HOPS = 'axiosOAuthBearerRedirects';
+interface Hops {
+  readonly count: number;
+  readonly max: number;
+}
 /** fetch's own limit (WHATWG fetch, "HTTP-redirect fetch"), used when the config sets no `maxRedirects`. */
 const DEFAULT_MAX_REDIRECTS = 20;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-type HopConfig = InternalAxiosRequestConfig & { [HOPS]?: number; [MANUAL]?: boolean };
-/** Marks a request whose fetch redirects the library follows (it chose `redirect: 'manual'` for it). */
-const MANUAL = Symbol('axios-oauth-bearer.manualRedirects');
+type HopConfig = InternalAxiosRequestConfig & { [HOPS]?: Hops };
 
 /** Makes every redirect of this request (which carries `bearer`) follow the hop rule. Changes `config` in place. */
 export function guardRedirects(config: HopConfig, bearer: string, allowsHop: UrlPredicate): void {
@@ -34,13 +36,18 @@ export function guardRedirects(config: HopConfig, bearer: string, allowsHop: Url
     own?.(options, response, request);
     applyHopRule(options, bearer, allowsHop);
   };
-  const fetchOptions: unknown = config.fetchOptions;
-  const chosen = isRecord(fetchOptions) ? fetchOptions.redirect : undefined;
-  // The caller's 'error' or 'manual' stands; `maxRedirects: 0` already makes axios ask fetch for the 3xx itself.
-  if ((chosen === undefined || chosen === 'follow') && config.maxRedirects !== 0) {
-    config.fetchOptions = { ...(isRecord(fetchOptions) ? fetchOptions : {}), redirect: 'manual' };
-    config[MANUAL] = true;
+  // `maxRedirects: 0` is how axios asks fetch for `redirect: 'manual'` (fetchOptions would do too, but a Request
+  // re-wrapped with an init, as fetch mocks do, loses its body). The caller's own 0 means no redirects at all: kept.
+  if (usesFetch(config) && config.maxRedirects !== 0) {
+    config[HOPS] ??= { count: 0, max: config.maxRedirects ?? DEFAULT_MAX_REDIRECTS };
+    config.maxRedirects = 0;
   }
+}
+
+/** The fetch adapter chosen by name (a function adapter is the caller's own business). */
+function usesFetch(config: InternalAxiosRequestConfig): boolean {
+  const { adapter } = config;
+  return adapter === 'fetch' || (Array.isArray(adapter) && adapter[0] === 'fetch');
 }
 
 /** follow-redirects' options for the next hop: its URL and the headers it will send. */
@@ -79,10 +86,10 @@ export function finalUrlOf(response: AxiosResponse | undefined): string | undefi
 /** The next hop of a fetch redirect the library follows, or undefined when `response` is not one to follow. */
 export function nextHop(instance: AxiosInstance, response: AxiosResponse | undefined): InternalAxiosRequestConfig | undefined {
   const config: HopConfig | undefined = response?.config;
-  if (response === undefined || config?.[MANUAL] !== true || !REDIRECT_STATUSES.has(response.status)) return undefined;
+  const hops = config?.[HOPS];
+  if (response === undefined || config === undefined || hops === undefined || !REDIRECT_STATUSES.has(response.status)) return undefined;
   const location: unknown = AxiosHeaders.from(response.headers as AxiosHeaders).get('location');
-  const hops = (config[HOPS] ?? 0) + 1;
-  if (typeof location !== 'string' || hops > (config.maxRedirects ?? DEFAULT_MAX_REDIRECTS)) return undefined;
+  if (typeof location !== 'string' || hops.count >= hops.max) return undefined;
   const target = URL.parse(location, instance.getUri(config));
   if (target === null || (target.protocol !== 'https:' && target.protocol !== 'http:')) return undefined;
   const method = (config.method ?? 'get').toLowerCase();
@@ -91,7 +98,7 @@ export function nextHop(instance: AxiosInstance, response: AxiosResponse | undef
   const headers = AxiosHeaders.from(config.headers);
   headers.delete('Authorization'); // the interceptor decides for the next hop, as for any request
   if (toGet) for (const name of ['Content-Type', 'Content-Length']) headers.delete(name);
-  return {
+  const next: HopConfig = {
     ...config,
     url: target.href,
     params: undefined,
@@ -99,8 +106,11 @@ export function nextHop(instance: AxiosInstance, response: AxiosResponse | undef
     method: toGet ? 'get' : method,
     data: toGet ? undefined : config.data,
     headers,
-    [HOPS]: hops,
-  } as HopConfig;
+    // Still 0: a hop that gets no token (another origin) is followed by the library too, with the same count.
+    maxRedirects: 0,
+    [HOPS]: { count: hops.count + 1, max: hops.max },
+  };
+  return next;
 }
 
 function isStream(data: unknown): boolean {
