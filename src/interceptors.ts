@@ -104,6 +104,8 @@ export function installInterceptors(
 function attachToken(config: Config, context: Context): Config | Promise<Config> {
   const { tokens } = context;
   context.views.config(config);
+  // Each pass decides afresh: a config copied from another (a redirect hop, a re-sent err.config) may carry its mark.
+  config[SENT_TOKEN] = undefined;
   if (!context.mayAuthorize(config)) return config;
   if (config.skipAuthRefresh !== true && isCallersOwn(config, context)) return config;
   const set = (token: string): Config => {
