@@ -113,6 +113,10 @@ describe('stored token sets', () => {
     ['a string expiry', '{"accessToken":"access-token-XYZZY-1","expiresAt":"1"}', /expiresAt/],
     ['an empty refresh token', '{"accessToken":"access-token-XYZZY-1","expiresAt":1,"refreshToken":""}', /refresh/],
     ['a numeric scope', '{"accessToken":"access-token-XYZZY-1","expiresAt":1,"scope":7}', /scope/],
+    ['a line break in the access token', '{"accessToken":"access-token-XYZZY-1\\r\\nX-Injected: 1","expiresAt":1}', /accessToken that must be printable ASCII without spaces/],
+    ['a space in the access token', '{"accessToken":"access-token XYZZY-1","expiresAt":1}', /accessToken that must be printable ASCII/],
+    ['an access token over the length limit', `{"accessToken":"XYZZY${'a'.repeat(16_384)}","expiresAt":1}`, /accessToken that must be at most 16384 characters/],
+    ['a control character in the refresh token', '{"accessToken":"access-token-XYZZY-1","expiresAt":1,"refreshToken":"r\\u001b[2J"}', /refreshToken that must be printable ASCII/],
   ])('a stored value with %s is refused, naming the problem and not the value', (_, text, problem) => {
     const error = catchError(() => parseTokenSet(text, STORE_KEY));
     expect(error).toMatchObject({ reason: 'invalid-value', operation: 'get', key: STORE_KEY });

@@ -29,6 +29,7 @@ export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/k
 export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';
 export type { TokenSet } from './token-set.js';
+export { MAX_TOKEN_LENGTH, MAX_ENDPOINT_TEXT_LENGTH, MAX_RESPONSE_BYTES } from './limits.js';
 export {
   ErrorCode,
   OAuthBearerError,

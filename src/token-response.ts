@@ -88,6 +88,14 @@ const HEADER_SAFE_RULE = 'must be printable ASCII without spaces (it is sent as 
 const PRINTABLE = /^[\x20-\x7E]*$/;
 const PRINTABLE_RULE = 'must be printable ASCII';
 
+/**
+ * Why a token set's field is unusable, or undefined: the rules above, for whoever else hands the library a token (a
+ * shared store, whose writer may be anyone who can write to it).
+ */
+export function tokenFieldProblem(field: 'accessToken' | 'refreshToken' | 'scope', value: string): string | undefined {
+  return field === 'accessToken' ? syntaxProblem(value, HEADER_SAFE, HEADER_SAFE_RULE) : syntaxProblem(value, PRINTABLE, PRINTABLE_RULE);
+}
+
 /** Why `value` is unusable, or undefined. The length is checked first: no pattern runs over a megabyte of junk. */
 function syntaxProblem(value: string, alphabet: RegExp, rule: string): string | undefined {
   if (value.length > MAX_TOKEN_LENGTH) return `must be at most ${MAX_TOKEN_LENGTH} characters long`;

@@ -3,6 +3,7 @@
  * (so that logging one never leaks it), so `JSON.stringify(tokens)` would store `[REDACTED]`.
  * Read back through the same checks as a token response, since anyone who can write to the store can write anything.
  */
+import { tokenFieldProblem } from '../token-response.js';
 import { createTokenSet, type TokenSet } from '../token-set.js';
 import { TokenStoreError } from './errors.js';
 
@@ -50,5 +51,10 @@ export function parseTokenSet(text: string, key: string): TokenSet {
     return fail('has a refreshToken that is not a non-empty string');
   }
   if (scope !== undefined && typeof scope !== 'string') return fail('has a scope that is not a string');
+  // The same alphabet and length as a token response: a stored token is sent in a header just the same.
+  for (const [field, value] of [['accessToken', accessToken], ['refreshToken', refreshToken], ['scope', scope]] as const) {
+    const problem = value === undefined ? undefined : tokenFieldProblem(field, value);
+    if (problem !== undefined) return fail(`has an ${field} that ${problem}`);
+  }
   return createTokenSet({ accessToken, expiresAt, refreshToken, scope });
 }
