@@ -5,8 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type LookupFunction } from 'node:net';
-import axios from 'axios';
+import axios, { type AxiosRequestConfig } from 'axios';
 
 import { attachAuth, createAuthClient, type AuthClient } from '../src/index.js';
 
@@ -146,9 +145,8 @@ describe.each(['http', 'fetch'] as const)('with the %s adapter', (adapter) => {
 
 describe('with the http adapter only', () => {
   // `*.localhost` does not resolve here; axios's `lookup` option sends every name to 127.0.0.1.
-  const lookup: LookupFunction = (_hostname, options, callback) => {
-    if (options.all === true) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
+  const lookup: Extract<NonNullable<AxiosRequestConfig['lookup']>, (h: string, o: object, cb: never) => void> = (_hostname, _options, callback) => {
+    callback(null, '127.0.0.1', 4);
   };
 
   test('a redirect from localhost to evil.localhost gets no token (follow-redirects once kept it for subdomains)', async () => {
