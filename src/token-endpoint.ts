@@ -94,6 +94,7 @@ export function createTokenEndpoint(
         grant: kind,
         requestedAt,
         defaultExpiresIn: options.defaultExpiresIn,
+        requestedScope: options.scope,
         secrets,
         ...redacted,
       });

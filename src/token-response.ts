@@ -15,6 +15,8 @@ export interface ParseContext {
   readonly requestedAt: number;
   /** Lifetime in seconds to assume when the answer has no `expires_in`. */
   readonly defaultExpiresIn: number;
+  /** The scope the request asked for: the granted one when the answer names none (RFC 6749 section 5.1). */
+  readonly requestedScope?: string | undefined;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   /** Secrets to scrub from whatever of the body an error keeps (an endpoint may echo them back). */
