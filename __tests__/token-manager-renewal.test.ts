@@ -108,6 +108,33 @@ describe('proactive renewal', () => {
     expect(fake.grantCount()).toBe(2);
   });
 
+  test('by default a second comes off each lifetime before scheduling: a 4 s token renews at 2.4 s and retires at 2.7 s', async () => {
+    // Servers that truncate `iat` end a 4 s token up to a second early; without the allowance it retired at 3.6 s.
+    const manager = managerWith({ clockSkewMs: undefined });
+    await firstToken(manager, { lifetimeMs: 4_000 });
+    at(2_390);
+    expect(manager.peekAccessToken()).toBe('at-1');
+    expect(fake.grantCount()).toBe(1);
+    at(2_410);
+    expect(manager.peekAccessToken()).toBe('at-1'); // sent, while one renewal starts in the background
+    expect(fake.grantCount()).toBe(2);
+    at(2_710);
+    expect(manager.peekAccessToken()).toBeUndefined();
+    (await fake.nextGrant()).issue();
+  });
+
+  test('the allowance is at most a quarter of the lifetime: a 1 s token still renews in the background at 0.6 s', async () => {
+    const manager = managerWith({ clockSkewMs: 1_000 });
+    await firstToken(manager, { lifetimeMs: 1_000 });
+    at(590);
+    expect(manager.peekAccessToken()).toBe('at-1');
+    expect(fake.grantCount()).toBe(1);
+    at(610);
+    expect(manager.peekAccessToken()).toBe('at-1');
+    expect(fake.grantCount()).toBe(2);
+    (await fake.nextGrant()).issue();
+  });
+
   test('a one-hour token is renewed five minutes before expiry, the cap of the default margin', async () => {
     const manager = managerWith();
     await firstToken(manager, { lifetimeMs: 3_600_000 });

@@ -110,7 +110,55 @@ describe('a 200 answer that is accepted', () => {
   });
 });
 
+describe('what the server sent is kept', () => {
+  test('without scope in the answer, the token set’s scope is the requested one (RFC 6749 5.1)', async () => {
+    expect((await passwordGrantAnswered(valid, { scope: 'read' })).scope).toBe('read');
+    expect((await passwordGrantAnswered({ ...valid, scope: 'read write' }, { scope: 'read' })).scope).toBe('read write');
+  });
+
+  test('the id_token and every other field are kept, and print redacted', async () => {
+    const idToken = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ.';
+    const tokens = await passwordGrantAnswered({ ...valid, token_type: 'bearer', id_token: idToken, session_state: 'abc', not_before_policy: 0, refresh_token_secret: 'rts-SECRET' });
+
+    expect(tokens.idToken).toBe(idToken);
+    expect(tokens.extra).toEqual({ token_type: 'bearer', expires_in: 3600, session_state: 'abc', not_before_policy: 0, refresh_token_secret: 'rts-SECRET' });
+    const printed = `${util.inspect(tokens, { depth: null })}${JSON.stringify(tokens)}`;
+    expect(printed).not.toContain(idToken);
+    expect(printed).not.toContain(valid.access_token);
+    expect(printed).toContain('session_state');
+  });
+
+  test('an id_token that is not a printable string is refused, naming it', async () => {
+    await expect(passwordGrantAnswered({ ...valid, id_token: 'a\r\nb' })).rejects.toMatchObject({ field: 'id_token' });
+    await expect(passwordGrantAnswered({ ...valid, id_token: 7 })).rejects.toMatchObject({ field: 'id_token' });
+  });
+});
+
 describe('the expiry of a token', () => {
+  const jwt = (claims: Record<string, unknown>): string =>
+    ['{"alg":"RS256"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.c2ln';
+
+  test('without expires_in, a JWT access token’s exp - iat is its lifetime, counted from the request', async () => {
+    // The server's clock runs an hour behind ours: the claims' own difference still gives 4 seconds.
+    const serverNow = SENT_AT / 1000 - 3600;
+    const tokens = await passwordGrantAnswered({ ...without('expires_in'), access_token: jwt({ iat: serverNow, exp: serverNow + 4 }) });
+    expect(tokens.expiresAt).toBe(SENT_AT + 4_000);
+  });
+
+  test('without expires_in and iat, a JWT’s exp is used when it lies ahead, else the default', async () => {
+    const ahead = await passwordGrantAnswered({ ...without('expires_in'), access_token: jwt({ exp: SENT_AT / 1000 + 90 }) });
+    expect(ahead.expiresAt).toBe(SENT_AT + 90_000);
+    const past = await passwordGrantAnswered({ ...without('expires_in'), access_token: jwt({ exp: SENT_AT / 1000 - 5 }) });
+    expect(past.expiresAt).toBe(SENT_AT + 300_000);
+  });
+
+  test('expires_in wins over a JWT’s claims, and a token that is not a JWT gets the default', async () => {
+    const both = await passwordGrantAnswered({ ...valid, access_token: jwt({ iat: 0, exp: 4 }) });
+    expect(both.expiresAt).toBe(SENT_AT + 3_600_000);
+    const opaque = await passwordGrantAnswered({ ...without('expires_in'), access_token: 'a.b.c' });
+    expect(opaque.expiresAt).toBe(SENT_AT + 300_000);
+  });
+
   test('expiresAt is expires_in seconds after the request was sent', async () => {
     const tokens = await passwordGrantAnswered(valid);
 

@@ -1,7 +1,6 @@
 /**
  * The axios side: a request interceptor that attaches the token, and 401 handling through axios-auth-refresh that
- * renews once and replays each failed request once (with one exception for tokens adopted from a shared store: see
- * secondChance). The token manager does the renewing.
+ * renews once and replays each failed request once (with two bounded exceptions: see secondChance). The token manager does the renewing.
  *
  * axios-auth-refresh is configured against its defaults on purpose: with `deduplicateRefresh: true` it rejects every
  * 401 that arrives while a refresh runs (upstream issue #307), so it is off, and the single flight is ours. Its
@@ -191,15 +190,18 @@ function bearerOf(config: InternalAxiosRequestConfig | undefined): string | unde
 const SECOND_CHANCE = Symbol('axios-oauth-bearer.secondChance');
 
 /**
- * The one exception to "replayed at most once": a replay refused with a token adopted from the shared store (see
- * TokenManager.adoptedFromStore) is sent once more, after a renewal that no longer trusts that token. Returns the
- * config to send again, or undefined.
+ * The two exceptions to "replayed at most once", both bounded to one more send: a replay refused with a token adopted
+ * from the shared store (see TokenManager.adoptedFromStore), sent again after a renewal that no longer trusts it; and a
+ * replay refused with a token that a newer one replaced while it was in flight (a server that revokes the old access
+ * token when it rotates), sent again with the current token. A replay refused with the current token is final.
+ * Returns the config to send again, or undefined.
  */
 function secondChance(error: unknown, context: Context): Config | undefined {
   if (!axios.isAxiosError(error) || error.config === undefined || !isOurRefusal(error, context)) return undefined;
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
   const eligible = config.skipAuthRefresh === true && config[SECOND_CHANCE] !== true && isReplayable(config.data);
-  if (!eligible || !context.tokens.adoptedFromStore(bearerOf(config))) return undefined;
+  const rejected = bearerOf(config);
+  if (!eligible || !(context.tokens.adoptedFromStore(rejected) || context.tokens.supersedes(rejected))) return undefined;
   config[SECOND_CHANCE] = true;
   return config;
 }

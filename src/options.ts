@@ -66,6 +66,13 @@ export interface AuthOptions {
    */
   readonly refreshMargin?: number | ((lifetimeMs: number) => number);
   /**
+   * Milliseconds taken off every token's lifetime before its renewal is scheduled (at most a quarter of the lifetime),
+   * for servers whose clock or whole-second `iat` makes a token die a little before `expires_in` says. `0` trusts the
+   * server's figure exactly.
+   * @default 1000
+   */
+  readonly clockSkewMs?: number;
+  /**
    * Permit a plain `http:` token endpoint that is not on loopback. Never do this in production: the password travels
    * in the request body.
    * @default false
@@ -107,6 +114,7 @@ export const defaults = {
   timeout: 10_000,
   defaultExpiresIn: 300,
   refreshMargin: (lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000),
+  clockSkewMs: 1_000,
   allowInsecureHttp: false,
   retry: retryDefaults,
   cooldownMs: 60_000,
@@ -126,6 +134,7 @@ export interface ResolvedAuthOptions {
   readonly timeout: number;
   readonly defaultExpiresIn: number;
   readonly refreshMargin: (lifetimeMs: number) => number;
+  readonly clockSkewMs: number;
   readonly allowInsecureHttp: boolean;
   readonly retry: RetryPolicy;
   readonly cooldownMs: number;
@@ -168,6 +177,7 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     timeout: positiveNumber(read('timeout'), name('timeout')) ?? defaults.timeout,
     defaultExpiresIn: positiveNumber(read('defaultExpiresIn'), name('defaultExpiresIn')) ?? defaults.defaultExpiresIn,
     refreshMargin: resolveMargin(read('refreshMargin'), name('refreshMargin')),
+    clockSkewMs: nonNegativeNumber(read('clockSkewMs'), name('clockSkewMs')) ?? defaults.clockSkewMs,
     allowInsecureHttp,
     retry: resolveRetry(read('retry'), name('retry')),
     cooldownMs: nonNegativeNumber(read('cooldownMs'), name('cooldownMs')) ?? defaults.cooldownMs,

@@ -9,7 +9,7 @@ import pMemoize from 'p-memoize';
 
 import { ErrorCode, OAuthBearerError } from './errors.js';
 import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js';
-import type { ResolvedAuthOptions, TokenSource } from './options.js';
+import { defaults, type ResolvedAuthOptions, type TokenSource } from './options.js';
 import { retryDefaults, type RetryPolicy } from './retry.js';
 import { renewShared } from './stores/shared-renewal.js';
 import { isLockingStore, type TokenStore } from './stores/types.js';
@@ -25,6 +25,8 @@ export interface TokenManagerOptions extends Pick<ResolvedAuthOptions, 'refreshM
   /** Derives the store key, bound to the full credentials (see storeKey()); required with a store. Asked once. */
   readonly storeKey?: () => Promise<string>;
   readonly lockTtlMs?: number;
+  /** Taken off each lifetime before scheduling (at most a quarter of it). @default defaults.clockSkewMs */
+  readonly clockSkewMs?: number;
 }
 
 /** The cooldown's default, in milliseconds. */
@@ -198,6 +200,15 @@ export class TokenManager {
     return cached?.source === 'store' && cached.tokens.accessToken === token;
   }
 
+  /**
+   * True when a newer, unrejected token has replaced `token`: a replay refused with it may have been refused only
+   * because a renewal that rotated (and revoked) it happened while the replay was in flight.
+   */
+  supersedes(token: string | undefined): boolean {
+    const cached = this.#cached;
+    return token !== undefined && cached !== undefined && cached.rejectedAtSeq === undefined && cached.tokens.accessToken !== token;
+  }
+
   /** The error of the latest renewal if it failed after `seq`; undefined otherwise. */
   failureSince(seq: number): OAuthBearerError | undefined {
     return this.#lastAttempt.seq > seq ? this.#lastAttempt.error : undefined;
@@ -280,9 +291,13 @@ export class TokenManager {
   }
 
   #schedule(tokens: TokenSet): { renewAt: number; retireAt: number } {
-    const lifetime = Math.max(0, tokens.expiresAt - Date.now());
+    const remaining = Math.max(0, tokens.expiresAt - Date.now());
+    // A server that truncates `iat` to whole seconds ends a token up to a second before `expires_in` says: schedule
+    // against an expiry that is a little earlier, never by more than a quarter (a 1-second token keeps 750 ms).
+    const expiresAt = tokens.expiresAt - Math.min(this.#options.clockSkewMs ?? defaults.clockSkewMs, remaining / 4);
+    const lifetime = Math.max(0, expiresAt - Date.now());
     const margin = Math.min(Math.max(0, this.#options.refreshMargin(lifetime)), lifetime);
-    return { renewAt: tokens.expiresAt - margin, retireAt: tokens.expiresAt - margin / 2 };
+    return { renewAt: expiresAt - margin, retireAt: expiresAt - margin / 2 };
   }
 
   #keep(tokens: TokenSet, source: TokenSource): void {

@@ -45,8 +45,8 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
     fail('token_type', 'must be "bearer" (this library sends bearer tokens only)');
   }
 
-  const expiresIn = readExpiresIn(body.expires_in, context.defaultExpiresIn);
-  if (expiresIn === undefined) fail('expires_in', 'must be a positive number of seconds');
+  const expiresIn = readExpiresIn(body.expires_in);
+  if (expiresIn === null) fail('expires_in', 'must be a positive number of seconds');
 
   const refreshToken = body.refresh_token;
   if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) {
@@ -60,12 +60,57 @@ export function parseTokenResponse(text: string, context: ParseContext): TokenSe
   const scopeProblem = scope === undefined ? undefined : syntaxProblem(scope, PRINTABLE, PRINTABLE_RULE);
   if (scopeProblem !== undefined) fail('scope', scopeProblem);
 
+  const idToken = body.id_token;
+  if (idToken !== undefined && (typeof idToken !== 'string' || idToken === '')) fail('id_token', 'must be a non-empty string when present');
+  const idProblem = idToken === undefined ? undefined : syntaxProblem(idToken, PRINTABLE, PRINTABLE_RULE);
+  if (idProblem !== undefined) fail('id_token', idProblem);
+
   return createTokenSet({
     accessToken,
-    expiresAt: context.requestedAt + expiresIn * 1000,
+    expiresAt: expiryOf(expiresIn, accessToken, context),
     refreshToken,
-    scope,
+    scope: scope ?? context.requestedScope,
+    idToken,
+    extra: extraFields(body),
   });
+}
+
+const MODELLED = new Set(['access_token', 'refresh_token', 'id_token', 'scope']);
+
+/** The fields a token set has no place of its own for: everything but the three tokens and the scope. */
+function extraFields(body: TokenResponseBody): Record<string, unknown> | undefined {
+  const rest = Object.fromEntries(Object.entries(body).filter(([name]) => !MODELLED.has(name)));
+  return Object.keys(rest).length === 0 ? undefined : rest;
+}
+
+/**
+ * When the token expires: from `expires_in` when the answer has it; else from the access token's own JWT claims when
+ * it is a JWT (read for scheduling only, never verified and never trusted for anything else: a wrong claim costs an
+ * early renewal or one 401, nothing more); else `defaultExpiresIn`.
+ */
+function expiryOf(expiresIn: number | undefined, accessToken: string, context: ParseContext): number {
+  if (expiresIn !== undefined) return context.requestedAt + expiresIn * 1000;
+  return jwtExpiry(accessToken, context.requestedAt) ?? context.requestedAt + context.defaultExpiresIn * 1000;
+}
+
+/**
+ * `exp - iat` is the lifetime the issuer meant whatever its clock says, so it is counted from our own request time;
+ * with `exp` alone the absolute time is used, if it is still ahead.
+ */
+function jwtExpiry(token: string, requestedAt: number): number | undefined {
+  const payload = token.split('.');
+  if (payload.length !== 3 || payload[1] === undefined) return undefined;
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (claims === null || typeof claims !== 'object') return undefined;
+  const { exp, iat } = claims as { exp?: unknown; iat?: unknown };
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
+  if (typeof iat === 'number' && Number.isFinite(iat) && exp > iat) return requestedAt + (exp - iat) * 1000;
+  return exp * 1000 > requestedAt ? exp * 1000 : undefined;
 }
 
 /**
@@ -94,7 +139,7 @@ const PRINTABLE_RULE = 'must be printable ASCII';
  * Why a token set's field is unusable, or undefined: the rules above, for whoever else hands the library a token (a
  * shared store, whose writer may be anyone who can write to it).
  */
-export function tokenFieldProblem(field: 'accessToken' | 'refreshToken' | 'scope', value: string): string | undefined {
+export function tokenFieldProblem(field: 'accessToken' | 'refreshToken' | 'scope' | 'idToken', value: string): string | undefined {
   return field === 'accessToken' ? syntaxProblem(value, HEADER_SAFE, HEADER_SAFE_RULE) : syntaxProblem(value, PRINTABLE, PRINTABLE_RULE);
 }
 
@@ -126,9 +171,9 @@ function parseJsonObject(text: string, context: ParseContext): TokenResponseBody
   return parsed;
 }
 
-/** A positive finite number, or a string holding one; absent (or null) means the default. */
-function readExpiresIn(value: unknown, fallback: number): number | undefined {
-  if (value === undefined || value === null) return fallback;
+/** A positive finite number, or a string holding one; undefined when absent (or null); null when unusable. */
+function readExpiresIn(value: unknown): number | undefined | null {
+  if (value === undefined || value === null) return undefined;
   const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }

@@ -3,7 +3,7 @@
  * redacted: `util.inspect(tokens)` (what logging prints) and `JSON.stringify(tokens)` show the expiry and scope but
  * never the tokens. The fields themselves are ordinary readable properties.
  */
-import { REDACTED } from './redact.js';
+import { REDACTED, redactBody } from './redact.js';
 
 /** A validated token, as the library stores and hands it out. */
 export interface TokenSet {
@@ -15,8 +15,15 @@ export interface TokenSet {
   readonly expiresAt: number;
   /** The refresh token, when the endpoint issued one. */
   readonly refreshToken?: string;
-  /** The granted scope, when the endpoint said. */
+  /** The granted scope: what the endpoint said, else the scope that was requested (RFC 6749 section 5.1). */
   readonly scope?: string;
+  /** The OpenID Connect `id_token`, when the endpoint sent one (kept as sent: this library never verifies it). */
+  readonly idToken?: string;
+  /**
+   * The answer's other fields as the endpoint sent them (`token_type` and `expires_in` as spelled there, and any
+   * extension), so nothing the server said is lost. Prints with credential-named fields redacted.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** The fields a token set is made of. */
@@ -25,6 +32,8 @@ export interface TokenSetFields {
   expiresAt: number;
   refreshToken?: string | undefined;
   scope?: string | undefined;
+  idToken?: string | undefined;
+  extra?: Readonly<Record<string, unknown>> | undefined;
 }
 
 function redactedView(this: TokenSet): Record<string, unknown> {
@@ -34,6 +43,8 @@ function redactedView(this: TokenSet): Record<string, unknown> {
     expiresAt: this.expiresAt,
     ...(this.refreshToken === undefined ? {} : { refreshToken: REDACTED }),
     ...(this.scope === undefined ? {} : { scope: this.scope }),
+    ...(this.idToken === undefined ? {} : { idToken: REDACTED }),
+    ...(this.extra === undefined ? {} : { extra: redactBody(this.extra) }),
   };
 }
 
@@ -45,6 +56,8 @@ export function createTokenSet(fields: TokenSetFields): TokenSet {
     expiresAt: fields.expiresAt,
     ...(fields.refreshToken === undefined ? {} : { refreshToken: fields.refreshToken }),
     ...(fields.scope === undefined ? {} : { scope: fields.scope }),
+    ...(fields.idToken === undefined ? {} : { idToken: fields.idToken }),
+    ...(fields.extra === undefined ? {} : { extra: Object.freeze({ ...fields.extra }) }),
   };
   // Non-enumerable, so spreading a token set copies only its data.
   Object.defineProperty(tokenSet, 'toJSON', { value: redactedView });

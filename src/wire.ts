@@ -31,6 +31,7 @@ export interface TokenResponseBody {
   expires_in?: unknown;
   refresh_token?: unknown;
   scope?: unknown;
+  id_token?: unknown;
 }
 
 /** An error response (RFC 6749 section 5.2). */

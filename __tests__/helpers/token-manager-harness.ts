@@ -46,9 +46,12 @@ export function useTokenManagerHarness(): void {
 /** Retries of transient failures have their own tests (token-manager-renewal); elsewhere one failed attempt is the renewal's failure. */
 export const noRetry = { ...retryDefaults, attempts: 1 };
 
-/** A manager on the fake endpoint with the default margin, no hooks and no retries, unless `options` says otherwise. */
+/**
+ * A manager on the fake endpoint with the default margin, no hooks, no retries and no clock-skew allowance (the margin
+ * tests pin exact instants; the allowance has tests of its own), unless `options` says otherwise.
+ */
 export function managerWith(options: Partial<TokenManagerOptions> = {}): TokenManager {
-  return new TokenManager(fake, { refreshMargin: defaults.refreshMargin, onToken: undefined, onError: undefined, retry: noRetry, ...options });
+  return new TokenManager(fake, { refreshMargin: defaults.refreshMargin, onToken: undefined, onError: undefined, retry: noRetry, clockSkewMs: 0, ...options });
 }
 
 /** Moves the clock to T0 + `ms`. */

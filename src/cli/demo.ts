@@ -77,7 +77,9 @@ async function runLoopback(tl: Timeline): Promise<void> {
   const server = await startAuthServer({ expiresIn: LIFETIME_S });
   tl.line(tl.bold('axios-oauth-bearer demo'));
   tl.line(tl.dim(`loopback token endpoint + API at ${server.url}; tokens live ${LIFETIME_S} s, renewed 20% before expiry`));
-  const demo = createDemo(axios.create({ baseURL: server.apiUrl }), server.credentials, tl);
+  // The loopback server shares this process's clock and counts lifetimes to the millisecond: no skew allowance, so
+  // the timeline's "0.5 s before it expires" is exactly what the schedule says.
+  const demo = createDemo(axios.create({ baseURL: server.apiUrl }), { ...server.credentials, clockSkewMs: 0 }, tl);
   try {
     await firstGrantAndReuse(demo);
     await proactiveRenewal(demo);

@@ -13,6 +13,8 @@ export interface StoredTokenSet {
   readonly expiresAt: number;
   readonly refreshToken?: string;
   readonly scope?: string;
+  readonly idToken?: string;
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** The JSON text stored for a token set. It holds the tokens: encrypt it, or keep the store private. */
@@ -22,6 +24,8 @@ export function serializeTokenSet(tokens: TokenSet): string {
     expiresAt: tokens.expiresAt,
     ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }),
     ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    ...(tokens.idToken === undefined ? {} : { idToken: tokens.idToken }),
+    ...(tokens.extra === undefined ? {} : { extra: tokens.extra }),
   };
   return JSON.stringify(stored);
 }
@@ -44,17 +48,20 @@ export function parseTokenSet(text: string, key: string): TokenSet {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
   const record = parsed as Record<string, unknown>;
 
-  const { accessToken, expiresAt, refreshToken, scope } = record;
+  const { accessToken, expiresAt, refreshToken, scope, idToken, extra } = record;
   if (typeof accessToken !== 'string' || accessToken === '') return fail('has no accessToken string');
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return fail('has no finite expiresAt number');
   if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) {
     return fail('has a refreshToken that is not a non-empty string');
   }
   if (scope !== undefined && typeof scope !== 'string') return fail('has a scope that is not a string');
+  if (idToken !== undefined && (typeof idToken !== 'string' || idToken === '')) return fail('has an idToken that is not a non-empty string');
+  if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) return fail('has an extra that is not an object');
   // The same alphabet and length as a token response: a stored token is sent in a header just the same.
-  for (const [field, value] of [['accessToken', accessToken], ['refreshToken', refreshToken], ['scope', scope]] as const) {
+  const checked = [['accessToken', accessToken], ['refreshToken', refreshToken], ['scope', scope], ['idToken', idToken]] as const;
+  for (const [field, value] of checked) {
     const problem = value === undefined ? undefined : tokenFieldProblem(field, value);
     if (problem !== undefined) return fail(`has an ${field} that ${problem}`);
   }
-  return createTokenSet({ accessToken, expiresAt, refreshToken, scope });
+  return createTokenSet({ accessToken, expiresAt, refreshToken, scope, idToken, extra: extra as Record<string, unknown> | undefined });
 }
