@@ -1,5 +1,30 @@
 /** @jest-config-loader esbuild-register */
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
 import type { Config } from 'jest';
+
+/**
+ * `AXIOS_UNDER_TEST=/abs/dir/node_modules/axios` runs the suites against that copy of axios instead of the
+ * devDependency: `^axios$` is mapped to its entry point, so the sources, axios-auth-refresh and the tests all load that
+ * one copy (what `npm run test:axios` does; see scripts/test-axios.mjs). The entry is found the way Node's `require`
+ * finds it (package `exports`, else `main`), and must lie inside that directory: a typo never falls back to the
+ * default axios. With `AXIOS_EXPECTED_VERSION` set too, every suite checks the `axios.VERSION` it really loaded.
+ */
+function axiosUnderTest(dir: string): Record<string, string> {
+  const root = realpathSync(path.resolve(dir));
+  if (path.basename(root) !== 'axios' || path.basename(path.dirname(root)) !== 'node_modules') {
+    throw new Error(`AXIOS_UNDER_TEST must be a .../node_modules/axios directory, got ${root}`);
+  }
+  const entry = createRequire(path.join(path.dirname(root), 'package.json')).resolve('axios');
+  if (!entry.startsWith(root + path.sep)) {
+    throw new Error(`AXIOS_UNDER_TEST=${root}: axios resolved outside it, to ${entry}`);
+  }
+  return { '^axios$': entry };
+}
+
+const underTest = process.env.AXIOS_UNDER_TEST;
 
 const config: Config = {
   testEnvironment: 'node',
@@ -11,7 +36,9 @@ const config: Config = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^axios-oauth-bearer$': '<rootDir>/src/index.ts',
     '^axios-oauth-bearer/(.*)$': '<rootDir>/src/$1',
+    ...(underTest === undefined || underTest === '' ? {} : axiosUnderTest(underTest)),
   },
+  ...(process.env.AXIOS_EXPECTED_VERSION ? { setupFilesAfterEnv: ['<rootDir>/scripts/jest-axios-version.cjs'] } : {}),
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', {}] },
   // p-memoize and mimic-function ship ESM only: let swc turn them into CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(p-memoize|mimic-function)/)'],
