@@ -1,0 +1,44 @@
+/** What the interop suites share: a client for a server, a raw token request, and settling a burst. */
+import { createAuthClient, type AuthClient, type AuthOptions } from '../../src/index.js';
+import type { InteropServer } from './servers/types.js';
+
+/** What both protected APIs answer to a valid token. */
+export interface WhoAmI {
+  readonly user: string;
+  readonly client: string;
+  readonly path: string;
+}
+
+/** A client of the server's API with its credentials, token URL and `overrides`. */
+export function clientFor(server: InteropServer, overrides: Partial<AuthOptions> = {}): AuthClient {
+  const auth = { tokenUrl: server.tokenUrl, ...server.credentials, ...overrides } as AuthOptions;
+  return createAuthClient({ baseURL: server.apiUrl, auth });
+}
+
+/** RFC 6749 2.3.1's application/x-www-form-urlencoded encoding of one value (the test's own, not the library's). */
+export function formEncoded(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice('v='.length);
+}
+
+/** A token request sent by hand (through the proxy), with client_secret_post: its status and parsed body. */
+export async function postToken(server: InteropServer, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(server.tokenUrl, {
+    method: 'POST',
+    body: new URLSearchParams({ ...form, client_id: server.credentials.clientId, client_secret: server.credentials.clientSecret }),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, body };
+}
+
+/** Runs `count` requests at once and returns why each failed (undefined for one that succeeded). */
+export async function burst(count: number, request: (index: number) => Promise<unknown>): Promise<unknown[]> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, (_, index) => request(index)));
+  return settled.map((outcome): unknown => (outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined));
+}
