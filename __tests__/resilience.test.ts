@@ -148,17 +148,53 @@ test('after the cooldown has passed, the next request makes one new attempt', as
   expect(server.stats.tokenRequests).toBe(2);
 });
 
-test('a refresh that fails transiently keeps the refresh token for the next renewal', async () => {
-  const { api } = client();
+test('a refresh that still fails with 503 after its retries escalates to one password grant, and the caller gets that token', async () => {
+  const { api, errors } = client();
   await api.get('/warm-up');
   server.revokeAll();
   server.failNext(3, 503);
 
-  await expect(api.get('/a')).rejects.toMatchObject({ status: 503 });
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+
+  // 1 warm-up password grant, 3 refused refreshes, 1 escalated password grant.
+  expect(server.stats.tokenRequests).toBe(5);
+  expect(server.stats.grants).toEqual({ password: 2, refresh_token: 0 });
+  expect(errors.map((e) => [e.constructor.name, e instanceof TokenEndpointError ? e.grant : undefined])).toEqual(Array(3).fill(['TokenEndpointError', 'refresh_token']));
+  expect(api.tokens.current?.refreshToken).toBe('rt-2');
+});
+
+test('when the escalated password grant fails too, the callers get its error with the refresh failure as cause, and the refresh token is kept', async () => {
+  const { api, errors } = client();
+  await api.get('/warm-up');
+  server.revokeAll();
+  server.failNext(3, 503);
+  server.failNext(1, 502, { error: 'server_error' });
+
+  const results = await burst(20, () => api.get('/a'));
+
+  const all = reasons(results);
+  expect(all).toHaveLength(20);
+  expect(new Set(all).size).toBe(1);
+  expect(all[0]).toMatchObject({ grant: 'password', status: 502 });
+  expect((all[0] as Error).cause).toMatchObject({ grant: 'refresh_token', status: 503 });
+  // One password grant, not retried: 1 warm-up, 3 refreshes, 1 escalation.
+  expect(server.stats.tokenRequests).toBe(5);
+  expect(errors).toHaveLength(4);
   expect(api.tokens.current?.refreshToken).toBe('rt-1');
   await expect(api.get('/b')).resolves.toMatchObject({ status: 200 });
-
   expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+});
+
+test('a refresh that keeps failing with a connection reset also escalates to exactly one password grant', async () => {
+  const { api } = client();
+  await api.get('/warm-up');
+  server.revokeAll();
+  server.failNext(3, { type: 'reset' });
+
+  await expect(api.get('/a')).resolves.toMatchObject({ status: 200 });
+
+  expect(server.stats.tokenRequests).toBe(5);
+  expect(server.stats.grants).toEqual({ password: 2, refresh_token: 0 });
 });
 
 test('an endpoint that trickles its answer a byte at a time still times out: the timeout is a deadline, not an idle timer', async () => {

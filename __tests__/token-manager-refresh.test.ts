@@ -3,11 +3,28 @@
  * rotation, renewal after a rejected token, clear(), and no timer left behind. Setup (fake endpoint, fake timers at T0)
  * is in helpers/token-manager-harness.
  */
-import { TokenNetworkError } from '../src/errors.js';
+import { TokenEndpointError, TokenNetworkError } from '../src/errors.js';
 import { flushMicrotasks } from './helpers/fake-endpoint.js';
 import { at, fake, firstToken, invalidGrant, managerWith, networkFailure, unavailable, useTokenManagerHarness } from './helpers/token-manager-harness.js';
 
 useTokenManagerHarness();
+
+/** The promise, with a no-op handler attached: a test that fails before awaiting it must not crash the worker. */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** An escalated password grant answered with 503. */
+const passwordUnavailable = (): TokenEndpointError => new TokenEndpointError('password', { status: 503, headers: {}, body: undefined }, {});
+
+/** Fails the renewal in flight: its refresh with a 503, then the escalated password grant; returns the error callers get. */
+async function failRenewal(): Promise<Error> {
+  (await fake.nextGrant()).fail(unavailable());
+  const failure = passwordUnavailable();
+  (await fake.nextGrant()).fail(failure);
+  return failure;
+}
 
 describe('refresh grant, then password grant', () => {
   test('a refresh refused with invalid_grant falls back to exactly one password grant and the caller gets its token', async () => {
@@ -46,22 +63,56 @@ describe('refresh grant, then password grant', () => {
   test.each([
     ['a network failure', networkFailure],
     ['a 503 answer', unavailable],
-  ])('a refresh that fails with %s makes no password grant, rejects with that error and keeps the refresh token', async (_, makeError) => {
+  ])('a refresh that fails with %s escalates to exactly one password grant, whose token replaces the old set', async (_, makeError) => {
     const manager = managerWith();
     await firstToken(manager);
-    const failure = makeError();
-    const first = manager.refresh();
-    (await fake.nextGrant()).fail(failure);
-    await expect(first).rejects.toBe(failure);
+    const renewal = observed(manager.refresh());
+    (await fake.nextGrant()).fail(makeError());
+    const password = await fake.nextGrant();
+    expect(password.kind).toBe('password');
+    password.issue();
+
+    expect(await renewal).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
+    expect(manager.current?.refreshToken).toBe('rt-2');
+    expect([fake.refreshGrant.mock.calls.length, fake.passwordGrant.mock.calls.length]).toEqual([1, 2]);
+  });
+
+  test.each([
+    ['a network failure', networkFailure],
+    ['a 503 answer', unavailable],
+  ])('a refresh that fails with %s and an escalated password grant that fails reject with the password error, keeping the refresh token', async (_, makeError) => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const refreshFailure = makeError();
+    const passwordFailure = passwordUnavailable();
+    const first = observed(manager.refresh());
+    (await fake.nextGrant()).fail(refreshFailure);
+    (await fake.nextGrant()).fail(passwordFailure);
+
+    await expect(first).rejects.toBe(passwordFailure);
+    expect(passwordFailure.cause).toBe(refreshFailure);
     await flushMicrotasks();
     expect(fake.pending).toHaveLength(0);
-    expect(fake.passwordGrant).toHaveBeenCalledTimes(1);
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(2);
 
     const second = manager.refresh();
     expect(fake.refreshGrant).toHaveBeenCalledTimes(2);
     expect(fake.refreshGrant).toHaveBeenLastCalledWith('rt-1');
     (await fake.nextGrant()).issue();
     expect((await second).accessToken).toBe('at-2');
+  });
+
+  test('an escalated password grant that fails with a network error keeps its socket error as cause', async () => {
+    const manager = managerWith();
+    await firstToken(manager);
+    const passwordFailure = networkFailure('password');
+    const socketError = passwordFailure.cause;
+    const renewal = observed(manager.refresh());
+    (await fake.nextGrant()).fail(unavailable());
+    (await fake.nextGrant()).fail(passwordFailure);
+
+    await expect(renewal).rejects.toBe(passwordFailure);
+    expect(passwordFailure.cause).toBe(socketError);
   });
 });
 
@@ -122,16 +173,15 @@ describe('renewAfterRejection', () => {
     const manager = managerWith();
     await firstToken(manager);
     const sentAt = manager.attemptSeq;
-    const first = manager.renewAfterRejection('at-1', sentAt);
-    const failure = unavailable();
-    (await fake.nextGrant()).fail(failure);
+    const first = observed(manager.renewAfterRejection('at-1', sentAt));
+    const failure = await failRenewal();
     await expect(first).rejects.toBe(failure);
     await expect(manager.renewAfterRejection('at-1', sentAt)).rejects.toBe(failure);
-    expect(fake.grantCount()).toBe(2);
+    expect(fake.grantCount()).toBe(3);
 
     // A request that starts after the failure never carries at-1: it asks for a token, and that tries again.
     const next = manager.getAccessToken();
-    expect(fake.grantCount()).toBe(3);
+    expect(fake.grantCount()).toBe(4);
     (await fake.nextGrant()).issue();
     expect(await next).toBe('at-2');
   });
@@ -140,13 +190,12 @@ describe('renewAfterRejection', () => {
     const manager = managerWith();
     await firstToken(manager);
     const sentAt = manager.attemptSeq;
-    const background = manager.refresh(); // e.g. the proactive renewal this request's send started
-    const failure = unavailable();
-    (await fake.nextGrant()).fail(failure);
+    const background = observed(manager.refresh()); // e.g. the proactive renewal this request's send started
+    const failure = await failRenewal();
     await expect(background).rejects.toBe(failure);
 
     const afterRejection = manager.renewAfterRejection('at-1', sentAt);
-    expect(fake.grantCount()).toBe(3);
+    expect(fake.grantCount()).toBe(4);
     (await fake.nextGrant()).issue();
     await afterRejection;
     expect(manager.peekAccessToken()).toBe('at-2');
@@ -155,9 +204,10 @@ describe('renewAfterRejection', () => {
   test('the rejected token is never handed out again, even while it is unexpired and its renewal failed', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const renewal = manager.renewAfterRejection('at-1', manager.attemptSeq);
+    const renewal = observed(manager.renewAfterRejection('at-1', manager.attemptSeq));
     expect(manager.peekAccessToken()).toBeUndefined();
     (await fake.nextGrant()).fail(networkFailure());
+    (await fake.nextGrant()).fail(networkFailure('password'));
     await expect(renewal).rejects.toBeInstanceOf(TokenNetworkError);
     expect(manager.peekAccessToken()).toBeUndefined();
     const next = manager.getAccessToken();
@@ -201,9 +251,9 @@ test('the manager leaves no timer behind after grants, background renewals, reje
   await firstToken(manager);
   at(48_100);
   manager.peekAccessToken();
-  (await fake.nextGrant()).fail(unavailable());
+  await failRenewal();
   await flushMicrotasks();
-  const renewal = manager.renewAfterRejection('at-1', manager.attemptSeq);
+  const renewal = observed(manager.renewAfterRejection('at-1', manager.attemptSeq));
   (await fake.nextGrant()).issue();
   await renewal;
   manager.clear();

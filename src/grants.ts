@@ -19,7 +19,11 @@ export interface GrantEnvironment extends RetryEnvironment {
   readonly onRefreshRejected: () => void;
 }
 
-/** Obtains a new token set, starting from `refreshToken` when there is one. */
+/**
+ * Obtains a new token set, starting from `refreshToken` when there is one. A refresh the endpoint refuses falls back
+ * to the password grant (with its retries); a refresh that still fails transiently after its retries escalates to
+ * one password grant (see {@link escalate}).
+ */
 export async function obtainTokens(
   endpoint: TokenEndpoint,
   refreshToken: string | undefined,
@@ -33,12 +37,38 @@ export async function obtainTokens(
       const kept = tokens.refreshToken === undefined ? createTokenSet({ ...tokens, refreshToken }) : tokens;
       return { tokens: kept, source: 'refresh_token' };
     } catch (error) {
-      // A network failure or 5xx says nothing about the refresh token: keep it, and let the caller see the error.
+      if (error instanceof OAuthBearerError && isTransient(error)) return escalate(endpoint, error, retry, env);
       if (!isRejection(error)) throw error;
       env.onRefreshRejected();
     }
   }
   return { tokens: await withRetry(() => endpoint.passwordGrant(), retry, env), source: 'password' };
+}
+
+/**
+ * A refresh that kept failing with a 5xx or a network error: one password grant, a single attempt, before the failure
+ * reaches the callers. Some servers answer every refresh with 500 after a revocation while the password grant works;
+ * without this, every request would fail until a restart. One attempt, not a retried one: the callers have already
+ * waited through the refresh's retries, and an endpoint that is down fails this one fast.
+ *
+ * The refresh token is not touched here: a transient failure says nothing about it, so the caller keeps it, unless
+ * the password grant succeeds and its token set replaces the old one.
+ *
+ * Decision: when the password grant fails too, its error is the one the callers get, because it is the endpoint's
+ * last word (a wrong password found here is a credential failure and starts the cooldown). The refresh failure, a
+ * library error already redacted and already reported through `onError`, becomes its `cause` when the password
+ * grant's error has none of its own (a network error's cause is its socket error, and stays so).
+ */
+async function escalate(endpoint: TokenEndpoint, refreshFailure: OAuthBearerError, retry: RetryPolicy, env: GrantEnvironment): Promise<GrantResult> {
+  try {
+    return { tokens: await withRetry(() => endpoint.passwordGrant(), { ...retry, attempts: 1 }, env), source: 'password' };
+  } catch (error) {
+    if (error instanceof OAuthBearerError && error.cause === undefined) {
+      // Non-enumerable, as the `cause` the Error constructor installs: JSON.stringify never shows it.
+      Object.defineProperty(error, 'cause', { value: refreshFailure, enumerable: false, writable: true, configurable: true });
+    }
+    throw error;
+  }
 }
 
 /**
