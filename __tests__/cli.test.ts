@@ -152,7 +152,7 @@ describe('usage and configuration errors exit 2', () => {
     ['an unknown command', [PASSWORD], 'unknown command'],
     ['no command', [], 'missing the command'],
     ['a flag without its value', ['token', '--client-id'], '--client-id needs a value'],
-    ['a bad --client-auth', ['token', '--client-auth', 'digest'], '--client-auth must be `basic` or `post`'],
+    ['a bad --client-auth', ['token', '--client-auth', 'digest'], '--client-auth must be `post`, `basic`, `basic-encoded` or `basic-raw`'],
     ['a bad --timeout', ['token', '--timeout', '1.5s'], '--timeout must be a whole number of milliseconds'],
   ])('%s is reported without quoting any value', async (_name, args, message) => {
     const result = await cli(args);
@@ -202,6 +202,33 @@ describe('token endpoint failures: one exit code each, no secret in the output',
 
   test('a wrong client secret is refused by the real endpoint with exit 4', async () => {
     expectFailure(await cli(['token'], { ...baseEnv(), OAUTH_CLIENT_SECRET: `${CLIENT_SECRET}-typo` }), ExitCode.INVALID_CLIENT);
+  });
+
+  test.each([
+    ['a wrong password as an RFC server says it (400 invalid_grant)', 400, { error: 'invalid_grant', error_description: 'Invalid user credentials' }, ExitCode.USER_AUTHENTICATION, 'Check the username (--username or OAUTH_USERNAME) and the password'],
+    ['a wrong client secret as 400 invalid_client', 400, { error: 'invalid_client' }, ExitCode.INVALID_CLIENT, 'Check the client id (--client-id or OAUTH_CLIENT_ID)'],
+    ['an invalid scope', 400, { error: 'invalid_scope' }, ExitCode.INVALID_REQUEST, 'Check the scope (--scope or OAUTH_SCOPE): ask only for scopes the client is registered for.'],
+    ['a client without the password grant', 400, { error: 'unauthorized_client' }, ExitCode.INVALID_REQUEST, 'The client is not allowed the password grant'],
+    ['a server without the password grant', 400, { error: 'unsupported_grant_type' }, ExitCode.INVALID_REQUEST, 'does not offer the password grant'],
+    ['a 400 with an empty body', 400, '', ExitCode.INVALID_REQUEST, 'Check the scope (--scope or OAUTH_SCOPE) and the token URL.'],
+  ] as const)('%s exits by its class with its hint', async (_name, status, body, code, hint) => {
+    server.failNext(1, status, body);
+    const result = await cli(['token']);
+    expectFailure(result, code);
+    expect(result.stderr).toContain(hint);
+    if (code === ExitCode.USER_AUTHENTICATION) expect(result.stderr).not.toContain('Check the scope');
+  });
+
+  test.each([
+    ['basic-encoded', ExitCode.OK, 1],
+    ['basic', ExitCode.OK, 1],
+    ['basic-raw', ExitCode.INVALID_CLIENT, 1],
+  ] as const)('--client-auth %s with a secret the server form-decodes exits %i after %i token request', async (method, code, requests) => {
+    await server.close();
+    server = await startAuthServer({ clientId: 'cli-client', clientSecret: 'cs+Battery/Staple=', username: 'cli-user', password: PASSWORD });
+    const result = await cli(['token', '--client-auth', method], { ...baseEnv(), OAUTH_TOKEN_URL: server.tokenUrl, OAUTH_CLIENT_SECRET: 'cs+Battery/Staple=' });
+    expect(result.code).toBe(code);
+    expect(server.stats.tokenRequests).toBe(requests);
   });
 
   test('an endpoint that echoes the password in its error description does not get it printed', async () => {

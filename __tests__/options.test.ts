@@ -119,7 +119,8 @@ describe('optional options', () => {
     const options = resolveAuthOptions(valid);
 
     expect(options).toMatchObject({
-      clientAuthentication: 'client_secret_post',
+      // Left open, so that the token endpoint can pick from discovery; it sends defaults.clientAuthentication otherwise.
+      clientAuthentication: undefined,
       timeout: 10_000,
       defaultExpiresIn: 300,
       allowInsecureHttp: false,
@@ -128,6 +129,20 @@ describe('optional options', () => {
     });
     expect(options.tokenUrl?.href).toBe(TOKEN_URL);
     expect(defaults).toMatchObject({ clientAuthentication: 'client_secret_post', timeout: 10_000, defaultExpiresIn: 300 });
+  });
+
+  test.each(['client_secret_post', 'client_secret_basic', 'client_secret_basic_encoded', 'client_secret_basic_raw'] as const)(
+    'clientAuthentication %s is accepted as given',
+    (clientAuthentication) => {
+      expect(resolveAuthOptions({ ...valid, clientAuthentication }).clientAuthentication).toBe(clientAuthentication);
+    },
+  );
+
+  test('client_secret_basic_raw is refused for a client id with a colon, which a raw Basic user-id cannot carry', () => {
+    const error = configurationErrorOf({ ...valid, clientId: 'tenant:app', clientAuthentication: 'client_secret_basic_raw' });
+    expect(error.option).toBe('auth.clientAuthentication');
+    expect(error.message).toContain('client id with a colon');
+    expect(resolveAuthOptions({ ...valid, clientId: 'tenant:app', clientAuthentication: 'client_secret_basic' }).clientId).toBe('tenant:app');
   });
 
   test('the options the caller passed are taken as given', () => {

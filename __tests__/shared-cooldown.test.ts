@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import nock from 'nock';
 
-import { type AuthClient, createAuthClient, MemoryTokenStore, type TokenStore, UserAuthenticationError } from '../src/index.js';
+import { type AuthClient, createAuthClient, InvalidRequestError, MemoryTokenStore, type TokenStore, UserAuthenticationError } from '../src/index.js';
 import { RedisTokenStore } from '../src/redis.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
@@ -78,6 +78,33 @@ describe.each(stores)('with %s', (_name, makeStores) => {
     a.tokens.clearCooldown();
     b.tokens.clearCooldown();
     await expect(b.get('/z')).rejects.toBeInstanceOf(UserAuthenticationError);
+
+    expect(server.stats.tokenRequests).toBe(2);
+  });
+
+  test('a wrong password in the RFC dialect (400 invalid_grant) is shared as a UserAuthenticationError: one login attempt', async () => {
+    server.failNext(1, 400, { error: 'invalid_grant', error_description: 'Invalid user credentials' });
+    const [first, second] = makeStores();
+    const a = wrongPasswordClient(first);
+    const b = wrongPasswordClient(second);
+
+    const errorA = await a.get('/x').catch((reason: unknown) => reason);
+    const errorB = await b.get('/y').catch((reason: unknown) => reason);
+
+    expect(errorA).toBeInstanceOf(UserAuthenticationError);
+    expect(errorB).toBeInstanceOf(UserAuthenticationError);
+    expect(errorB).toMatchObject({ status: 400, error: 'invalid_grant', message: (errorA as Error).message });
+    expect(server.stats.tokenRequests).toBe(1);
+  });
+
+  test('an invalid scope is not a credential failure: nothing is shared, the other client asks for itself', async () => {
+    server.failNext(2, 400, { error: 'invalid_scope' });
+    const [first, second] = makeStores();
+    const a = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'admin', store: first } });
+    const b = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'admin', store: second } });
+
+    await expect(a.get('/x')).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(b.get('/y')).rejects.toBeInstanceOf(InvalidRequestError);
 
     expect(server.stats.tokenRequests).toBe(2);
   });

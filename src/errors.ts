@@ -105,6 +105,15 @@ export class TokenEndpointError extends TokenRequestError {
     this.errorDescription = fields.errorDescription;
     Object.defineProperty(this, 'response', { value: response, enumerable: false });
   }
+
+  /**
+   * True when the endpoint said the grant (password or refresh token) is invalid, expired or revoked. Defined here
+   * rather than on {@link InvalidRequestError} alone, because a password grant's `invalid_grant` is a
+   * {@link UserAuthenticationError}.
+   */
+  get isInvalidGrant(): boolean {
+    return this.error === 'invalid_grant';
+  }
 }
 
 function describe(grant: GrantKind, status: number, meaning: string, fields: OAuthErrorFields): string {
@@ -112,27 +121,64 @@ function describe(grant: GrantKind, status: number, meaning: string, fields: OAu
   return `${grant} grant failed with HTTP ${status}: ${meaning}${detail === '' ? '' : ` (${detail})`}`;
 }
 
-/** HTTP 400: the request was malformed or a grant was rejected. `error === 'invalid_grant'` on a refresh means the
- * refresh token is no longer good; the token manager then falls back to the password grant. */
+/**
+ * What an `InvalidRequestError` says, by the RFC 6749 section 5.2 code, so the message names the cause rather than
+ * "invalid request parameters" for all of them. A Map, not an object literal: the code is the endpoint's text, and
+ * `constructor` or `__proto__` must not find anything.
+ */
+const REQUEST_MEANINGS: ReadonlyMap<string, string> = new Map([
+  ['invalid_scope', 'the requested scope is invalid, unknown or exceeds what the client may ask for'],
+  ['unauthorized_client', 'the client is not allowed to use this grant type'],
+  ['unsupported_grant_type', 'the token endpoint does not support this grant type'],
+]);
+
+function requestMeaning(grant: GrantKind, error: string | undefined): string {
+  if (error === 'invalid_grant') {
+    return grant === 'refresh_token' ? 'the refresh token is invalid, expired or revoked' : 'the grant was refused';
+  }
+  return (error === undefined ? undefined : REQUEST_MEANINGS.get(error)) ?? 'invalid request parameters';
+}
+
+/**
+ * The request was refused as malformed or not allowed: `invalid_request`, `invalid_scope`, `unauthorized_client`,
+ * `unsupported_grant_type`, a refresh token refused with `invalid_grant` (the token manager then falls back to the
+ * password grant), or HTTP 400 without a code. The message names the cause.
+ */
 export class InvalidRequestError extends TokenEndpointError {
   constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
-    super(grant, response, fields, ErrorCode.INVALID_REQUEST, 'invalid request parameters');
-  }
-
-  /** True when the endpoint said the grant (password or refresh token) is invalid, expired or revoked. */
-  get isInvalidGrant(): boolean {
-    return this.error === 'invalid_grant';
+    super(grant, response, fields, ErrorCode.INVALID_REQUEST, requestMeaning(grant, fields.error));
   }
 }
 
-/** HTTP 401: the client id or client secret was rejected. */
+/** The two ways of putting the client id and secret into an HTTP Basic header (see `ClientAuthentication`). */
+export type BasicCredentialForm = 'form-encoded' | 'raw';
+
+/** What an {@link InvalidClientError} is built from: the body's fields, and the Basic forms tried, if any. */
+export interface InvalidClientFields extends OAuthErrorFields {
+  readonly basicFormsTried?: readonly BasicCredentialForm[];
+}
+
+/**
+ * The client id or client secret was rejected: the code `invalid_client` (whatever the 4xx status), or HTTP 401
+ * without a code. When client_secret_basic was tried with both credential forms, the message says so and
+ * {@link InvalidClientError.basicFormsTried} lists them.
+ */
 export class InvalidClientError extends TokenEndpointError {
-  constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
-    super(grant, response, fields, ErrorCode.INVALID_CLIENT, 'invalid client credentials');
+  /** The Basic credential forms sent, in order, when more than one was tried; undefined otherwise. */
+  readonly basicFormsTried: readonly BasicCredentialForm[] | undefined;
+
+  constructor(grant: GrantKind, response: RedactedResponse, fields: InvalidClientFields) {
+    const tried = fields.basicFormsTried !== undefined && fields.basicFormsTried.length > 1 ? [...fields.basicFormsTried] : undefined;
+    const note = tried === undefined ? '' : ` (client_secret_basic tried with ${tried.join(' and ')} credentials)`;
+    super(grant, response, fields, ErrorCode.INVALID_CLIENT, `invalid client credentials${note}`);
+    this.basicFormsTried = tried;
   }
 }
 
-/** HTTP 403: the username or password was rejected (the provider's documented meaning of 403). */
+/**
+ * The username or password was rejected: `invalid_grant` on the password grant (RFC 6749 section 5.2's way of saying
+ * so), or HTTP 403 without a code (the provider's documented meaning of 403).
+ */
 export class UserAuthenticationError extends TokenEndpointError {
   constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
     super(grant, response, fields, ErrorCode.USER_AUTHENTICATION, 'user authentication failed');

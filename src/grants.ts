@@ -2,7 +2,7 @@
  * One renewal's worth of talking to the token endpoint: the refresh grant when a refresh token is known, the password
  * grant when none is or the endpoint refused it; each with transient failures retried. No cache, no state.
  */
-import { OAuthBearerError, TokenEndpointError } from './errors.js';
+import { InvalidClientError, OAuthBearerError, TokenEndpointError, UserAuthenticationError } from './errors.js';
 import type { TokenSource } from './options.js';
 import { isTransient, type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
 import type { TokenEndpoint } from './token-endpoint.js';
@@ -73,7 +73,9 @@ async function escalate(endpoint: TokenEndpoint, refreshFailure: OAuthBearerErro
 
 /**
  * The endpoint answered and refused (a 4xx that is not worth retrying, or an unusable body): the refresh token is not
- * worth keeping. Whatever retry.ts counts as transient says nothing about the token; neither does a redirect.
+ * worth keeping. Whatever its class (a refused refresh token is an InvalidRequestError, a refused client an
+ * InvalidClientError, a 403 without a code a UserAuthenticationError), the status decides: retry.ts's transient ones
+ * say nothing about the token, and neither does a redirect.
  */
 function isRejection(error: unknown): boolean {
   if (!(error instanceof OAuthBearerError) || isTransient(error)) return false;
@@ -81,9 +83,11 @@ function isRejection(error: unknown): boolean {
 }
 
 /**
- * A failure of the client's or the user's credentials: retrying with the same ones cannot help and may lock the
- * account, so the token manager stops asking for a while (the cooldown).
+ * A failure of the client's or the user's credentials on the password grant: retrying with the same ones cannot help
+ * and may lock the account, so the token manager stops asking for a while (the cooldown). By class, not status: a
+ * wrong password is 400 `invalid_grant` on RFC 6749 servers and 403 at the provider, a wrong secret 400 or 401
+ * `invalid_client`; an invalid scope or request is not the credentials' fault, and starts no cooldown.
  */
 export function isCredentialFailure(error: unknown): boolean {
-  return error instanceof TokenEndpointError && [400, 401, 403].includes(error.status) && error.grant === 'password';
+  return (error instanceof InvalidClientError || error instanceof UserAuthenticationError) && error.grant === 'password';
 }

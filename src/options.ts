@@ -8,8 +8,15 @@ import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
 
-/** How the client authenticates to the token endpoint (RFC 6749 section 2.3.1). */
-export type ClientAuthentication = 'client_secret_post' | 'client_secret_basic';
+/**
+ * How the client authenticates (RFC 6749 section 2.3.1): `client_secret_post` as form fields; `client_secret_basic`
+ * in an HTTP Basic header, form-encoded first (RFC 6749), then once raw if that is refused with `invalid_client` and
+ * encoding changes the id or secret (many servers do not decode), keeping the form that worked for that token
+ * endpoint; `client_secret_basic_encoded` or `client_secret_basic_raw`: Basic in that one form only.
+ */
+export type ClientAuthentication = 'client_secret_post' | 'client_secret_basic' | 'client_secret_basic_encoded' | 'client_secret_basic_raw';
+
+const CLIENT_AUTHENTICATIONS: readonly ClientAuthentication[] = ['client_secret_post', 'client_secret_basic', 'client_secret_basic_encoded', 'client_secret_basic_raw'];
 
 /** Why a new token set arrived. */
 export type TokenSource = 'password' | 'refresh_token' | 'store';
@@ -42,9 +49,9 @@ export interface AuthOptions {
   /** The scope to request, space-separated. Sent only when set. */
   readonly scope?: string;
   /**
-   * `client_secret_post` sends the client id and secret as form fields (the provider's guide);
-   * `client_secret_basic` sends them in an HTTP Basic header, each form-encoded first.
-   * @default 'client_secret_post'
+   * How the client id and secret are sent: see {@link ClientAuthentication}.
+   * @default 'client_secret_post' (the provider's guide); with `issuer`, what the discovery document's
+   * `token_endpoint_auth_methods_supported` lists: `client_secret_post` first, else `client_secret_basic`
    */
   readonly clientAuthentication?: ClientAuthentication;
   /**
@@ -130,7 +137,8 @@ export interface ResolvedAuthOptions {
   readonly username: string;
   readonly password: string;
   readonly scope: string | undefined;
-  readonly clientAuthentication: ClientAuthentication;
+  /** Undefined when the caller chose none: the token endpoint then picks (the default, or from discovery). */
+  readonly clientAuthentication: ClientAuthentication | undefined;
   readonly timeout: number;
   readonly defaultExpiresIn: number;
   readonly refreshMargin: (lifetimeMs: number) => number;
@@ -159,10 +167,7 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
   if ((tokenUrl === undefined) === (issuer === undefined)) {
     throw new ConfigurationError(name('tokenUrl'), 'give exactly one of `tokenUrl` and `issuer`');
   }
-  const clientAuthentication = read('clientAuthentication') ?? defaults.clientAuthentication;
-  if (clientAuthentication !== 'client_secret_post' && clientAuthentication !== 'client_secret_basic') {
-    throw new ConfigurationError(name('clientAuthentication'), 'must be "client_secret_post" or "client_secret_basic"');
-  }
+  const clientAuthentication = resolveClientAuthentication(read('clientAuthentication'), read('clientId'), name('clientAuthentication'));
   const scope = read('scope');
 
   return withRedactedView({
@@ -194,6 +199,19 @@ function withRedactedView(options: ResolvedAuthOptions): ResolvedAuthOptions {
   Object.defineProperty(options, 'toJSON', { value: view });
   Object.defineProperty(options, Symbol.for('nodejs.util.inspect.custom'), { value: view });
   return options;
+}
+
+/** The caller's choice, checked; undefined (no choice) is kept, so discovery can still pick. */
+function resolveClientAuthentication(value: unknown, clientId: unknown, option: string): ClientAuthentication | undefined {
+  if (value === undefined) return undefined;
+  if (!(CLIENT_AUTHENTICATIONS as readonly unknown[]).includes(value)) {
+    throw new ConfigurationError(option, `must be one of ${CLIENT_AUTHENTICATIONS.map((method) => `"${method}"`).join(', ')}`);
+  }
+  // RFC 7617 section 2: a Basic user-id cannot contain a colon; only the form-encoded form (%3A) can carry one.
+  if (value === 'client_secret_basic_raw' && typeof clientId === 'string' && clientId.includes(':')) {
+    throw new ConfigurationError(option, 'cannot be "client_secret_basic_raw" for a client id with a colon (use "client_secret_basic")');
+  }
+  return value as ClientAuthentication;
 }
 
 function requiredString(value: unknown, option: string): string {

@@ -46,7 +46,15 @@ export interface RetryEnvironment {
 /** True for failures worth another attempt: the endpoint was unreachable, overloaded or broken, not unconvinced. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof TokenNetworkError) return true;
-  return error instanceof TokenEndpointError && (error.status >= 500 || error.status === 429 || error.status === 408);
+  return error instanceof TokenEndpointError && isTransientStatus(error.status);
+}
+
+/**
+ * The statuses that say "not now" rather than "no": 5xx, 429 and 408. The token endpoint's error mapping reads them
+ * too (an OAuth code in such an answer does not turn it into a credential failure), so the list lives here once.
+ */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
 }
 
 /** Runs `attempt` until it succeeds, fails for good, or the policy's bounds are reached; rethrows the last error. */

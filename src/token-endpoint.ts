@@ -1,8 +1,8 @@
 /**
  * The password and refresh_token grants (the token URL found by discovery.ts when an issuer is configured), on a
- * bare axios instance of their own (token-http.ts). That instance never carries the auth interceptors (so a token request can never trigger a refresh),
- * has a timeout, does not follow redirects (a redirected POST would resend the password elsewhere), and hands back
- * raw text so this module decides what counts as JSON.
+ * bare axios instance of their own (token-http.ts). That instance never carries the auth interceptors (so a token
+ * request can never trigger a refresh), has a timeout, does not follow redirects (a redirected POST would resend the
+ * password elsewhere), and hands back raw text so this module decides what counts as JSON.
  */
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import pMemoize from 'p-memoize';
@@ -10,6 +10,7 @@ import pMemoize from 'p-memoize';
 import { discoverTokenEndpoint } from './discovery.js';
 import { endpointText } from './endpoint-text.js';
 import {
+  type BasicCredentialForm,
   type GrantKind,
   InvalidClientError,
   InvalidRequestError,
@@ -18,9 +19,10 @@ import {
   TokenEndpointError,
   UserAuthenticationError,
 } from './errors.js';
-import { formEncode } from './form-encoding.js';
-import type { ResolvedAuthOptions } from './options.js';
+import { basicCredentials } from './form-encoding.js';
+import { type ClientAuthentication, defaults, type ResolvedAuthOptions } from './options.js';
 import { redactBody, withEncodings } from './redact.js';
+import { isTransientStatus } from './retry.js';
 import { createTokenHttpClient, plainHeaders, requestFailure } from './token-http.js';
 import { parseTokenResponse } from './token-response.js';
 import type { TokenSet } from './token-set.js';
@@ -41,45 +43,92 @@ export interface TokenEndpoint {
   knownTokenUrl(): string | undefined;
 }
 
-/** Builds the token endpoint client from resolved options. */
+type GrantType = 'password' | 'refresh_token';
+
+/** One token request, before client authentication is added. */
+interface GrantRequest {
+  readonly kind: GrantType;
+  readonly url: string;
+  readonly fields: readonly (readonly [string, string])[];
+  readonly secrets: readonly string[];
+}
+
+/**
+ * Builds the token endpoint client from resolved options. Its state is the discovered endpoint and, with
+ * `client_secret_basic`, the Basic credential form that worked: both per instance, so two clients of one server each
+ * learn it once.
+ */
 export function createTokenEndpoint(
   options: ResolvedAuthOptions,
   http: AxiosInstance = createTokenHttpClient(options.timeout),
 ): TokenEndpoint {
-  const basicCredentials =
-    options.clientAuthentication === 'client_secret_basic'
-      ? Buffer.from(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`).toString('base64')
-      : undefined;
-  const basicAuthorization = basicCredentials === undefined ? undefined : `Basic ${basicCredentials}`;
-
+  const basic: Readonly<Record<BasicCredentialForm, string>> = {
+    'form-encoded': basicCredentials(options.clientId, options.clientSecret, 'form-encoded'),
+    raw: basicCredentials(options.clientId, options.clientSecret, 'raw'),
+  };
   let known = options.tokenUrl?.href;
+  let workingForm: BasicCredentialForm | undefined;
+
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    known = await discoverTokenEndpoint(http, {
-      issuer: options.issuer,
-      allowInsecureHttp: options.allowInsecureHttp,
-      timeout: options.timeout,
-    });
+    known = await discoverTokenEndpoint(http, { issuer: options.issuer, allowInsecureHttp: options.allowInsecureHttp, timeout: options.timeout });
     return known;
   });
 
-  async function grant(kind: 'password' | 'refresh_token', fields: [string, string][], extraSecret?: string): Promise<TokenSet> {
+  /**
+   * With auto-detecting Basic, the form that worked before, else the RFC's form-encoded one and then the raw one,
+   * when the two differ and the raw one can be parsed at all (RFC 7617: a user-id with a colon cannot).
+   */
+  function basicForms(method: Exclude<ClientAuthentication, 'client_secret_post'>): readonly BasicCredentialForm[] {
+    if (method === 'client_secret_basic_encoded') return ['form-encoded'];
+    if (method === 'client_secret_basic_raw') return ['raw'];
+    if (workingForm !== undefined) return [workingForm];
+    const differ = basic['form-encoded'] !== basic.raw && !options.clientId.includes(':');
+    return differ ? ['form-encoded', 'raw'] : ['form-encoded'];
+  }
+
+  /**
+   * Sends the request with each Basic form in turn while the endpoint answers `invalid_client`: a server that does
+   * not decode refuses the encoded form, one that decodes may refuse the raw one. Any other answer is final, so a wrong
+   * password is never sent twice. Both refused: the error lists both forms.
+   */
+  async function withBasic(request: GrantRequest, forms: readonly BasicCredentialForm[], tried: BasicCredentialForm[] = []): Promise<TokenSet> {
+    const [form, ...rest] = forms;
+    if (form === undefined) throw new TypeError('unreachable: at least one Basic form is tried');
+    tried.push(form);
+    try {
+      const tokens = await send(request, `Basic ${basic[form]}`, tried);
+      workingForm = form;
+      return tokens;
+    } catch (error) {
+      if (rest.length === 0 || !(error instanceof InvalidClientError)) throw error;
+    }
+    return withBasic(request, rest, tried);
+  }
+
+  async function grant(kind: GrantType, fields: GrantRequest['fields'], extraSecret?: string): Promise<TokenSet> {
     // Each secret in every spelling an endpoint might echo it in (form-encoded as it travels in the body, HTML- and
-    // JSON-escaped as an error page or a JSON answer would quote it), and the Basic header's base64, so an endpoint
+    // JSON-escaped as an error page or a JSON answer would quote it), and both Basic headers' base64, so an endpoint
     // that echoes the raw request back cannot make an error print it.
-    const secrets = withEncodings([options.clientSecret, options.password, extraSecret, basicCredentials]);
-    const url = await tokenUrl();
+    const secrets = withEncodings([options.clientSecret, options.password, extraSecret, basic['form-encoded'], basic.raw]);
+    const request: GrantRequest = { kind, url: await tokenUrl(), fields, secrets };
+    const method = options.clientAuthentication ?? defaults.clientAuthentication;
+    return method === 'client_secret_post' ? send(request, undefined, []) : withBasic(request, basicForms(method));
+  }
+
+  async function send(request: GrantRequest, authorization: string | undefined, tried: readonly BasicCredentialForm[]): Promise<TokenSet> {
+    const { kind, url, secrets } = request;
     // The provider guide's field order: grant_type, client credentials, then the grant's own fields, then scope.
     const form = new URLSearchParams([['grant_type', kind]]);
-    if (basicAuthorization === undefined) {
+    if (authorization === undefined) {
       form.append('client_id', options.clientId);
       form.append('client_secret', options.clientSecret);
     }
-    for (const [key, value] of fields) form.append(key, value);
+    for (const [key, value] of request.fields) form.append(key, value);
     if (options.scope !== undefined) form.append('scope', options.scope);
     const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
-    if (basicAuthorization !== undefined) headers.Authorization = basicAuthorization;
+    if (authorization !== undefined) headers.Authorization = authorization;
 
     const requestedAt = Date.now();
     let response: AxiosResponse<string>;
@@ -90,16 +139,10 @@ export function createTokenEndpoint(
     }
     const redacted = { status: response.status, headers: plainHeaders(response.headers, secrets) };
     if (response.status >= 200 && response.status < 300) {
-      return parseTokenResponse(response.data, {
-        grant: kind,
-        requestedAt,
-        defaultExpiresIn: options.defaultExpiresIn,
-        requestedScope: options.scope,
-        secrets,
-        ...redacted,
-      });
+      const context = { grant: kind, requestedAt, defaultExpiresIn: options.defaultExpiresIn, requestedScope: options.scope, secrets };
+      return parseTokenResponse(response.data, { ...context, ...redacted });
     }
-    throw errorFromResponse(kind, redacted, response.data, secrets);
+    throw errorFromResponse(kind, redacted, response.data, secrets, tried);
   }
 
   return {
@@ -110,13 +153,43 @@ export function createTokenEndpoint(
         ['username', options.username],
         ['password', options.password],
       ]),
-    refreshGrant: (refreshToken) =>
-      grant(
-        'refresh_token',
-        [['refresh_token', refreshToken]],
-        refreshToken,
-      ),
+    refreshGrant: (refreshToken) => grant('refresh_token', [['refresh_token', refreshToken]], refreshToken),
   };
+}
+
+type ErrorKind = 'request' | 'client' | 'user' | 'endpoint';
+
+/** RFC 6749 section 5.2 codes and the class each one means (`invalid_grant` depends on the grant: see below). */
+const BY_CODE: ReadonlyMap<string, ErrorKind> = new Map([
+  ['invalid_client', 'client'],
+  ['invalid_request', 'request'],
+  ['invalid_scope', 'request'],
+  ['unauthorized_client', 'request'],
+  ['unsupported_grant_type', 'request'],
+]);
+
+/** The provider guide's statuses, for an answer without a code this module knows. */
+const BY_STATUS: ReadonlyMap<number, ErrorKind> = new Map([
+  [400, 'request'],
+  [401, 'client'],
+  [403, 'user'],
+]);
+
+/**
+ * Which class an error answer gets: by its OAuth `error` code first, since servers disagree on statuses (RFC 6749
+ * servers answer a wrong password with 400 `invalid_grant`, the provider with 403, a wrong client secret comes as 400
+ * or 401 `invalid_client`), then by status. Decision: the code decides on a 4xx only; on a status retry.ts calls
+ * transient (5xx, 429, 408) and on any other status the status decides, so a code cannot turn an outage into a
+ * credential failure that is never retried (or a retried one into a cooldown).
+ */
+function classify(kind: GrantKind, status: number, code: string | undefined): ErrorKind {
+  if (code !== undefined && status >= 400 && status < 500 && !isTransientStatus(status)) {
+    // RFC 6749 section 5.2: on the password grant, the resource owner's credentials; on a refresh, the refresh token.
+    if (code === 'invalid_grant') return kind === 'password' ? 'user' : 'request';
+    const byCode = BY_CODE.get(code);
+    if (byCode !== undefined) return byCode;
+  }
+  return BY_STATUS.get(status) ?? 'endpoint';
 }
 
 /** The one place that maps an error answer from the endpoint to an error class. */
@@ -125,18 +198,19 @@ function errorFromResponse(
   meta: Omit<RedactedResponse, 'body'>,
   text: string,
   secrets: readonly (string | undefined)[],
+  basicFormsTried: readonly BasicCredentialForm[],
 ): TokenEndpointError {
   const body = tryParseJson(text);
   const fields = oauthErrorFields(body, secrets);
   const response: RedactedResponse = { ...meta, body: redactBody(body, secrets) };
-  switch (meta.status) {
-    case 400:
+  switch (classify(kind, meta.status, fields.error)) {
+    case 'request':
       return new InvalidRequestError(kind, response, fields);
-    case 401:
-      return new InvalidClientError(kind, response, fields);
-    case 403:
+    case 'client':
+      return new InvalidClientError(kind, response, { ...fields, basicFormsTried });
+    case 'user':
       return new UserAuthenticationError(kind, response, fields);
-    default:
+    case 'endpoint':
       return new TokenEndpointError(kind, response, fields);
   }
 }

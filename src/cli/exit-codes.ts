@@ -10,11 +10,13 @@ export const ExitCode = {
   UNEXPECTED: 1,
   /** A flag or environment variable is missing, unknown or invalid (ConfigurationError included). */
   USAGE: 2,
-  /** HTTP 400: the token endpoint called the request invalid (InvalidRequestError). */
+  /** The token endpoint called the request invalid or not allowed (InvalidRequestError: `invalid_request`,
+   * `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`, or HTTP 400 without a code). */
   INVALID_REQUEST: 3,
-  /** HTTP 401: the client id or client secret was rejected (InvalidClientError). */
+  /** The client id or client secret was rejected (InvalidClientError: `invalid_client`, or HTTP 401 without a code). */
   INVALID_CLIENT: 4,
-  /** HTTP 403: the username or password was rejected (UserAuthenticationError). */
+  /** The username or password was rejected (UserAuthenticationError: `invalid_grant` on the password grant, or HTTP
+   * 403 without a code). */
   USER_AUTHENTICATION: 5,
   /** The token endpoint could not be reached, or did not answer in time (TokenNetworkError). */
   NETWORK: 6,

@@ -22,7 +22,11 @@ Options (a flag wins over its environment variable; an empty value counts as uns
   --username <name>       the resource owner's username                env OAUTH_USERNAME
   --scope <scopes>        space-separated scopes to request (optional) env OAUTH_SCOPE
   --client-auth <method>  post (default): client id and secret as form fields;
-                          basic: in an HTTP Basic Authorization header
+                          basic: in an HTTP Basic Authorization header, form-encoded first
+                          (RFC 6749), raw if the server refuses that (invalid_client);
+                          basic-encoded, basic-raw: Basic in that one form only.
+                          With --issuer and no --client-auth: post if the discovery document
+                          lists it, else basic if it lists that
   --timeout <ms>          give up on the token endpoint after this many milliseconds (default 10000)
   --password-stdin        read the password from the first line of standard input
   --secret-stdin          read the client secret from the first line of standard input;
@@ -50,9 +54,12 @@ Exit codes:
   ${ExitCode.OK}  a token was printed
   ${ExitCode.UNEXPECTED}  unexpected failure (a bug: please report it)
   ${ExitCode.USAGE}  usage or configuration error: a missing, unknown or invalid flag or variable
-  ${ExitCode.INVALID_REQUEST}  invalid request: the token endpoint answered HTTP 400
-  ${ExitCode.INVALID_CLIENT}  invalid client: the client id or client secret was rejected (HTTP 401)
-  ${ExitCode.USER_AUTHENTICATION}  user authentication failed: the username or password was rejected (HTTP 403)
+  ${ExitCode.INVALID_REQUEST}  invalid request: invalid_request, invalid_scope, unauthorized_client,
+     unsupported_grant_type, or HTTP 400 without an error code
+  ${ExitCode.INVALID_CLIENT}  invalid client: the client id or client secret was rejected
+     (invalid_client, or HTTP 401 without an error code)
+  ${ExitCode.USER_AUTHENTICATION}  user authentication failed: the username or password was rejected
+     (invalid_grant, or HTTP 403 without an error code)
   ${ExitCode.NETWORK}  network error or timeout: the token endpoint could not be reached
   ${ExitCode.INVALID_RESPONSE}  invalid token response: the endpoint's answer is not a usable token
   ${ExitCode.TOKEN_ENDPOINT}  the token endpoint answered with another error status (e.g. 500)

@@ -52,12 +52,16 @@ export interface TokenResponseOutput {
   readonly scope?: string;
 }
 
-const CLIENT_AUTH: Readonly<Record<string, ClientAuthentication>> = {
-  post: 'client_secret_post',
-  basic: 'client_secret_basic',
-  client_secret_post: 'client_secret_post',
-  client_secret_basic: 'client_secret_basic',
-};
+const CLIENT_AUTH: ReadonlyMap<string, ClientAuthentication> = new Map<string, ClientAuthentication>([
+  ['post', 'client_secret_post'],
+  ['basic', 'client_secret_basic'],
+  ['basic-encoded', 'client_secret_basic_encoded'],
+  ['basic-raw', 'client_secret_basic_raw'],
+  ['client_secret_post', 'client_secret_post'],
+  ['client_secret_basic', 'client_secret_basic'],
+  ['client_secret_basic_encoded', 'client_secret_basic_encoded'],
+  ['client_secret_basic_raw', 'client_secret_basic_raw'],
+]);
 
 /**
  * Runs the command and resolves to its exit code; never rejects. Output goes to `io.stdout` (the token) and
@@ -172,8 +176,9 @@ function nonEmpty(value: unknown): string | undefined {
 
 function parseClientAuth(value: string | undefined): ClientAuthentication | undefined {
   if (nonEmpty(value) === undefined) return undefined;
-  const method = CLIENT_AUTH[value ?? ''];
-  if (method === undefined) throw new UsageError('--client-auth must be `basic` or `post`');
+  // A Map: an object literal would find `constructor` for `--client-auth constructor`.
+  const method = CLIENT_AUTH.get(value ?? '');
+  if (method === undefined) throw new UsageError('--client-auth must be `post`, `basic`, `basic-encoded` or `basic-raw`');
   return method;
 }
 
@@ -207,14 +212,27 @@ function configurationProblem(error: ConfigurationError, sources: Sources): Usag
 }
 
 const CHECK_CLIENT = 'Check the client id (--client-id or OAUTH_CLIENT_ID), the client secret (OAUTH_CLIENT_SECRET) and --client-auth.';
+const CHECK_REQUEST = 'Check the scope (--scope or OAUTH_SCOPE) and the token URL.';
+
+/**
+ * The hint for an invalid request, by its cause: "check the scope" is the wrong advice when the client may not use
+ * the password grant at all.
+ */
+const REQUEST_HINTS: ReadonlyMap<string, string> = new Map([
+  ['invalid_scope', 'Check the scope (--scope or OAUTH_SCOPE): ask only for scopes the client is registered for.'],
+  ['unauthorized_client', 'The client is not allowed the password grant: enable it for this client at the authorization server.'],
+  ['unsupported_grant_type', 'The authorization server does not offer the password grant here: check the token URL and the server.'],
+]);
 const CHECK_USER = 'Check the username (--username or OAUTH_USERNAME) and the password (OAUTH_PASSWORD or --password-stdin).';
 
 /** The exit code and stderr lines for a failure. Library messages are already redacted; the raw body is never added. */
 function describeFailure(error: unknown, secrets: readonly string[]): { code: ExitCodeValue; lines: string[] } {
   if (error instanceof UsageError) return { code: ExitCode.USAGE, lines: error.message.split('\n') };
   // Subclasses before TokenEndpointError, which they all extend.
+  // By class, and the classes follow the OAuth code: a wrong password answered 400 invalid_grant is exit 5, not 3.
   if (error instanceof InvalidRequestError) {
-    return { code: ExitCode.INVALID_REQUEST, lines: [error.message, 'Check the scope (--scope or OAUTH_SCOPE) and the token URL.'] };
+    const hint = (error.error === undefined ? undefined : REQUEST_HINTS.get(error.error)) ?? CHECK_REQUEST;
+    return { code: ExitCode.INVALID_REQUEST, lines: [error.message, hint] };
   }
   if (error instanceof InvalidClientError) return { code: ExitCode.INVALID_CLIENT, lines: [error.message, CHECK_CLIENT] };
   if (error instanceof UserAuthenticationError) return { code: ExitCode.USER_AUTHENTICATION, lines: [error.message, CHECK_USER] };

@@ -1,10 +1,12 @@
 /**
  * A credential failure shared through a store: when one process finds the password or the client refused, the others
  * sharing its store fail fast with the same typed error for the cooldown, instead of each sending the same credentials
- * once more (identity providers lock accounts after a few failed logins). Holds no secret: the status, the codes and
- * the already redacted description.
+ * once more (identity providers lock accounts after a few failed logins). Holds no secret: the status, the codes,
+ * the already redacted description and which Basic credential forms were tried (names, not credentials). The class
+ * is rebuilt from `code`, not from the status: since classes follow the OAuth code, a 400 can be any of them.
  */
 import {
+  type BasicCredentialForm,
   type ErrorCodeValue,
   ErrorCode,
   type GrantKind,
@@ -21,6 +23,8 @@ export interface SharedFailure {
   readonly grant: GrantKind;
   readonly error?: string;
   readonly errorDescription?: string;
+  /** The client_secret_basic forms tried, when an InvalidClientError says both were. */
+  readonly basicFormsTried?: readonly BasicCredentialForm[];
 }
 
 /** The shareable part of an endpoint error. */
@@ -31,6 +35,7 @@ export function sharedFailureOf(error: TokenEndpointError): SharedFailure {
     grant: error.grant,
     ...(error.error === undefined ? {} : { error: error.error }),
     ...(error.errorDescription === undefined ? {} : { errorDescription: error.errorDescription }),
+    ...(error instanceof InvalidClientError && error.basicFormsTried !== undefined ? { basicFormsTried: error.basicFormsTried } : {}),
   };
 }
 
@@ -42,7 +47,7 @@ export function errorFromSharedFailure(failure: SharedFailure): TokenEndpointErr
     case ErrorCode.INVALID_REQUEST:
       return new InvalidRequestError(failure.grant, response, fields);
     case ErrorCode.INVALID_CLIENT:
-      return new InvalidClientError(failure.grant, response, fields);
+      return new InvalidClientError(failure.grant, response, { ...fields, basicFormsTried: failure.basicFormsTried });
     case ErrorCode.USER_AUTHENTICATION:
       return new UserAuthenticationError(failure.grant, response, fields);
     default:
@@ -69,5 +74,11 @@ export function parseSharedFailure(text: string): SharedFailure | undefined {
     const text = read(key);
     return typeof text === 'string' ? { [key]: text } : {};
   };
-  return { code: code as ErrorCodeValue, status, grant, ...optional('error'), ...optional('errorDescription') };
+  const forms = read('basicFormsTried');
+  const basicFormsTried = Array.isArray(forms) && forms.every(isBasicForm) ? { basicFormsTried: forms } : {};
+  return { code: code as ErrorCodeValue, status, grant, ...optional('error'), ...optional('errorDescription'), ...basicFormsTried };
+}
+
+function isBasicForm(value: unknown): value is BasicCredentialForm {
+  return value === 'form-encoded' || value === 'raw';
 }
