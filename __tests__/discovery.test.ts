@@ -187,20 +187,23 @@ describe('a failed discovery', () => {
 
 describe('the issuer named by the discovery document (OpenID Connect Discovery 1.0 section 4.3)', () => {
   const REALM = 'https://idp.test/realms/acme';
+  const missing = 'is missing or not a string';
+  /** Both issuers are shown: they are public URLs, and the mismatch is unreadable without them. */
+  const mismatch = (issuer: string, configured: string): string => `"${issuer}" is not the configured issuer "${new URL(configured).href}"`;
   const cases: { name: string; configured: string; issuer: unknown; problem: string }[] = [
-    { name: 'a document without issuer', configured: ISSUER, issuer: undefined, problem: 'is missing or not a string in the discovery document' },
-    { name: 'a null issuer', configured: ISSUER, issuer: null, problem: 'is missing or not a string in the discovery document' },
-    { name: 'a numeric issuer', configured: ISSUER, issuer: 42, problem: 'is missing or not a string in the discovery document' },
-    { name: 'an issuer given as an object', configured: ISSUER, issuer: { href: ISSUER }, problem: 'is missing or not a string in the discovery document' },
-    { name: 'another host', configured: ISSUER, issuer: 'https://evil.test', problem: 'belongs to a different issuer' },
-    { name: 'the same host over http', configured: ISSUER, issuer: 'http://idp.test', problem: 'belongs to a different issuer' },
-    { name: 'an issuer in other letter case', configured: ISSUER, issuer: 'https://IDP.test', problem: 'belongs to a different issuer' },
-    { name: 'a path with a trailing slash the configured issuer lacks', configured: REALM, issuer: `${REALM}/`, problem: 'belongs to a different issuer' },
-    { name: 'a path without the trailing slash the configured issuer has', configured: `${REALM}/`, issuer: REALM, problem: 'belongs to a different issuer' },
-    { name: 'a parent path of the configured issuer', configured: REALM, issuer: 'https://idp.test/realms', problem: 'belongs to a different issuer' },
+    { name: 'a document without issuer', configured: ISSUER, issuer: undefined, problem: missing },
+    { name: 'a null issuer', configured: ISSUER, issuer: null, problem: missing },
+    { name: 'a numeric issuer', configured: ISSUER, issuer: 42, problem: missing },
+    { name: 'an issuer given as an object', configured: ISSUER, issuer: { href: ISSUER }, problem: missing },
+    { name: 'another host', configured: ISSUER, issuer: 'https://evil.test', problem: mismatch('https://evil.test', ISSUER) },
+    { name: 'the same host over http', configured: ISSUER, issuer: 'http://idp.test', problem: mismatch('http://idp.test', ISSUER) },
+    { name: 'an issuer in other letter case', configured: ISSUER, issuer: 'https://IDP.test', problem: mismatch('https://IDP.test', ISSUER) },
+    { name: 'a path with a trailing slash the configured issuer lacks', configured: REALM, issuer: `${REALM}/`, problem: mismatch(`${REALM}/`, REALM) },
+    { name: 'a path without the trailing slash the configured issuer has', configured: `${REALM}/`, issuer: REALM, problem: mismatch(REALM, `${REALM}/`) },
+    { name: 'a parent path of the configured issuer', configured: REALM, issuer: 'https://idp.test/realms', problem: mismatch('https://idp.test/realms', REALM) },
   ];
 
-  test.each(cases)('$name is refused, naming the issuer field, and no token request is made', async ({ configured, issuer, problem }) => {
+  test.each(cases)('$name is refused, naming the issuer field and the document, and no token request is made', async ({ configured, issuer, problem }) => {
     const path = new URL(configured).pathname.replace(/\/+$/, '');
     nock(ISSUER).get(`${path}${WELL_KNOWN}`).reply(200, { ...discoveryDocument, issuer });
 
@@ -208,7 +211,15 @@ describe('the issuer named by the discovery document (OpenID Connect Discovery 1
 
     expect(error).toBeInstanceOf(InvalidTokenResponseError);
     expect(error).toMatchObject({ grant: 'discovery', field: 'issuer', code: ErrorCode.INVALID_TOKEN_RESPONSE });
-    expect((error as Error).message).toBe(`discovery grant returned an invalid response: issuer ${problem}`);
+    expect((error as Error).message).toBe(`discovery failed: issuer ${problem} (document at ${ISSUER}${path}${WELL_KNOWN})`);
+  });
+
+  test('an issuer with control characters is shown escaped in the message', async () => {
+    nock(ISSUER).get(WELL_KNOWN).reply(200, { ...discoveryDocument, issuer: 'https://evil.test\n\u001B[31mforged' });
+
+    const error = await rejectionOf(endpointWith({ tokenUrl: undefined, issuer: ISSUER }).tokenUrl());
+
+    expect((error as Error).message).toContain('"https://evil.test\\u000A\\u001B[31mforged" is not the configured issuer "https://idp.test/"');
   });
 
   test('an issuer with a path named exactly as configured is accepted', async () => {
@@ -231,7 +242,7 @@ describe('a discovery document that is not a JSON object', () => {
 
     expect(error).toBeInstanceOf(InvalidTokenResponseError);
     expect(error).toMatchObject({ grant: 'discovery', field: 'body' });
-    expect((error as Error).message).toBe(`discovery grant returned an invalid response: body ${problem}`);
+    expect((error as Error).message).toBe(`discovery failed: body ${problem} (document at ${ISSUER}${WELL_KNOWN})`);
   });
 
   test('a discovery document over the size limit is an invalid response naming the body, not a network error', async () => {

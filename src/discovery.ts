@@ -1,10 +1,12 @@
 /**
- * OpenID Connect discovery of the token endpoint: read the issuer's `/.well-known/openid-configuration` once, check
- * that it belongs to the issuer and names a token endpoint the password may be sent to, and return that endpoint.
+ * OpenID Connect discovery of the token endpoint: read the issuer's `/.well-known/openid-configuration` once
+ * (following same-origin redirects, a few at most), check that it belongs to the issuer and names a token endpoint
+ * the password may be sent to, and return that endpoint with the client authentication methods it lists.
  */
 import type { AxiosInstance, AxiosResponse } from 'axios';
 
-import { InvalidTokenResponseError, TokenEndpointError } from './errors.js';
+import { endpointText } from './endpoint-text.js';
+import { ErrorCode, InvalidTokenResponseError, TokenEndpointError } from './errors.js';
 import { isLoopback } from './options.js';
 import { redactBody } from './redact.js';
 import { plainHeaders, requestFailure } from './token-http.js';
@@ -17,16 +19,40 @@ export interface DiscoveryOptions {
   readonly timeout: number;
 }
 
-/** Reads the discovery document and returns the token endpoint it names; throws a typed error naming what was wrong. */
-export async function discoverTokenEndpoint(http: AxiosInstance, options: DiscoveryOptions): Promise<string> {
-  const document = await fetchDocument(http, options);
-  const fail = (field: string, problem: string): InvalidTokenResponseError =>
-    new InvalidTokenResponseError('discovery', field, problem, { status: 200, headers: {}, body: redactBody(document) });
+/** What discovery found. */
+export interface DiscoveredEndpoint {
+  /** The token endpoint, checked. */
+  readonly tokenEndpoint: string;
+  /** `token_endpoint_auth_methods_supported`, when the document has it as a list (non-strings left out). */
+  readonly authMethods: readonly string[] | undefined;
+}
 
-  if (typeof document.issuer !== 'string') throw fail('issuer', 'is missing or not a string in the discovery document');
-  if (!isSameIssuer(document.issuer, options.issuer)) throw fail('issuer', 'belongs to a different issuer');
+/**
+ * Redirects of the discovery GET followed at most, all on the issuer's origin. Some servers serve the document at
+ * one spelling only (a trailing slash) and redirect the other; a longer chain is a loop or a misconfiguration.
+ */
+export const MAX_DISCOVERY_REDIRECTS = 5;
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** The field this module reads beyond the two in wire.ts. */
+interface DiscoveryBody extends DiscoveryDocument {
+  token_endpoint_auth_methods_supported?: unknown;
+}
+
+/** Reads the discovery document and returns the token endpoint it names; throws a typed error naming what was wrong. */
+export async function discoverTokenEndpoint(http: AxiosInstance, options: DiscoveryOptions): Promise<DiscoveredEndpoint> {
+  const { document, location } = await fetchDocument(http, options);
+  const fail = (field: string, problem: string): InvalidTokenResponseError =>
+    new InvalidTokenResponseError('discovery', field, `${problem} (document at ${shown(location)})`, { status: 200, headers: {}, body: redactBody(document) });
+
+  if (typeof document.issuer !== 'string') throw fail('issuer', 'is missing or not a string');
+  if (!isSameIssuer(document.issuer, options.issuer)) {
+    // Both are public URLs, not secrets; the document's is still the network's text, so it is escaped and cut.
+    throw fail('issuer', `"${endpointText(document.issuer, [])}" is not the configured issuer "${shown(options.issuer.href)}"`);
+  }
   if (typeof document.token_endpoint !== 'string' || !URL.canParse(document.token_endpoint)) {
-    throw fail('token_endpoint', 'is missing or not a URL in the discovery document');
+    throw fail('token_endpoint', 'is missing or not a URL');
   }
   const endpoint = new URL(document.token_endpoint);
   if (endpoint.protocol !== 'https:' && options.issuer.protocol === 'https:') {
@@ -37,23 +63,56 @@ export async function discoverTokenEndpoint(http: AxiosInstance, options: Discov
     throw fail('token_endpoint', 'must use https (plain http only on loopback, or with `allowInsecureHttp`)');
   }
   if (endpoint.username !== '' || endpoint.password !== '') throw fail('token_endpoint', 'must not contain credentials');
-  return endpoint.href;
+  return { tokenEndpoint: endpoint.href, authMethods: authMethodsOf(document) };
 }
 
-async function fetchDocument(http: AxiosInstance, { issuer, timeout }: DiscoveryOptions): Promise<DiscoveryDocument> {
+function authMethodsOf(document: DiscoveryBody): readonly string[] | undefined {
+  const methods = document.token_endpoint_auth_methods_supported;
+  return Array.isArray(methods) ? methods.filter((method): method is string => typeof method === 'string') : undefined;
+}
+
+/** The document and the URL it was finally read from (after redirects). */
+async function fetchDocument(http: AxiosInstance, { issuer, timeout }: DiscoveryOptions): Promise<{ document: DiscoveryBody; location: string }> {
   // OpenID Connect Discovery 1.0 section 4: a terminating "/" of the issuer is removed before the well-known path.
-  const base = issuer.href.replace(/\/+$/, '');
-  let response: AxiosResponse<string>;
-  try {
-    response = await http.get<string>(`${base}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeout) });
-  } catch (error) {
-    throw requestFailure('discovery', error, []);
+  let location = new URL(`${issuer.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+  // One deadline for the whole look-up, redirects included, as for a token request.
+  const signal = AbortSignal.timeout(timeout);
+  for (let redirects = 0; ; redirects += 1) {
+    let response: AxiosResponse<string>;
+    try {
+      response = await http.get<string>(location.href, { signal });
+    } catch (error) {
+      throw requestFailure('discovery', error, [], shown(location.href));
+    }
+    if (!REDIRECTS.has(response.status)) return { document: documentOf(response, location.href), location: location.href };
+    location = redirectTarget(response, location, redirects);
   }
+}
+
+/** Where a redirect leads, if this module follows it: on the same origin, within {@link MAX_DISCOVERY_REDIRECTS}. */
+function redirectTarget(response: AxiosResponse<string>, from: URL, redirects: number): URL {
+  const refuse = (problem: string): TokenEndpointError =>
+    new TokenEndpointError('discovery', { status: response.status, headers: plainHeaders(response.headers), body: undefined }, {}, ErrorCode.TOKEN_ENDPOINT, problem);
+  const header: unknown = response.headers.location;
+  const target = typeof header === 'string' && URL.canParse(header, from.href) ? new URL(header, from) : undefined;
+  if (target === undefined) throw refuse(`${shown(from.href)} redirected without a usable Location`);
+  if (target.origin !== from.origin) {
+    // The issuer's origin vouches for its document; another origin's would name a token endpoint nobody checked.
+    throw refuse(`${shown(from.href)} redirected to ${shown(target.href)}, another origin: not followed`);
+  }
+  if (redirects >= MAX_DISCOVERY_REDIRECTS) {
+    throw refuse(`more than ${MAX_DISCOVERY_REDIRECTS} redirects, the last from ${shown(from.href)} to ${shown(target.href)}`);
+  }
+  return target;
+}
+
+function documentOf(response: AxiosResponse<string>, location: string): DiscoveryBody {
   if (response.status !== 200) {
-    throw new TokenEndpointError('discovery', { status: response.status, headers: plainHeaders(response.headers), body: undefined }, {});
+    const meta = { status: response.status, headers: plainHeaders(response.headers), body: undefined };
+    throw new TokenEndpointError('discovery', meta, {}, ErrorCode.TOKEN_ENDPOINT, `could not read the discovery document at ${shown(location)}`);
   }
   const unusable = (problem: string, body?: unknown): InvalidTokenResponseError =>
-    new InvalidTokenResponseError('discovery', 'body', problem, { status: 200, headers: {}, body });
+    new InvalidTokenResponseError('discovery', 'body', `${problem} (document at ${shown(location)})`, { status: 200, headers: {}, body });
   let parsed: unknown;
   try {
     parsed = JSON.parse(response.data);
@@ -64,6 +123,11 @@ async function fetchDocument(http: AxiosInstance, { issuer, timeout }: Discovery
     throw unusable('is not a JSON object', redactBody(parsed));
   }
   return parsed;
+}
+
+/** A URL made fit for a message: a redirect target is the network's text, so it is escaped and cut like any other. */
+function shown(url: string): string {
+  return endpointText(url, []);
 }
 
 /**

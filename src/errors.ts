@@ -118,7 +118,9 @@ export class TokenEndpointError extends TokenRequestError {
 
 function describe(grant: GrantKind, status: number, meaning: string, fields: OAuthErrorFields): string {
   const detail = [fields.error, fields.errorDescription].filter((part) => part !== undefined).join(': ');
-  return `${grant} grant failed with HTTP ${status}: ${meaning}${detail === '' ? '' : ` (${detail})`}`;
+  // Discovery is a look-up, not a grant: "discovery grant failed" read as if a token had been asked for.
+  const what = grant === 'discovery' ? 'discovery' : `${grant} grant`;
+  return `${what} failed with HTTP ${status}: ${meaning}${detail === '' ? '' : ` (${detail})`}`;
 }
 
 /**
@@ -193,20 +195,25 @@ export class InvalidTokenResponseError extends TokenRequestError {
   declare readonly response: RedactedResponse;
 
   constructor(grant: GrantKind, field: string, problem: string, response: RedactedResponse) {
-    super(ErrorCode.INVALID_TOKEN_RESPONSE, grant, `${grant} grant returned an invalid response: ${field} ${problem}`);
+    const what = grant === 'discovery' ? 'discovery failed' : `${grant} grant returned an invalid response`;
+    super(ErrorCode.INVALID_TOKEN_RESPONSE, grant, `${what}: ${field} ${problem}`);
     this.field = field;
     Object.defineProperty(this, 'response', { value: response, enumerable: false });
   }
 }
 
-/** The endpoint could not be reached, or did not answer in time. `cause` is a sanitized copy of the original. */
+/**
+ * The endpoint could not be reached, or did not answer in time. `cause` is a sanitized copy of the original. For
+ * discovery, `location` (the document's URL, already made printable) is named in the message.
+ */
 export class TokenNetworkError extends TokenRequestError {
   /** True when the request was abandoned because of the timeout. */
   readonly timedOut: boolean;
 
-  constructor(grant: GrantKind, timedOut: boolean, cause: Error) {
+  constructor(grant: GrantKind, timedOut: boolean, cause: Error, location?: string) {
     const what = timedOut ? 'timed out' : `failed: ${cause.message}`;
-    super(ErrorCode.NETWORK, grant, `${grant} request to the token endpoint ${what}`, { cause });
+    const target = grant === 'discovery' ? `to ${location ?? 'the discovery document'}` : 'to the token endpoint';
+    super(ErrorCode.NETWORK, grant, `${grant} request ${target} ${what}`, { cause });
     this.timedOut = timedOut;
   }
 }

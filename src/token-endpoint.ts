@@ -67,12 +67,15 @@ export function createTokenEndpoint(
     raw: basicCredentials(options.clientId, options.clientSecret, 'raw'),
   };
   let known = options.tokenUrl?.href;
+  let discoveredMethods: readonly string[] | undefined;
   let workingForm: BasicCredentialForm | undefined;
 
   const tokenUrl = pMemoize(async (): Promise<string> => {
     if (options.tokenUrl) return options.tokenUrl.href;
     if (!options.issuer) throw new TypeError('unreachable: options carry a tokenUrl or an issuer');
-    known = await discoverTokenEndpoint(http, { issuer: options.issuer, allowInsecureHttp: options.allowInsecureHttp, timeout: options.timeout });
+    const found = await discoverTokenEndpoint(http, { issuer: options.issuer, allowInsecureHttp: options.allowInsecureHttp, timeout: options.timeout });
+    discoveredMethods = found.authMethods;
+    known = found.tokenEndpoint;
     return known;
   });
 
@@ -113,7 +116,7 @@ export function createTokenEndpoint(
     // that echoes the raw request back cannot make an error print it.
     const secrets = withEncodings([options.clientSecret, options.password, extraSecret, basic['form-encoded'], basic.raw]);
     const request: GrantRequest = { kind, url: await tokenUrl(), fields, secrets };
-    const method = options.clientAuthentication ?? defaults.clientAuthentication;
+    const method = options.clientAuthentication ?? methodFromDiscovery(discoveredMethods);
     return method === 'client_secret_post' ? send(request, undefined, []) : withBasic(request, basicForms(method));
   }
 
@@ -155,6 +158,17 @@ export function createTokenEndpoint(
       ]),
     refreshGrant: (refreshToken) => grant('refresh_token', [['refresh_token', refreshToken]], refreshToken),
   };
+}
+
+/**
+ * The method when the caller chose none. Decision: `client_secret_post` whenever the discovery document lists it (or
+ * lists nothing), as the provider guide does: the form body has one encoding every server agrees on, while Basic
+ * has two. `client_secret_basic` (auto-detecting its form) only when the list names it and not post. A list naming
+ * neither keeps post: the endpoint's answer then says what is wrong.
+ */
+function methodFromDiscovery(methods: readonly string[] | undefined): ClientAuthentication {
+  if (methods === undefined || methods.includes('client_secret_post')) return defaults.clientAuthentication;
+  return methods.includes('client_secret_basic') ? 'client_secret_basic' : defaults.clientAuthentication;
 }
 
 type ErrorKind = 'request' | 'client' | 'user' | 'endpoint';

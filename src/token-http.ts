@@ -32,12 +32,14 @@ export function createTokenHttpClient(timeout: number): AxiosInstance {
 /**
  * The error for a request that produced no usable answer. An answer over {@link MAX_RESPONSE_BYTES} did arrive: the
  * endpoint is not unreachable but broken, so it is an {@link InvalidTokenResponseError} (not retried), not a
- * network error that retries would only repeat. Anything else is a {@link TokenNetworkError} with a sanitized cause.
+ * network error that retries would only repeat. Anything else is a {@link TokenNetworkError} with a sanitized cause
+ * (and, for discovery, the printable `location` it named).
  */
 export function requestFailure(
   kind: GrantKind,
   error: unknown,
   secrets: readonly (string | undefined)[],
+  location?: string,
 ): TokenNetworkError | InvalidTokenResponseError {
   if (isOversized(error)) {
     // axios abandons the answer without handing it over, so its status and headers are not known: status 0.
@@ -50,7 +52,7 @@ export function requestFailure(
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
   // ERR_CANCELED: only our deadline signal cancels a token request.
   const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ERR_CANCELED';
-  return new TokenNetworkError(kind, timedOut, sanitizeError(error, secrets));
+  return new TokenNetworkError(kind, timedOut, sanitizeError(error, secrets), location);
 }
 
 /**
