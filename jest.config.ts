@@ -30,6 +30,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
+  // The real authorization servers have a suite and an install step of their own: npm run test:interop.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/__tests__/interop/'],
   // Sources import each other as './x.js' (what Node's ESM needs after the build): map that back to the .ts file.
   // The package's own name resolves to the sources, so README examples run as tests exactly as users write them.
   moduleNameMapper: {

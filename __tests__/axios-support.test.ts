@@ -5,11 +5,14 @@
  * in a plain `npm test` before any matrix run they are skipped, with one line on stderr.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
-import axios from 'axios';
+import axios, { type AxiosInstance } from 'axios';
 
 import { assertSupportedAxios, SUPPORTED_AXIOS_RANGE } from '../src/axios-support.js';
+import { attachAuth } from '../src/client.js';
 import { ConfigurationError } from '../src/errors.js';
 
 const root = path.join(__dirname, '..');
@@ -62,6 +65,25 @@ if (versions.length > 0) describe.each(versions)('axios %s', (version) => {
     expect(error.option).toBe('instance');
     expect(error.message).toContain(OLDER);
     expect(error.message).toContain(`axios 1.20.0 or a newer 1.x (peer range ${SUPPORTED_AXIOS_RANGE})`);
+  });
+
+  test('attachAuth refuses it before anything is installed or any token is requested', async () => {
+    const tokenRequests: string[] = [];
+    const server = createServer((request, response) => {
+      tokenRequests.push(request.url ?? '');
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    try {
+      const instance = legacy().create({ baseURL: origin }) as { interceptors: { request: { handlers: unknown[] } } };
+      const auth = { tokenUrl: `${origin}/token`, clientId: 'c', clientSecret: 's', username: 'u', password: 'p' };
+      expect(() => attachAuth(instance as unknown as AxiosInstance, auth)).toThrow(ConfigurationError);
+      expect(instance.interceptors.request.handlers).toHaveLength(0);
+      expect(tokenRequests).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('the default export is refused too', () => {

@@ -4,6 +4,7 @@
  */
 import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
+import { assertSupportedAxios } from './axios-support.js';
 import { installInterceptors } from './interceptors.js';
 import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from './options.js';
 import { allowedOrigins, createAuthorizePredicate, createUrlPredicate } from './origins.js';
@@ -50,6 +51,8 @@ export interface AuthClient extends AxiosInstance {
  * handle.detach();
  */
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
+  // First: an instance of an axios this library cannot drive would fail only later, after a grant was spent.
+  assertSupportedAxios(instance);
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   const endpoint = createTokenEndpoint(resolved);
