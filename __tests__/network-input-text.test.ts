@@ -28,7 +28,7 @@ describe('control characters in the endpoint text', () => {
 
     expect(error.errorDescription).toBe('bad\\u000D\\u000Aaxios-oauth-bearer: token printed');
     expect(error.message).toBe(
-      'password grant failed with HTTP 400: invalid request parameters (invalid_grant: bad\\u000D\\u000Aaxios-oauth-bearer: token printed)',
+      'password grant failed with HTTP 400: user authentication failed (invalid_grant: bad\\u000D\\u000Aaxios-oauth-bearer: token printed)',
     );
   });
 

@@ -44,10 +44,14 @@ async function echo(request: Request, credentials: Credentials): Promise<string>
     `refresh ${credentials.refreshToken}, authorization ${authorization})`;
 }
 
-const scenarios: { name: string; type: abstract new (...args: never[]) => OAuthBearerError; reply: Reply; timeout?: number }[] = [
+type ErrorClass = abstract new (...args: never[]) => OAuthBearerError;
+/** `refreshType` where a refresh grant's answer means something else (a refused refresh token is not a wrong password). */
+const scenarios: { name: string; type: ErrorClass; refreshType?: ErrorClass; reply: Reply; timeout?: number }[] = [
   {
+    // invalid_grant on the password grant is RFC 6749's "wrong username or password".
     name: 'a 400 invalid_grant that echoes the request in error_description',
-    type: InvalidRequestError,
+    type: UserAuthenticationError,
+    refreshType: InvalidRequestError,
     reply: (i, c) => i.reply(async (request) => [400, { error: 'invalid_grant', error_description: await echo(request, c) }]),
   },
   {
@@ -133,14 +137,14 @@ function printedForms(error: unknown): string[] {
 describe('no error shows a secret', () => {
   test.each(matrix)(
     '$name ($grant grant, $method, $credentialsName credentials)',
-    async ({ type, reply, timeout, credentials, method, grant }) => {
+    async ({ type, refreshType, reply, timeout, credentials, method, grant }) => {
       const { refreshToken, ...options } = credentials;
       const sent = recordRequests(reply(nock(IDP).post(TOKEN_PATH), credentials));
       const endpoint = endpointWith({ ...options, clientAuthentication: method, ...(timeout ? { timeout } : {}) });
 
       const error = await rejectionOf(grant === 'password' ? endpoint.passwordGrant() : endpoint.refreshGrant(refreshToken));
 
-      expect(error).toBeInstanceOf(type);
+      expect(error).toBeInstanceOf(grant === 'refresh_token' ? (refreshType ?? type) : type);
       expect(Object.values(ErrorCode)).toContain((error as OAuthBearerError).code);
       const [request] = sent;
       const authorization = request?.headers.get('authorization') ?? undefined;

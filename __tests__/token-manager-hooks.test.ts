@@ -2,7 +2,7 @@
  * TokenManager's hooks: onToken once per new token set, onError once per failure, and neither hook able to fail a
  * request by throwing. Setup (fake endpoint, fake timers at T0) is in helpers/token-manager-harness.
  */
-import { ErrorCode, type OAuthBearerError } from '../src/errors.js';
+import { ErrorCode, type OAuthBearerError, TokenEndpointError } from '../src/errors.js';
 import type { TokenEvent } from '../src/options.js';
 import { flushMicrotasks } from './helpers/fake-endpoint.js';
 import { at, fake, firstToken, invalidGrant, managerWith, networkFailure, unavailable, useTokenManagerHarness } from './helpers/token-manager-harness.js';
@@ -61,10 +61,14 @@ describe('onToken and onError', () => {
     expect(manager.peekAccessToken()).toBe('at-1');
     const failure = unavailable();
     (await fake.nextGrant()).fail(failure);
+    // A refresh that fails transiently escalates to one password grant; it fails too (the endpoint is down).
+    const escalated = new TokenEndpointError('password', { status: 503, headers: {}, body: undefined }, {});
+    (await fake.nextGrant()).fail(escalated);
     await flushMicrotasks();
-    expect(onError.mock.calls).toEqual([[failure]]);
+    expect(onError.mock.calls).toEqual([[failure], [escalated]]);
     expect(manager.peekAccessToken()).toBe('at-1');
     expect(fake.refreshGrant).toHaveBeenCalledTimes(2);
+    expect(fake.passwordGrant).toHaveBeenCalledTimes(2); // the first token, and the escalation
     (await fake.nextGrant()).issue();
   });
 
