@@ -241,9 +241,14 @@ function finishError(error: unknown, context: Context): unknown {
 
 /** The request is done: the header its config keeps is the redacted one (re-sending it attaches the current token). */
 function retireToken(config: Config): void {
-  if (config[SENT_TOKEN] === undefined) return;
+  const token = config[SENT_TOKEN];
+  if (token === undefined) return;
   config[SENT_TOKEN] = undefined;
-  config.headers.set('Authorization', REDACTED_BEARER);
+  const { headers } = config;
+  // Hot path: the header the interceptor set sits under the name it was set with; a plain assignment is a tenth of
+  // what AxiosHeaders#set costs (it normalizes and validates). Anything else goes through set().
+  if (headers.Authorization === `Bearer ${token}`) headers.Authorization = REDACTED_BEARER;
+  else headers.set('Authorization', REDACTED_BEARER);
 }
 
 function hide(target: AxiosError | AxiosResponse, key: 'request'): void {
