@@ -59,8 +59,18 @@ describe('axios-oauth-bearer token, in-process', () => {
     const result = await cli(['token', '--json']);
     expect(result.code).toBe(ExitCode.OK);
     const { expires_in: expiresIn, ...rest } = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(rest).toEqual({ access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1', scope: 'read write' });
+    // The loopback server spells it `bearer`, and --json keeps the server's spelling.
+    expect(rest).toEqual({ access_token: 'at-1', token_type: 'bearer', refresh_token: 'rt-1', scope: 'read write' });
     expect(Number.isInteger(expiresIn) && Number(expiresIn) <= 3600 && Number(expiresIn) > 3500).toBe(true);
+  });
+
+  test('--json prints what the server sent: its id_token, its spelling of token_type and its extension fields', async () => {
+    server.failNext(1, 200, { access_token: 'at-x', token_type: 'bearer', expires_in: 60, id_token: 'eyJ0.eyJ1.c2ln', session_state: 's-1' });
+    const result = await cli(['token', '--json']);
+    expect(result.code).toBe(ExitCode.OK);
+    const { expires_in: expiresIn, ...rest } = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(rest).toEqual({ access_token: 'at-x', token_type: 'bearer', id_token: 'eyJ0.eyJ1.c2ln', session_state: 's-1' });
+    expect(Number(expiresIn)).toBeLessThanOrEqual(60);
   });
 
   test('flags win over the environment variables they replace', async () => {

@@ -43,13 +43,18 @@ export interface CommandIo {
   readonly stderr: TextOutput;
 }
 
-/** What `--json` prints: the token endpoint's wire shape, with the lifetime counted down to now. */
+/**
+ * What `--json` prints: what the token endpoint sent (its extension fields and its spelling of `token_type`
+ * included), with the lifetime counted down to now.
+ */
 export interface TokenResponseOutput {
+  readonly [field: string]: unknown;
   readonly access_token: string;
   readonly token_type: string;
   readonly expires_in: number;
   readonly refresh_token?: string;
   readonly scope?: string;
+  readonly id_token?: string;
 }
 
 const CLIENT_AUTH: ReadonlyMap<string, ClientAuthentication> = new Map<string, ClientAuthentication>([
@@ -103,12 +108,15 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
 
 /** The `--json` output. Whole seconds, rounded down: a script must never believe a token lives longer than it does. */
 export function tokenResponse(tokens: TokenSet, now: number): TokenResponseOutput {
+  const sentType = tokens.extra?.token_type;
   return {
+    ...tokens.extra,
     access_token: tokens.accessToken,
-    token_type: tokens.tokenType,
+    token_type: typeof sentType === 'string' ? sentType : tokens.tokenType,
     expires_in: Math.max(0, Math.floor((tokens.expiresAt - now) / 1000)),
     ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
     ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    ...(tokens.idToken === undefined ? {} : { id_token: tokens.idToken }),
   };
 }
 
