@@ -12,7 +12,7 @@ import { AxiosHeaders } from 'axios';
 import { sanitizeError } from './errors.js';
 import { REDACTED, redactText } from './redact.js';
 
-/** Node's hook for util.inspect (console.log, loggers that format with it). */
+/** Node's hook for util.inspect (what logging prints, and most loggers that format objects). */
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** Names whose values are credentials wherever they appear: headers, axios's `auth`, a proxy's `auth`, token bodies. */
