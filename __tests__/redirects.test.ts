@@ -177,6 +177,13 @@ describe('with the http adapter only', () => {
     expect(response.data.authorization).toMatch(/^Bearer tok-\d+$/);
     await expect(instance.get('/echo', { headers: { Authorization: 'Bearer mine' } })).resolves.toMatchObject({ data: { authorization: 'Bearer mine' } });
   });
+
+  test('so is one given to axios.create at the top of its headers', async () => {
+    const instance = axios.create({ baseURL: url.a, headers: { Authorization: 'Bearer static' } });
+    attachAuth(instance, { tokenUrl: `${url.a}/connect/token`, clientId: 'client', clientSecret: 'client-secret', username: 'user', password: 'user-password' });
+    const response = await instance.get<{ authorization: string | null }>('/echo');
+    expect(response.data.authorization).toMatch(/^Bearer tok-\d+$/);
+  });
 });
 
 describe('with the fetch adapter only', () => {

@@ -140,7 +140,9 @@ function isCallersOwn(config: Config, context: Context): boolean {
   if (value === undefined || value === null || value === false || value === '') return false;
   if (typeof value === 'string' && isOurs(value, context.tokens)) return false;
   const defaults = context.instance.defaults.headers as unknown as Record<string, Record<string, unknown> | undefined>;
-  const inherited = [defaults.common, defaults[(config.method ?? 'get').toLowerCase()]].flatMap((headers) =>
+  // `axios.create({ headers: { Authorization } })` keeps it at the top of defaults.headers, beside common and the methods.
+  const top = defaults as unknown as Record<string, unknown>;
+  const inherited = [top, defaults.common, defaults[(config.method ?? 'get').toLowerCase()]].flatMap((headers) =>
     headers === undefined ? [] : Object.entries(headers).filter(([name]) => name.toLowerCase() === 'authorization'),
   );
   return !inherited.some(([, header]) => header === value);
