@@ -162,8 +162,8 @@ describe.each(transports)('with %s', (_name, transport) => {
       const error = await run(api, makeBody());
       expect(error).toBeInstanceOf(Error);
       expectNoSecret(error);
-      const { config, response, cause } = error as { config?: unknown; response?: unknown; cause?: unknown };
-      for (const part of [config, response, cause]) if (part !== undefined) expectNoSecret(part);
+      const { config, response, cause, request } = error as { config?: unknown; response?: unknown; cause?: unknown; request?: unknown };
+      for (const part of [config, response, cause, request]) if (part !== undefined) expectNoSecret(part);
     });
 
     test('a successful answer prints no token, even though the API echoed it', async () => {
@@ -172,7 +172,14 @@ describe.each(transports)('with %s', (_name, transport) => {
       expect(response.data.authorization).toMatch(/^Bearer \S+$/); // the API did get it, and said so
       expectNoSecret(response);
       expectNoSecret(response.config);
+      expectNoSecret(response.request); // the adapter's raw request prints by class name only
     });
+  });
+
+  test('a stream response body prints no token (it holds the request it answers)', async () => {
+    const response = await api.get<Readable>('/echo', { responseType: 'stream' });
+    expectNoSecret(response.data);
+    (response.data as { resume?: () => void }).resume?.(); // a Node stream with the http adapter; fetch's needs nothing
   });
 
   test('the client, its defaults and its token manager print no token', async () => {

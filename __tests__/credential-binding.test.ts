@@ -167,3 +167,20 @@ test('a store of the user’s own sees no secret in any key or value, in any com
     }
   }
 });
+
+test('a store of the user’s own that hands back a plain object is checked like a token response before it is used', async () => {
+  const planted = { accessToken: 'planted token with spaces', expiresAt: Date.now() + 60_000 };
+  const store: TokenStore = { get: () => planted as unknown as TokenSet, set: () => undefined, delete: () => undefined };
+  const errors: OAuthBearerError[] = [];
+  const api = client(store, errors);
+  await api.get('/x');
+  expect(server.stats.grants.password).toBe(1); // the planted value was refused: the client made its own grant
+  expect(api.tokens.current?.accessToken).not.toBe(planted.accessToken);
+  expect(errors.map((error) => error.code)).toContain('ERR_OAUTH_TOKEN_STORE');
+
+  const fine = { accessToken: 'stored-token-OK', expiresAt: Date.now() + 60_000, refreshToken: 'stored-refresh-OK' };
+  const adopting = client({ get: () => fine as unknown as TokenSet, set: () => undefined, delete: () => undefined });
+  expect(await adopting.tokens.getAccessToken()).toBe('stored-token-OK'); // adopted: no grant
+  expect(server.stats.grants.password).toBe(1);
+  expect(JSON.stringify(adopting.tokens.current)).not.toContain('stored-token-OK');
+});

@@ -5,9 +5,10 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import axios, { type AxiosRequestConfig } from 'axios';
+import axios, { AxiosHeaders, HttpStatusCode, type AxiosRequestConfig, type InternalAxiosRequestConfig } from 'axios';
 
 import { attachAuth, createAuthClient, type AuthClient } from '../src/index.js';
+import { guardRedirects } from '../src/redirects.js';
 
 interface Seen {
   readonly path: string;
@@ -192,4 +193,16 @@ describe('with the fetch adapter only', () => {
     await expect(api.get('/loop')).rejects.toMatchObject({ response: { status: 302 } });
     expect(hits('a', '/loop')).toHaveLength(4); // the request and three hops
   });
+});
+
+test('a config guarded twice (a replay with a newer token) sends the newer token to the next hop, and the caller’s hook once', () => {
+  const calls: string[] = [];
+  const config = { headers: new AxiosHeaders(), beforeRedirect: () => void calls.push('own') } as unknown as InternalAxiosRequestConfig;
+  const allowed = (): boolean => true;
+  guardRedirects(config, 'Bearer old', allowed);
+  guardRedirects(config, 'Bearer new', allowed);
+  const headers: Record<string, string> = {}; // follow-redirects stripped the header (another port)
+  config.beforeRedirect?.({ href: 'http://127.0.0.1:1/next', headers }, { headers: {}, statusCode: HttpStatusCode.TemporaryRedirect }, { headers: {}, url: 'http://127.0.0.1:2/', method: 'GET' });
+  expect(headers).toEqual({ Authorization: 'Bearer new' });
+  expect(calls).toEqual(['own']);
 });

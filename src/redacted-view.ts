@@ -56,6 +56,7 @@ export function createRedactedViews(secrets: SecretSource): RedactedViews {
     config: (config) => void ((config as Printable)[INSPECT] = inspectPlain),
     response(value) {
       (value as Printable)[INSPECT] = inspectResponse;
+      transportOf(value);
       // JSON of a fetch response walks straight into the data an API may echo: worth the one defineProperty.
       hidden(value, 'toJSON', inspectResponse);
     },
@@ -64,6 +65,8 @@ export function createRedactedViews(secrets: SecretSource): RedactedViews {
       hidden(value, INSPECT, () => error(value));
       hidden(value, 'toJSON', () => errorJson(value, plain, response));
       const { config, response: answer } = value;
+      transportOf(value);
+      if (isObject(answer)) transportOf(answer);
       if (isObject(config)) {
         hidden(config, 'toJSON', () => plain({ ...config }));
         hidden(config, INSPECT, () => plain({ ...config }));
@@ -96,6 +99,23 @@ export interface RedactedViews {
   error(error: Error & { config?: unknown; response?: unknown }): void;
   /** Gives an instance and its defaults their printed forms; returns the function that takes them off again. */
   instance(instance: { readonly defaults: object; readonly interceptors: unknown }, tokens: unknown): () => void;
+}
+
+/**
+ * The adapter's raw objects (the request, and a response stream, which holds its request): printed by class name
+ * only, wherever a user prints them from. They are Node's objects and stay as they are otherwise.
+ */
+function transportOf(owner: object): void {
+  const { request, data } = owner as { request?: unknown; data?: unknown };
+  for (const raw of [request, data]) {
+    if (isObject(raw) && (raw === request || typeof (raw as { pipe?: unknown }).pipe === 'function')) {
+      (raw as Printable)[INSPECT] = namedOnly;
+    }
+  }
+}
+
+function namedOnly(this: object): string {
+  return `[${className(this)}]`;
 }
 
 function plainView(value: unknown, scrub: (text: string) => string, depth: number, seen: WeakSet<object>): unknown {

@@ -28,14 +28,21 @@ const DEFAULT_MAX_REDIRECTS = 20;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 type HopConfig = InternalAxiosRequestConfig & { [HOPS]?: Hops };
+type Hook = NonNullable<InternalAxiosRequestConfig['beforeRedirect']> & { [CALLERS]?: Hook | undefined };
+/** On the library's beforeRedirect wrapper: the caller's own hook it wraps, if any. */
+const CALLERS = Symbol('axios-oauth-bearer.callersBeforeRedirect');
 
 /** Makes every redirect of this request (which carries `bearer`) follow the hop rule. Changes `config` in place. */
 export function guardRedirects(config: HopConfig, bearer: string, allowsHop: UrlPredicate): void {
-  const own = config.beforeRedirect;
-  config.beforeRedirect = (options, response, request) => {
+  // A config that passes again (a replay, a re-sent err.config) holds our older wrapper, with an older token: wrap the
+  // caller's own hook, never ours.
+  const previous: Hook | undefined = config.beforeRedirect;
+  const own = previous !== undefined && CALLERS in previous ? previous[CALLERS] : previous;
+  const guard: Hook = (options, response, request) => {
     own?.(options, response, request);
     applyHopRule(options, bearer, allowsHop);
   };
+  config.beforeRedirect = Object.assign(guard, { [CALLERS]: own });
   // `maxRedirects: 0` is how axios asks fetch for `redirect: 'manual'` (fetchOptions would do too, but a Request
   // re-wrapped with an init, as fetch mocks do, loses its body). The caller's own 0 means no redirects at all: kept.
   if (usesFetch(config) && config.maxRedirects !== 0) {

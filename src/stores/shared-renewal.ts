@@ -7,6 +7,7 @@
 import { OAuthBearerError, TokenEndpointError } from '../errors.js';
 import { isCredentialFailure } from '../grants.js';
 import type { TokenSet } from '../token-set.js';
+import { parseTokenSet, serializeTokenSet } from './serialize.js';
 import { errorFromSharedFailure, sharedFailureOf } from './shared-failure.js';
 import { isLockingStore, type LockingTokenStore, type ReleaseLock, type TokenStore } from './types.js';
 
@@ -39,7 +40,7 @@ const POLL_MS = 50;
 /** Renews once, through the store. */
 export async function renewShared(context: SharedRenewalContext): Promise<SharedRenewalResult> {
   const { store } = context;
-  const stored = await safely(context, 'read', () => store.get(context.key));
+  const stored = await read(context);
   if (stored !== undefined && context.isUsable(stored)) return { tokens: stored, fromStore: true };
   if (!isLockingStore(store)) return grantAndWrite(context, stored);
 
@@ -50,7 +51,7 @@ export async function renewShared(context: SharedRenewalContext): Promise<Shared
     if (release !== undefined) return renewHoldingLock(context, store, release);
     if (Date.now() >= deadline) return grantAndWrite(context, stored);
     await sleep(POLL_MS);
-    const latest = await safely(context, 'read', () => store.get(context.key));
+    const latest = await read(context);
     if (latest !== undefined && context.isUsable(latest)) return { tokens: latest, fromStore: true };
   }
 }
@@ -63,7 +64,7 @@ async function renewHoldingLock(
   try {
     // The previous holder may have finished between our first read and taking the lock, or found the credentials
     // refused: then this process fails fast with that error rather than try the same credentials again.
-    const latest = await safely(context, 'read', () => store.get(context.key));
+    const latest = await read(context);
     if (latest !== undefined && context.isUsable(latest)) return { tokens: latest, fromStore: true };
     const failure = await safely(context, 'read', () => store.getFailure?.(context.key));
     if (failure !== undefined) throw errorFromSharedFailure(failure);
@@ -86,6 +87,22 @@ async function grantAndWrite(context: SharedRenewalContext, stored: TokenSet | u
   const tokens = await context.grant(stored?.refreshToken ?? context.localRefreshToken);
   await safely(context, 'write', () => context.store.set(context.key, tokens));
   return { tokens, fromStore: false };
+}
+
+/**
+ * The stored token set, checked as a token response is: a store of the user's own may hand back anything (a row
+ * mapped by hand, a value someone else wrote), and whatever is adopted is sent in a header and printed. A value that
+ * fails is reported and counts as no token.
+ */
+async function read(context: SharedRenewalContext): Promise<TokenSet | undefined> {
+  const value: unknown = await safely(context, 'read', () => context.store.get(context.key));
+  if (value === undefined || value === null) return undefined;
+  try {
+    return parseTokenSet(serializeTokenSet(value as TokenSet), context.key);
+  } catch (error) {
+    context.report(error instanceof OAuthBearerError ? error : new OAuthBearerError('ERR_OAUTH_TOKEN_STORE', 'token store read returned an unusable value'));
+    return undefined;
+  }
 }
 
 /** The lock could not be attempted (the store failed): behave as if it were ours, so the process renews alone. */
