@@ -139,8 +139,11 @@ describe.each(['http', 'fetch'] as const)('with the %s adapter', (adapter) => {
     const own = await api.get<{ authorization: string | null }>('/echo', { headers: { Authorization: 'Basic dXNlcjpwdw==' } });
     expect(own.data.authorization).toBe('Basic dXNlcjpwdw==');
     await expect(api.get('/401', { headers: { Authorization: 'Bearer someone-else' } })).rejects.toMatchObject({ response: { status: 401 } });
+    // axios's `auth` option is an Authorization header of the caller's too.
+    await expect(api.get('/401', { auth: { username: 'u', password: 'p' } })).rejects.toMatchObject({ response: { status: 401 } });
     expect(tokenCalls()).toBe(0);
-    expect(hits('a', '/401')).toHaveLength(1);
+    expect(hits('a', '/401')).toHaveLength(2);
+    expect(hits('a', '/401')[1]?.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 });
 

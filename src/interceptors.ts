@@ -136,6 +136,8 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
  * redacted one an error's config is re-sent with) and one inherited from the instance's defaults do not count.
  */
 function isCallersOwn(config: Config, context: Context): boolean {
+  // axios's own `auth` option becomes a Basic Authorization header in the adapter: the caller's, just the same.
+  if (config.auth !== undefined) return true;
   const value: unknown = config.headers.get('Authorization');
   if (value === undefined || value === null || value === false || value === '') return false;
   if (typeof value === 'string' && isOurs(value, context.tokens)) return false;
