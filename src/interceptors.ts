@@ -7,7 +7,8 @@
  * refresh function resolves at once and the renewal happens in the replay's own pass through the request interceptor
  * below, because the library parks every new request of the instance behind that function's promise, whatever the
  * request's signal, skipAuth or origin, and fails them all with a generic CanceledError if it rejects. In the request
- * interceptor a replay waits abortably on the shared renewal and, if that failed, rejects with its typed error.
+ * interceptor a replay waits on the shared renewal, bounded like any wait for a token by the request's signal and
+ * axios `timeout` (see bounded), and, if the renewal failed, rejects with its typed error.
  *
  * Every config, response and error of the instance gets a redacted printed form (redacted-view.ts), and every redirect
  * of an authenticated request follows the hop rule (redirects.ts). A request that brings its own `Authorization`
@@ -17,7 +18,6 @@ import axios, {
   type AxiosError,
   type AxiosInstance,
   type AxiosResponse,
-  type GenericAbortSignal,
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { createAuthRefresh } from 'axios-auth-refresh';
@@ -122,12 +122,13 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
       config[SENT_AT_SEQ] = tokens.attemptSeq;
       return tokens.getAccessToken();
     });
-    return abortable(renewed, config.signal).then(set);
+    return bounded(renewed, config, context).then(set);
   }
   config[SENT_AT_SEQ] = tokens.attemptSeq;
   const cached = tokens.peekAccessToken();
+  // Hot path: a cached token is attached synchronously, with no timer and no promise.
   if (cached !== undefined) return set(cached);
-  return abortable(tokens.getAccessToken(), config.signal).then(set);
+  return bounded(tokens.getAccessToken(), config, context).then(set);
 }
 
 /**
@@ -155,17 +156,79 @@ function isOurs(value: string, tokens: TokenManager): boolean {
   return value.startsWith('Bearer ') && tokens.knownSecrets().includes(value.slice(7));
 }
 
-/** Resolves with `promise`, or rejects promptly with axios's CanceledError when the request's own signal aborts. */
-function abortable<T>(promise: Promise<T>, signal: GenericAbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new axios.CanceledError());
+/** setTimeout's largest delay; a longer one would fire at once (Node clamps it to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Resolves with `promise` (the wait for a token), or rejects promptly when the request runs out first: with axios's
+ * CanceledError when its own signal aborts, and with axios's own timeout error when its `timeout` elapses, measured
+ * from the start of this wait. The shared renewal behind `promise` is never cancelled: the other requests still get
+ * its token, and its outcome is always handled here, so a failure after the caller gave up rejects nothing unhandled.
+ *
+ * Decision: the HTTP request that follows a wait gets axios's full `timeout` all the same. axios's timeout is per
+ * attempt (a 401's replay gets the full timeout again too), so config.timeout is not shortened by the wait.
+ */
+function bounded<T>(promise: Promise<T>, config: Config, context: Context): Promise<T> {
+  const { signal } = config;
+  const ms = timeoutOf(config);
+  if (signal === undefined && ms === undefined) return promise;
+  if (signal?.aborted === true) {
+    promise.catch(() => undefined);
+    return Promise.reject(new axios.CanceledError());
+  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new axios.CanceledError());
-    signal.addEventListener?.('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => {
-      signal.removeEventListener?.('abort', onAbort);
-    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Whichever ends the wait first clears the other: no timer outlives it, no listener stays on the signal.
+    const end = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener?.('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      end();
+      reject(new axios.CanceledError());
+    };
+    if (ms !== undefined) {
+      timer = setTimeout(() => {
+        end();
+        retireRefused(config, context);
+        reject(timeoutError(config));
+      }, ms);
+      timer.unref();
+    }
+    signal?.addEventListener?.('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(end);
   });
+}
+
+/** axios's `timeout` as its http adapter reads it (an integer; `0`, none or not a number: no timeout), in timer range. */
+function timeoutOf(config: Config): number | undefined {
+  const { timeout } = config as { timeout?: unknown };
+  if (timeout === undefined || timeout === 0) return undefined;
+  const ms = typeof timeout === 'number' || typeof timeout === 'string' ? Number.parseInt(String(timeout), 10) : Number.NaN;
+  // NaN is left to the adapter, which rejects it; beyond a timer's range the wait is unbounded (24.8 days is plenty).
+  return ms > 0 && ms <= MAX_TIMER_MS ? ms : undefined;
+}
+
+/**
+ * The error axios's http (and xhr) adapter rejects with when `timeout` runs out, built the same way: the message is
+ * `timeoutErrorMessage` when set, else `timeout of ${timeout}ms exceeded`; the code ETIMEDOUT with
+ * `transitional.clarifyTimeoutError`, else ECONNABORTED. (axios's fetch adapter always says ETIMEDOUT with the default
+ * message; this one error follows the adapters that honour both options, whichever adapter the request would use.)
+ */
+function timeoutError(config: Config): AxiosError {
+  const { timeout } = config as { timeout?: unknown };
+  const custom = config.timeoutErrorMessage;
+  const message = custom !== undefined && custom !== '' ? custom : `timeout of ${String(timeout)}ms exceeded`;
+  const code = config.transitional?.clarifyTimeoutError === true ? axios.AxiosError.ETIMEDOUT : axios.AxiosError.ECONNABORTED;
+  return new axios.AxiosError(message, code, config);
+}
+
+/** A replay that gave up keeps the refused token in its header: its config (the error's) gets the redacted one. */
+function retireRefused(config: Config, context: Context): void {
+  const header: unknown = config.headers.get('Authorization');
+  if (typeof header === 'string' && header !== REDACTED_BEARER && isOurs(header, context.tokens)) {
+    config.headers.set('Authorization', REDACTED_BEARER);
+  }
 }
 
 /** A 401 to a request that carried our token, from a hop that may have it (not a redirect target elsewhere). */
