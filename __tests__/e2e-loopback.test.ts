@@ -53,10 +53,13 @@ test('a steady stream of requests with 2-second tokens sees no 401 at all', asyn
 
 test('500 concurrent requests just after the token expired make one token call and all succeed', async () => {
   // Server and client share this process's clock: moving it past expires_in expires the token for both, without
-  // sleeping, and the new token then lives an hour however slowly 500 sockets open on a busy machine.
+  // sleeping, and the new token then lives an hour however slowly 500 sockets open on a busy machine. Time passing
+  // moves the client's monotonic clock (its schedule) too.
   const realNow = Date.now.bind(Date);
+  const realMonotonic = performance.now.bind(performance);
   let offset = 0;
   jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+  jest.spyOn(performance, 'now').mockImplementation(() => realMonotonic() + offset);
   const srv = await start({ expiresIn: 3600 });
   const api = createAuthClient({ baseURL: srv.apiUrl, auth: srv.credentials });
   await api.get('/warm-up');

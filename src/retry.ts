@@ -3,6 +3,7 @@
  * and jitter, honouring `Retry-After`, bounded by attempts and by total time. Credential failures (400, 401, 403) are
  * never retried: sending the same wrong password again is how accounts get locked.
  */
+import { monotonicNow } from './clock.js';
 import { OAuthBearerError, TokenEndpointError, TokenNetworkError } from './errors.js';
 
 /** How token requests are retried. */
@@ -59,7 +60,8 @@ export function isTransientStatus(status: number): boolean {
 
 /** Runs `attempt` until it succeeds, fails for good, or the policy's bounds are reached; rethrows the last error. */
 export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, env: RetryEnvironment): Promise<T> {
-  const started = Date.now();
+  // Elapsed time on the monotonic clock: a wall-clock step during the retries neither ends them early nor extends them.
+  const started = monotonicNow();
   for (let n = 1; ; n += 1) {
     try {
       return await attempt();
@@ -67,7 +69,7 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
       if (error instanceof OAuthBearerError) env.onFailure(error);
       if (n >= policy.attempts || !isTransient(error)) throw error;
       const wait = delayFor(error, n, policy, env.random);
-      if (wait === undefined || Date.now() - started + wait > policy.maxElapsedMs) throw error;
+      if (wait === undefined || monotonicNow() - started + wait > policy.maxElapsedMs) throw error;
       await sleep(wait);
     }
   }
@@ -82,7 +84,10 @@ function delayFor(error: unknown, retry: number, policy: RetryPolicy, random: ()
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 section 10.2.3). */
+/**
+ * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 section 10.2.3). An HTTP date is a
+ * wall-clock instant, so it is measured against `Date.now()`, not the monotonic clock.
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();

@@ -7,6 +7,7 @@
  */
 import pMemoize from 'p-memoize';
 
+import { monotonicDeadline, monotonicNow } from './clock.js';
 import { ErrorCode, OAuthBearerError } from './errors.js';
 import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js';
 import { defaults, type ResolvedAuthOptions, type TokenSource } from './options.js';
@@ -37,11 +38,15 @@ export const DEFAULT_LOCK_TTL_MS = 30_000;
 /** How many tokens {@link TokenManager.knownSecrets} remembers: four token sets' worth. */
 const RECENT_SECRETS = 8;
 
+/**
+ * `renewAt` and `retireAt` are monotonic (see clock.ts), computed once when the token set is kept: a step of the wall
+ * clock moves neither. Only `tokens.expiresAt` is epoch milliseconds, for users and stores.
+ */
 interface CachedToken {
   readonly tokens: TokenSet;
-  /** From here on, one background renewal starts while the token is still sent. */
+  /** From here on (monotonic), one background renewal starts while the token is still sent. */
   readonly renewAt: number;
-  /** From here on, the token is no longer sent: requests wait for the new one. */
+  /** From here on (monotonic), the token is no longer sent: requests wait for the new one. */
   readonly retireAt: number;
   /**
    * Set when the resource server first rejected this token with 401 (never send it again), to the renewal count at
@@ -72,6 +77,7 @@ export class TokenManager {
   readonly #options: TokenManagerOptions;
   #cached: CachedToken | undefined;
   #lastAttempt: Attempt = { seq: 0, error: undefined };
+  /** `until` is monotonic: the cooldown lasts cooldownMs of real time, whatever the wall clock does meanwhile. */
   #cooldown: { readonly error: OAuthBearerError; readonly until: number } | undefined;
   #renewing = 0;
   /** The access and refresh tokens of the last few token sets, so printed objects can be scrubbed of any of them. */
@@ -113,7 +119,7 @@ export class TokenManager {
   peekAccessToken(): string | undefined {
     const cached = this.#cached;
     if (cached === undefined || cached.rejectedAtSeq !== undefined) return undefined;
-    const now = Date.now();
+    const now = monotonicNow();
     if (now >= cached.retireAt) return undefined;
     if (now >= cached.renewAt && this.#renewing === 0) this.#renewInBackground();
     return cached.tokens.accessToken;
@@ -222,7 +228,7 @@ export class TokenManager {
   async #renewOnce(): Promise<TokenSet> {
     const cooldown = this.#cooldown;
     // Within the cooldown, fail fast with the error that started it: the same credentials would be refused again.
-    if (cooldown !== undefined && Date.now() < cooldown.until) throw cooldown.error;
+    if (cooldown !== undefined && monotonicNow() < cooldown.until) throw cooldown.error;
     this.#renewing += 1;
     const generation = this.#generation;
     try {
@@ -237,7 +243,7 @@ export class TokenManager {
       if (typed !== error) this.#report(typed);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: typed };
       const cooldownMs = this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
-      if (isCredentialFailure(typed) && cooldownMs > 0) this.#cooldown = { error: typed, until: Date.now() + cooldownMs };
+      if (isCredentialFailure(typed) && cooldownMs > 0) this.#cooldown = { error: typed, until: monotonicNow() + cooldownMs };
       throw typed;
     } finally {
       this.#renewing -= 1;
@@ -283,19 +289,29 @@ export class TokenManager {
     this.#cached = { ...cached, tokens: createTokenSet({ ...cached.tokens, refreshToken: undefined }) };
   }
 
-  /** A stored token is worth adopting when it is not the one we are replacing, was not rejected, and is not retiring. */
+  /**
+   * A stored token is worth adopting when it is not the one we are replacing, was not rejected, and is not retiring
+   * (against a schedule computed now, as #keep would compute it).
+   */
   #isBetter(tokens: TokenSet): boolean {
     const cached = this.#cached;
     if (cached?.tokens.accessToken === tokens.accessToken) return false;
-    return Date.now() < this.#schedule(tokens).retireAt;
+    return monotonicNow() < this.#schedule(tokens).retireAt;
   }
 
+  /**
+   * The token set's renewal and retirement instants on the monotonic clock. The wall clock is read once, here, to learn
+   * how long the token has left (`expiresAt` is epoch ms); from then on a wall-clock step changes nothing.
+   */
   #schedule(tokens: TokenSet): { renewAt: number; retireAt: number } {
-    const remaining = Math.max(0, tokens.expiresAt - Date.now());
+    // The expiry first, then now: what remains can only come out a hair short, never long.
+    const expiry = monotonicDeadline(tokens.expiresAt);
+    const now = monotonicNow();
+    const remaining = Math.max(0, expiry - now);
     // A server that truncates `iat` to whole seconds ends a token up to a second before `expires_in` says: schedule
     // against an expiry that is a little earlier, never by more than a quarter (a 1-second token keeps 750 ms).
-    const expiresAt = tokens.expiresAt - Math.min(this.#options.clockSkewMs ?? defaults.clockSkewMs, remaining / 4);
-    const lifetime = Math.max(0, expiresAt - Date.now());
+    const expiresAt = expiry - Math.min(this.#options.clockSkewMs ?? defaults.clockSkewMs, remaining / 4);
+    const lifetime = Math.max(0, expiresAt - now);
     const margin = Math.min(Math.max(0, this.#options.refreshMargin(lifetime)), lifetime);
     return { renewAt: expiresAt - margin, retireAt: expiresAt - margin / 2 };
   }

@@ -1,7 +1,8 @@
 /**
  * Shared setup for the TokenManager unit tests (token-manager-*.test.ts): a fake endpoint whose grants the test
- * answers by hand, and fake timers so that `Date.now()` (all the manager reads) is the test's. Times are offsets
- * from a fixed T0.
+ * answers by hand, and fake timers so that both clocks the manager reads are the test's: `performance.now()` (the
+ * monotonic clock its schedules run on) and `Date.now()` (the wall clock, read once per token set to learn its
+ * lifetime from `expiresAt`). Times are offsets from a fixed T0; `at()` moves both clocks together, as real time does.
  *
  * `fake` is a live binding, replaced before each test by the hooks that `useTokenManagerHarness()` registers, so the
  * tests read it as a plain name. Jest gives every test file its own module registry, so no two files share it.
@@ -29,10 +30,14 @@ export const unavailable = (): TokenEndpointError =>
 /** The fake endpoint of the running test; a new one before each test. */
 export let fake: FakeEndpoint;
 
+/** The fake `performance.now()` at T0, read when the fake timers are installed. */
+let monotonicT0 = 0;
+
 /** Registers the per-test setup: fake timers at T0, a new fake endpoint, and a check that no timer is left behind. */
 export function useTokenManagerHarness(): void {
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
+    monotonicT0 = performance.now();
     fake = createFakeEndpoint();
   });
 
@@ -54,9 +59,16 @@ export function managerWith(options: Partial<TokenManagerOptions> = {}): TokenMa
   return new TokenManager(fake, { refreshMargin: defaults.refreshMargin, onToken: undefined, onError: undefined, retry: noRetry, clockSkewMs: 0, ...options });
 }
 
-/** Moves the clock to T0 + `ms`. */
+/**
+ * Moves time forward to T0 + `ms`: advances the fake timers, which moves `performance.now()` and `Date.now()` alike
+ * (`jest.setSystemTime` would move the wall clock only, which is a clock step, not time passing). Measured on the
+ * monotonic clock, so a test that stepped the wall clock still lands at the intended moment of real time. A pending
+ * timer that falls due on the way (a retry's backoff) fires, as it would in real time.
+ */
 export function at(ms: number): void {
-  jest.setSystemTime(T0 + ms);
+  const elapsed = performance.now() - monotonicT0;
+  if (ms < elapsed) throw new Error(`at(${ms}): time only moves forward, and it is already T0 + ${elapsed}`);
+  jest.advanceTimersByTime(ms - elapsed);
 }
 
 /** Gets the first token: the password grant, answered at the current time. */
