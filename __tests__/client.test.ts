@@ -221,7 +221,8 @@ describe('requests that cannot simply be replayed', () => {
 
   test('while a 401 renewal runs, other requests are not held back: skipAuth and other origins go at once, an abort is prompt', async () => {
     nock(OTHER).get('/elsewhere').reply(200, {});
-    const world = createWorld({ tokenDelayMs: 300 });
+    // Long enough that the three requests below finish inside it even on a loaded machine (300 ms was not).
+    const world = createWorld({ tokenDelayMs: 1_500 });
     const api = client();
     await api.get('/warm-up');
     world.revokeAll();

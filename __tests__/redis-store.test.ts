@@ -8,7 +8,11 @@ import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { OAuthBearerError } from '../src/errors.js';
 import { RedisTokenStore, type RedisStoreClient, type RedisTokenStoreOptions } from '../src/redis.js';
 import { TokenStoreError } from '../src/stores/errors.js';
-import { lockKeyFor, storeKey } from '../src/stores/key.js';
+import { ErrorCode } from '../src/errors.js';
+import { failureKeyFor, leaseKeyFor, storeKey } from '../src/stores/key.js';
+import { serializeTokenSet } from '../src/stores/serialize.js';
+import { type SharedFailure, TRANSIENT_FAILURE_TTL_MS } from '../src/stores/shared-failure.js';
+import type { RenewalLease } from '../src/stores/types.js';
 import { createTokenSet, type TokenSet } from '../src/token-set.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 
@@ -126,10 +130,14 @@ describe('RedisTokenStore', () => {
     const { store: a } = store({ prefix: 'app' });
     const key = await storeKey(credentials, a);
     await a.set(key, tokens());
-    await a.tryLock(key, 10_000);
+    await (await lease(a, key)).fail(FAILURE, 10_000);
+    await admin.rename(failureKeyFor(key), `${failureKeyFor(key)}-kept`);
+    await lease(a, key);
+    await admin.rename(`${failureKeyFor(key)}-kept`, failureKeyFor(key));
     const keys = await admin.keys('*');
-    expect(keys.sort()).toEqual([key, lockKeyFor(key)].sort());
-    expect(key).toMatch(/^app:tokens:[0-9a-f]{64}$/);
+    expect(keys.sort()).toEqual([key, leaseKeyFor(key), failureKeyFor(key)].sort());
+    // The digest is a Cluster hash tag: the token, its lease and its failure record live in one slot.
+    expect(key).toMatch(/^app:tokens:\{[0-9a-f]{64}\}$/);
     const secrets = [credentials.password, credentials.clientSecret, credentials.username, ACCESS_TOKEN, REFRESH_TOKEN];
     for (const secret of [...secrets, 'ada.lovelace', 'SQUEAMISH', 'OSSIFRAGE']) {
       for (const stored of keys) expect(stored).not.toContain(secret);
@@ -188,50 +196,164 @@ describe('RedisTokenStore', () => {
   });
 });
 
-describe('RedisTokenStore.tryLock', () => {
-  test('a second tryLock on a held key resolves undefined, and the owner’s release frees it', async () => {
+/** Acquires and expects the lease to be ours. */
+async function lease(on: RedisTokenStore, key: string, leaseMs = 10_000): Promise<RenewalLease> {
+  const snapshot = await on.acquire(key, leaseMs);
+  if (snapshot.state !== 'leased') throw new Error(`expected the lease, got ${snapshot.state}`);
+  return snapshot.lease;
+}
+
+const FAILURE: SharedFailure = { code: ErrorCode.NETWORK, grant: 'password', timedOut: true };
+
+describe('RedisTokenStore leases', () => {
+  test('acquire takes a free lease with what the store holds; a second acquire finds it held; commit writes and frees it', async () => {
     const { store: a } = store();
     const { store: b } = store();
     const key = await storeKey(credentials, a);
-    const release = await a.tryLock(key, 10_000);
-    expect(release).toBeInstanceOf(Function);
-    await expect(b.tryLock(key, 10_000)).resolves.toBeUndefined();
-    await expect(a.tryLock(key, 10_000)).resolves.toBeUndefined();
-    await release!();
-    expect(await admin.exists(lockKeyFor(key))).toBe(0);
-    await expect(b.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
+    const first = await a.acquire(key, 10_000);
+    expect(first).toMatchObject({ state: 'leased', tokens: undefined, failure: undefined });
+    await expect(b.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: undefined });
+    const ttl = await admin.pttl(leaseKeyFor(key));
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    if (first.state !== 'leased') throw new Error('unreachable');
+    const written = tokens();
+    await expect(first.lease.commit(written)).resolves.toBe(true);
+    expect(await admin.exists(leaseKeyFor(key))).toBe(0);
+    const next = await b.acquire(key, 10_000);
+    expect(next.state).toBe('leased');
+    expect(next.state !== 'unavailable' && next.tokens?.accessToken).toBe(ACCESS_TOKEN);
   });
 
-  test('a release after the lock expired and was retaken does not delete the new owner’s lock', async () => {
-    const { store: a } = store();
-    const { store: b } = store();
+  test('the whole renewal is two Redis round trips: acquire and commit', async () => {
+    const client = connect();
+    const { store: a } = store({ client });
     const key = await storeKey(credentials, a);
-    const staleRelease = await a.tryLock(key, 30);
-    await waitUntilGone(lockKeyFor(key));
-    const release = await b.tryLock(key, 10_000);
-    expect(release).toBeInstanceOf(Function);
-    await staleRelease!();
-    expect(await admin.exists(lockKeyFor(key))).toBe(1);
-    await expect(a.tryLock(key, 10_000)).resolves.toBeUndefined();
-    await release!();
-    expect(await admin.exists(lockKeyFor(key))).toBe(0);
+    await ready(client);
+    const commands: string[] = [];
+    const monitor = await admin.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0] !== 'monitor') commands.push(args[0]!.toLowerCase());
+    });
+    const held = await lease(a, key);
+    await held.commit(tokens());
+    await admin.ping();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    monitor.disconnect();
+    // MONITOR also lists the commands each script runs (as `get`, `set`...): count the top-level EVALs only.
+    expect(commands.filter((command) => command === 'eval')).toEqual(['eval', 'eval']);
+    expect(commands.filter((command) => !['eval', 'ping', 'get', 'pttl', 'set', 'del', 'pexpire'].includes(command))).toEqual([]);
   });
 
-  test('a lock expires by itself after its ttl', async () => {
-    const { store: a } = store();
+  test('a lease expires by itself; extend keeps a live holder’s lease; a lost lease writes nothing', async () => {
+    const { store: a, errors } = store();
     const { store: b } = store();
     const key = await storeKey(credentials, a);
-    await a.tryLock(key, 50);
-    const ttl = await admin.pttl(lockKeyFor(key));
+    const kept = await lease(a, key, 300);
+    for (let n = 0; n < 4; n += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await expect(kept.extend()).resolves.toBe(true);
+    }
+    expect((await b.acquire(key, 300)).state).toBe('held'); // 600 ms in: still a's
+    await kept.release();
+    const stale = await lease(a, key, 50);
+    await waitUntilGone(leaseKeyFor(key));
+    const successor = await lease(b, key);
+    await expect(stale.extend()).resolves.toBe(false);
+    await expect(stale.commit(tokens())).resolves.toBe(false);
+    await expect(stale.fail(FAILURE, 10_000)).resolves.toBe(false);
+    await stale.release();
+    expect(await admin.exists(key)).toBe(0);
+    expect(await admin.exists(failureKeyFor(key))).toBe(0);
+    expect(await admin.exists(leaseKeyFor(key))).toBe(1); // still the successor's
+    expect(errors.map((error) => [error.operation, error.reason])).toEqual([
+      ['extend', 'lease-lost'],
+      ['commit', 'lease-lost'],
+      ['fail', 'lease-lost'],
+    ]);
+    await expect(successor.commit(tokens())).resolves.toBe(true);
+  });
+
+  test('fail records the failure for its ttl, sealed with the encryption key, and releases the lease; waiters see it', async () => {
+    const { store: a } = store({ encryptionKey: KEY_A });
+    const { store: b } = store({ encryptionKey: KEY_A });
+    const key = await storeKey(credentials, a);
+    const held = await lease(a, key);
+    await expect(held.fail(FAILURE, 400)).resolves.toBe(true);
+    expect(await admin.exists(leaseKeyFor(key))).toBe(0);
+    const raw = await admin.get(failureKeyFor(key));
+    expect(raw).toMatch(/^v1\./);
+    expect(raw).not.toContain('ERR_OAUTH');
+    const ttl = await admin.pttl(failureKeyFor(key));
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(50);
-    await waitUntilGone(lockKeyFor(key));
-    await expect(b.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
+    expect(ttl).toBeLessThanOrEqual(400);
+    // A failure is the answer: the lease is not taken while it lasts.
+    await expect(b.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: FAILURE });
+    expect(await admin.exists(leaseKeyFor(key))).toBe(0);
+    await waitUntilGone(failureKeyFor(key));
+    expect((await b.acquire(key, 10_000)).state).toBe('leased');
   });
 
-  test('a ttl that is not a positive number is a caller bug and rejects', async () => {
+  test('a commit clears a recorded failure; clearFailure forgets one', async () => {
     const { store: a } = store();
-    await expect(a.tryLock(await storeKey(credentials, a), 0)).rejects.toThrow(RangeError);
+    const key = await storeKey(credentials, a);
+    await (await lease(a, key)).fail(FAILURE, 60_000);
+    expect(await admin.exists(failureKeyFor(key))).toBe(1);
+    await a.clearFailure(key);
+    expect(await admin.exists(failureKeyFor(key))).toBe(0);
+    // A lease taken before another process recorded a failure: its successful commit ends the failure too.
+    const held = await lease(a, key);
+    await admin.set(failureKeyFor(key), JSON.stringify(FAILURE), 'PX', 60_000);
+    await expect(held.commit(tokens())).resolves.toBe(true);
+    expect(await admin.exists(failureKeyFor(key))).toBe(0);
+  });
+
+  test('a lease or failure key left without a time to live is given one and reported', async () => {
+    const { store: a, errors } = store();
+    const key = await storeKey(credentials, a);
+    await admin.set(leaseKeyFor(key), 'left-by-hand');
+    expect((await a.acquire(key, 200)).state).toBe('held');
+    const leaseTtl = await admin.pttl(leaseKeyFor(key));
+    expect(leaseTtl).toBeGreaterThan(0);
+    expect(leaseTtl).toBeLessThanOrEqual(200);
+    await waitUntilGone(leaseKeyFor(key));
+    await admin.set(failureKeyFor(key), JSON.stringify(FAILURE));
+    await expect(a.acquire(key, 200)).resolves.toMatchObject({ state: 'held', failure: FAILURE });
+    const failureTtl = await admin.pttl(failureKeyFor(key));
+    expect(failureTtl).toBeGreaterThan(0);
+    expect(failureTtl).toBeLessThanOrEqual(TRANSIENT_FAILURE_TTL_MS);
+    await admin.set(key, (await admin.get(key)) ?? serializeTokenSet(tokens()));
+    await a.acquire(key, 200);
+    expect(errors.map((error) => [error.operation, error.reason])).toEqual([
+      ['acquire', 'no-ttl'],
+      ['acquire', 'no-ttl'],
+      ['acquire', 'no-ttl'],
+    ]);
+  });
+
+  test('a failure record that is not one is reported and removed, so it cannot block the lease', async () => {
+    const { store: a, errors } = store();
+    const key = await storeKey(credentials, a);
+    for (const garbage of ['{"code":"ERR_OAUTH_NETWORK"}', 'not json', '{"code":"ERR_OAUTH_NETWORK","grant":"password","status":99}']) {
+      await admin.set(failureKeyFor(key), garbage, 'PX', 60_000);
+      await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: undefined });
+      await waitUntilGone(failureKeyFor(key));
+      expect((await a.acquire(key, 10_000)).state).toBe('leased');
+      await admin.del(leaseKeyFor(key));
+    }
+    expect(errors.map((error) => error.reason)).toEqual(['invalid-value', 'invalid-value', 'invalid-value']);
+  });
+
+  test('a stored token’s expiry is read from Redis’s own clock (its time to live), not the writer’s', async () => {
+    const { store: a } = store();
+    const key = await storeKey(credentials, a);
+    // Written by a host whose clock runs an hour ahead: its expiresAt is an hour later than the real one.
+    const skewed = createTokenSet({ accessToken: ACCESS_TOKEN, expiresAt: Date.now() + 3_600_000 + 60_000 });
+    await admin.set(key, serializeTokenSet(skewed), 'PX', 65_000);
+    const snapshot = await a.acquire(key, 10_000);
+    const expiresAt = snapshot.state === 'unavailable' ? 0 : (snapshot.tokens?.expiresAt ?? 0);
+    expect(expiresAt - Date.now()).toBeGreaterThan(58_000);
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(60_000);
   });
 });
 
@@ -244,22 +366,45 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
     await expect(a.get(key)).resolves.toBeUndefined();
     expect(errors.map((error) => [error.operation, error.reason])).toEqual([['get', 'timeout']]);
+    expect(errors[0]?.message).toContain('Redis is skipped for 5000 ms');
     await admin.ping(); // answered once the pause is over
-    await expect(a.get(key)).resolves.toBeDefined();
+    await expect(store().store.get(key)).resolves.toBeDefined();
   });
 
-  test('a lock command that times out proceeds locally, and frees the lock when it lands late', async () => {
+  test('an acquire that times out is unavailable, and the lease it takes when it lands late is released', async () => {
     const client = connect();
     const { store: a, errors } = store({ client, operationTimeoutMs: 100 });
     const key = await storeKey(credentials, a);
     await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
-    await expect(a.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
-    expect(errors.map((error) => [error.operation, error.reason])).toEqual([['lock', 'timeout']]);
-    // The SET NX runs once the pause ends (a PING behind it on the same connection answers after it); left alone it
-    // would hold the lock for 10 s with nobody renewing.
+    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    expect(errors.map((error) => [error.operation, error.reason])).toEqual([['acquire', 'timeout']]);
+    // The script runs once the pause ends (a PING behind it on the same connection answers after it); left alone its
+    // lease would stall every renewal for 10 s with nobody renewing.
     await client.ping();
-    await waitUntilGone(lockKeyFor(key));
-    await expect(store().store.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
+    await waitUntilGone(leaseKeyFor(key));
+    expect((await store().store.acquire(key, 10_000)).state).toBe('leased');
+  });
+
+  test('the circuit breaker: after one failure Redis is skipped (no command, no report) until it ends', async () => {
+    const client = connect();
+    const { store: a, errors } = store({ client, operationTimeoutMs: 100, circuitBreakerMs: 600 });
+    const key = await storeKey(credentials, a);
+    await ready(client);
+    await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
+    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    await admin.ping();
+    const sent = client.commandQueue.length;
+    const started = performance.now();
+    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    await expect(a.get(key)).resolves.toBeUndefined();
+    await a.set(key, tokens());
+    expect(performance.now() - started).toBeLessThan(50); // skipped: no operationTimeoutMs paid
+    expect(client.commandQueue.length).toBe(sent);
+    expect(await admin.exists(key)).toBe(0);
+    expect(errors).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    expect((await a.acquire(key, 10_000)).state).toBe('leased');
+    expect(errors).toHaveLength(1);
   });
 
   test.each([
@@ -268,17 +413,16 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     ["ioredis's defaults (offline queue, 20 retries)", { retryStrategy: (): number => 20 }, 250],
   ])('with Redis stopped (%s) each operation resolves and reports, and a restart heals', async (_, options, ms) => {
     const client = connect(options);
-    const { store: a, errors } = store({ client, operationTimeoutMs: ms });
+    // The breaker off: every operation meets the outage.
+    const { store: a, errors } = store({ client, operationTimeoutMs: ms, circuitBreakerMs: 0 });
     const key = await storeKey(credentials, a);
     await ready(client);
     await server.stop();
     try {
       await expect(a.get(key)).resolves.toBeUndefined();
       await expect(a.set(key, tokens())).resolves.toBeUndefined();
-      const release = await a.tryLock(key, 10_000);
-      expect(release).toBeInstanceOf(Function); // proceed locally
-      await release!();
-      expect(errors.map((error) => error.operation)).toEqual(['get', 'set', 'lock']);
+      await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+      expect(errors.map((error) => error.operation)).toEqual(['get', 'set', 'acquire']);
       for (const error of errors) expect(['failed', 'timeout']).toContain(error.reason);
     } finally {
       await server.start();
@@ -287,7 +431,7 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     const stored = tokens();
     await a.set(key, stored);
     await expect(a.get(key)).resolves.toEqual(stored);
-    await expect(a.tryLock(key, 10_000)).resolves.toBeInstanceOf(Function);
+    expect((await a.acquire(key, 10_000)).state).toBe('leased');
     expect(errors).toHaveLength(3);
   });
 });

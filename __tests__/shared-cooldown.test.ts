@@ -7,6 +7,7 @@ import nock from 'nock';
 
 import { type AuthClient, createAuthClient, InvalidRequestError, MemoryTokenStore, type TokenStore, UserAuthenticationError } from '../src/index.js';
 import { RedisTokenStore } from '../src/redis.js';
+import { TRANSIENT_FAILURE_TTL_MS } from '../src/stores/shared-failure.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 
@@ -97,15 +98,21 @@ describe.each(stores)('with %s', (_name, makeStores) => {
     expect(server.stats.tokenRequests).toBe(1);
   });
 
-  test('an invalid scope is not a credential failure: nothing is shared, the other client asks for itself', async () => {
+  test('an invalid scope is not a credential failure: shared only for a moment (no cooldown), then the other client asks for itself', async () => {
     server.failNext(2, 400, { error: 'invalid_scope' });
     const [first, second] = makeStores();
     const a = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'admin', store: first } });
     const b = createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, scope: 'admin', store: second } });
 
     await expect(a.get('/x')).rejects.toBeInstanceOf(InvalidRequestError);
-    await expect(b.get('/y')).rejects.toBeInstanceOf(InvalidRequestError);
+    // Within the failure record's short life, the same request (the key binds the scope) gets the same answer.
+    const errorB: unknown = await b.get('/y').catch((error: unknown) => error);
+    expect(errorB).toBeInstanceOf(InvalidRequestError);
+    expect(errorB).toMatchObject({ error: 'invalid_scope' });
+    expect(server.stats.tokenRequests).toBe(1);
 
+    await new Promise((resolve) => setTimeout(resolve, TRANSIENT_FAILURE_TTL_MS + 100));
+    await expect(b.get('/y')).rejects.toBeInstanceOf(InvalidRequestError);
     expect(server.stats.tokenRequests).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ import { ConfigurationError } from '../src/errors.js';
 import { RedisTokenStore, type RedisTokenStoreOptions } from '../src/redis.js';
 import { decryptValue, encryptValue, parseEncryptionKey } from '../src/stores/crypto.js';
 import { TokenStoreError } from '../src/stores/errors.js';
-import { lockKeyFor, storeKey } from '../src/stores/key.js';
+import { failureKeyFor, leaseKeyFor, storeKey } from '../src/stores/key.js';
 import { parseTokenSet, serializeTokenSet } from '../src/stores/serialize.js';
 import { createTokenSet } from '../src/token-set.js';
 
@@ -34,7 +34,7 @@ describe('storeKey', () => {
   test('a key is the prefix, `tokens` and a 64-digit hex digest, and names no field in any common encoding', async () => {
     const keys = [await storeKey(credentials), await storeKey(credentials, SECRET)];
     for (const key of keys) {
-      expect(key).toMatch(/^axios-oauth-bearer:tokens:[0-9a-f]{64}$/);
+      expect(key).toMatch(/^axios-oauth-bearer:tokens:\{[0-9a-f]{64}\}$/);
       for (const value of Object.values(credentials)) {
         for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) expect(key).not.toContain(form);
       }
@@ -77,7 +77,7 @@ describe('storeKey', () => {
       .update(`axios-oauth-bearer/store-key/v2\n${canonical({ ...credentials, clientSecret: '', password: '' })}`)
       .digest();
     const expected = scryptSync(canonical(credentials), salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex');
-    expect(await storeKey(credentials)).toBe(`axios-oauth-bearer:tokens:${expected}`);
+    expect(await storeKey(credentials)).toBe(`axios-oauth-bearer:tokens:{${expected}}`);
   });
 
   test('with a binding secret the digest is an HMAC under it; another secret gives another key, a short one is ignored', async () => {
@@ -88,8 +88,9 @@ describe('storeKey', () => {
     expect(await storeKey(credentials, short)).toBe(await storeKey(credentials));
   });
 
-  test('the lock key is the store key with a `:lock` suffix', () => {
-    expect(lockKeyFor(STORE_KEY)).toBe(`${STORE_KEY}:lock`);
+  test('the lease and failure keys are the store key with a `:lease` and a `:failure` suffix', () => {
+    expect(leaseKeyFor(STORE_KEY)).toBe(`${STORE_KEY}:lease`);
+    expect(failureKeyFor(STORE_KEY)).toBe(`${STORE_KEY}:failure`);
   });
 });
 

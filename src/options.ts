@@ -105,10 +105,12 @@ export interface AuthOptions {
    */
   readonly store?: TokenStore;
   /**
-   * How long a shared store's renewal lock lives, so that a process that dies while renewing frees it.
-   * @default 30000
+   * How long a shared store's renewal lease lasts unless its holder extends it. The holder extends it every third of
+   * this while its grant runs, however long that takes; a holder that dies (or is cut off from the store) loses it
+   * within one lease, and another process takes over. Shorter means a faster takeover and more store commands.
+   * @default 5000
    */
-  readonly lockTtlMs?: number;
+  readonly leaseMs?: number;
   /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
   readonly onToken?: (event: TokenEvent) => void;
   /** Called once with each failure to obtain a token (secrets already redacted). */
@@ -125,7 +127,7 @@ export const defaults = {
   allowInsecureHttp: false,
   retry: retryDefaults,
   cooldownMs: 60_000,
-  lockTtlMs: 30_000,
+  leaseMs: 5_000,
 } as const;
 
 /** Options after validation and defaults. */
@@ -147,7 +149,7 @@ export interface ResolvedAuthOptions {
   readonly retry: RetryPolicy;
   readonly cooldownMs: number;
   readonly store: TokenStore | undefined;
-  readonly lockTtlMs: number;
+  readonly leaseMs: number;
   readonly onToken: ((event: TokenEvent) => void) | undefined;
   readonly onError: ((error: OAuthBearerError) => void) | undefined;
 }
@@ -187,7 +189,7 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     retry: resolveRetry(read('retry'), name('retry')),
     cooldownMs: nonNegativeNumber(read('cooldownMs'), name('cooldownMs')) ?? defaults.cooldownMs,
     store: resolveStore(read('store'), name('store')),
-    lockTtlMs: positiveNumber(read('lockTtlMs'), name('lockTtlMs')) ?? defaults.lockTtlMs,
+    leaseMs: resolveLeaseMs(input, name('leaseMs'), `${prefix}.lockTtlMs`),
     onToken: optionalFunction(read('onToken'), name('onToken')),
     onError: optionalFunction(read('onError'), name('onError')),
   });
@@ -256,7 +258,19 @@ function resolveStore(value: unknown, option: string): TokenStore | undefined {
     typeof value === 'object' &&
     ['get', 'set', 'delete'].every((method) => typeof Reflect.get(value, method) === 'function');
   if (!valid) throw new ConfigurationError(option, 'must have get, set and delete methods');
+  // 0.1's lock interface: such a store would silently lose its single flight. Say so instead.
+  if (typeof Reflect.get(value, 'tryLock') === 'function' && typeof Reflect.get(value, 'acquire') !== 'function') {
+    throw new ConfigurationError(option, 'has tryLock, the 0.1 lock interface: implement acquire and clearFailure (LeasingTokenStore) instead');
+  }
   return value as TokenStore;
+}
+
+/** The lease's length; `lockTtlMs` (0.1) was a lock's fixed lifetime, which a lease is not, so it is refused by name. */
+function resolveLeaseMs(input: object, option: string, oldOption: string): number {
+  if (Reflect.get(input, 'lockTtlMs') !== undefined) {
+    throw new ConfigurationError(oldOption, 'was replaced by `leaseMs` (a lease its holder extends; default 5000)');
+  }
+  return positiveNumber(Reflect.get(input, 'leaseMs'), option) ?? defaults.leaseMs;
 }
 
 function optionalBoolean(value: unknown, option: string): boolean | undefined {

@@ -5,11 +5,11 @@
  */
 export { RedisTokenStore, redisTokenStoreDefaults } from './stores/redis.js';
 export type { RedisStoreClient, RedisTokenStoreOptions } from './stores/redis.js';
-export { storeKey, lockKeyFor, DEFAULT_KEY_PREFIX } from './stores/key.js';
+export { storeKey, leaseKeyFor, failureKeyFor, DEFAULT_KEY_PREFIX } from './stores/key.js';
 export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { EncryptionKey } from './stores/crypto.js';
 export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
-export { isLockingStore } from './stores/types.js';
-export type { LockingTokenStore, MaybePromise, ReleaseLock, TokenStore } from './stores/types.js';
+export { isLeasingStore } from './stores/types.js';
+export type { LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';

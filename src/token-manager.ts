@@ -13,7 +13,7 @@ import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js
 import { defaults, type ResolvedAuthOptions, type TokenSource } from './options.js';
 import { retryDefaults, type RetryPolicy } from './retry.js';
 import { renewShared } from './stores/shared-renewal.js';
-import { isLockingStore, type TokenStore } from './stores/types.js';
+import { isLeasingStore, type TokenStore } from './stores/types.js';
 import type { TokenEndpoint } from './token-endpoint.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
@@ -25,15 +25,16 @@ export interface TokenManagerOptions extends Pick<ResolvedAuthOptions, 'refreshM
   readonly store?: TokenStore | undefined;
   /** Derives the store key, bound to the full credentials (see storeKey()); required with a store. Asked once. */
   readonly storeKey?: () => Promise<string>;
-  readonly lockTtlMs?: number;
+  /** How long a shared store's renewal lease lasts unless extended. @default defaults.leaseMs */
+  readonly leaseMs?: number;
+  /** The token request timeout, which bounds how long a process waits for another one's renewal. */
+  readonly timeout?: number;
   /** Taken off each lifetime before scheduling (at most a quarter of it). @default defaults.clockSkewMs */
   readonly clockSkewMs?: number;
 }
 
 /** The cooldown's default, in milliseconds. */
 export const DEFAULT_COOLDOWN_MS = 60_000;
-/** How long a shared renewal lock lives by default: longer than a grant with all its retries. */
-export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 /** How many tokens {@link TokenManager.knownSecrets} remembers: four token sets' worth. */
 const RECENT_SECRETS = 8;
@@ -153,7 +154,7 @@ export class TokenManager {
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
   clearCooldown(): void {
     this.#cooldown = undefined;
-    this.#inStore('clearFailure', (store, key) => (isLockingStore(store) ? store.clearFailure?.(key) : undefined));
+    this.#inStore('clearFailure', (store, key) => (isLeasingStore(store) ? store.clearFailure(key) : undefined));
   }
 
   /** Runs a store operation in the background (when there is a store); a failure is reported, never thrown. */
@@ -254,14 +255,21 @@ export class TokenManager {
   async #obtain(): Promise<{ tokens: TokenSet; source: TokenSource }> {
     const { store } = this.#options;
     const key = store === undefined ? undefined : await this.#storeKey();
-    const localRefreshToken = this.#cached?.tokens.refreshToken;
+    const cached = this.#cached;
+    const localRefreshToken = cached?.tokens.refreshToken;
     if (store === undefined || key === undefined) return this.#grant(localRefreshToken);
     let source: TokenSource = 'store';
+    const leaseMs = this.#options.leaseMs ?? defaults.leaseMs;
+    const retry = this.#options.retry ?? retryDefaults;
     const result = await renewShared({
       store,
       key,
       localRefreshToken,
-      lockTtlMs: this.#options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+      localRefreshIsShared: cached?.source === 'store',
+      leaseMs,
+      // A holder's grant ends within its retry budget plus a timeout, twice over when a refused refresh token falls back
+      // to the password grant; past that (and two leases), something is wrong with the holder: renew alone.
+      maxWaitMs: 2 * (retry.maxElapsedMs + (this.#options.timeout ?? defaults.timeout)) + 2 * leaseMs,
       cooldownMs: this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
       isUsable: (tokens) => this.#isBetter(tokens),
       grant: async (refreshToken) => {

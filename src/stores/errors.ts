@@ -7,8 +7,11 @@ import { ErrorCode, OAuthBearerError } from '../errors.js';
 /** The code of every {@link TokenStoreError}: `ErrorCode.TOKEN_STORE`, re-exported for `axios-oauth-bearer/redis`. */
 export const TOKEN_STORE_ERROR_CODE = ErrorCode.TOKEN_STORE;
 
-/** Which store operation failed. `unlock` is the release function returned by `tryLock`. */
-export type TokenStoreOperation = 'get' | 'set' | 'delete' | 'lock' | 'unlock';
+/**
+ * Which store operation failed. `acquire` is the one look that reads the entry and takes the renewal lease; `extend`,
+ * `commit`, `fail` and `release` are the lease's own steps (see RenewalLease).
+ */
+export type TokenStoreOperation = 'get' | 'set' | 'delete' | 'acquire' | 'extend' | 'commit' | 'fail' | 'release' | 'clearFailure';
 
 /**
  * Why it failed:
@@ -17,8 +20,12 @@ export type TokenStoreOperation = 'get' | 'set' | 'delete' | 'lock' | 'unlock';
  * - `invalid-value`: a stored value is not a token set this library wrote (corrupt, or written by something else).
  * - `undecryptable`: a stored value failed authenticated decryption: another encryption key, a tampered value, or a
  *   value moved from another key.
+ * - `lease-lost`: the renewal lease expired before its holder could write (it was paused, or cut off from the store,
+ *   for longer than the lease): the token it obtained is used by its own process only, never written over its
+ *   successor's.
+ * - `no-ttl`: a key that must expire had no time to live (written by hand, or by something else): it was given one.
  */
-export type TokenStoreFailure = 'timeout' | 'failed' | 'invalid-value' | 'undecryptable';
+export type TokenStoreFailure = 'timeout' | 'failed' | 'invalid-value' | 'undecryptable' | 'lease-lost' | 'no-ttl';
 
 /**
  * A shared store could not be used. The token manager goes on without it (reading no token, renewing locally), so

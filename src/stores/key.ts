@@ -49,32 +49,44 @@ const MIN_SECRET_BYTES = 16;
 const DOMAIN = 'axios-oauth-bearer/store-key/v2';
 
 /**
- * The store key of a token: `${prefix}:tokens:${64 hex digits}`. Computed once per client (the token manager caches
- * it); exported so that tools can find or delete an entry.
+ * The store key of a token: `${prefix}:tokens:{${64 hex digits}}`. Computed once per client (the token manager caches
+ * it); exported so that tools can find or delete an entry. The digest is a Redis Cluster hash tag (in braces): the
+ * token, its renewal lease and its failure record (see {@link leaseKeyFor}) hash to one slot, so one script can read
+ * and write all three.
  *
  * Canonical: spellings of one identity give one key: the URL is normalized (`https://Auth.example/token` and
  * `https://auth.example:443/token` meet), and the scope is a set (RFC 6749 section 3.3), so `b a` equals `a b`.
  *
  * @example
  * await storeKey({ tokenUrl, clientId, clientSecret, username, password }, store);
- * // 'axios-oauth-bearer:tokens:3f1c…'
+ * // 'axios-oauth-bearer:tokens:{3f1c…}'
  */
 export async function storeKey(credentials: StoreKeyCredentials, binding: KeyBinding = {}): Promise<string> {
   const prefix = binding.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const secret = binding.bindingSecret?.();
   // A short secret is no better than none: an attacker could search it. Such a store gets the slow digest instead.
   const digest = secret !== undefined && secret.byteLength >= MIN_SECRET_BYTES ? hmacDigest(credentials, secret) : await slowDigest(credentials);
-  return `${prefix}:tokens:${digest}`;
+  return `${prefix}:tokens:{${digest}}`;
 }
 
 /**
- * The key of the renewal lock that goes with a store key.
+ * The key of the renewal lease that goes with a store key (in the same Cluster slot).
  *
  * @example
- * lockKeyFor('axios-oauth-bearer:tokens:3f1c…'); // 'axios-oauth-bearer:tokens:3f1c…:lock'
+ * leaseKeyFor('axios-oauth-bearer:tokens:{3f1c…}'); // 'axios-oauth-bearer:tokens:{3f1c…}:lease'
  */
-export function lockKeyFor(key: string): string {
-  return `${key}:lock`;
+export function leaseKeyFor(key: string): string {
+  return `${key}:lease`;
+}
+
+/**
+ * The key of the shared renewal-failure record that goes with a store key (in the same Cluster slot).
+ *
+ * @example
+ * failureKeyFor('axios-oauth-bearer:tokens:{3f1c…}'); // 'axios-oauth-bearer:tokens:{3f1c…}:failure'
+ */
+export function failureKeyFor(key: string): string {
+  return `${key}:failure`;
 }
 
 function hmacDigest(credentials: StoreKeyCredentials, secret: Uint8Array): string {

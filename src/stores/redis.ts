@@ -10,17 +10,23 @@
  *
  * A Redis that is slow or down must not make requests slow or fail: every command is bounded by
  * `operationTimeoutMs`, and every failure is reported through `onError` and then treated as "no token" (get),
- * "not stored" (set, delete) or "proceed locally" (tryLock). Nothing here throws into a request.
+ * "not stored" (set, delete) or "unavailable" (acquire: the process renews on its own). After a failure or a timeout
+ * a circuit breaker skips Redis for `circuitBreakerMs`, so an incident costs a request at most one
+ * `operationTimeoutMs`, not one per command. Nothing here throws into a request.
+ *
+ * The renewal protocol (one lease per entry, fenced writes, a shared failure record) is in ./redis-scripts.ts.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigurationError, sanitizeError } from '../errors.js';
-import type { TokenSet } from '../token-set.js';
+import { createTokenSet, type TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
-import { DEFAULT_KEY_PREFIX, lockKeyFor } from './key.js';
+import { DEFAULT_KEY_PREFIX, failureKeyFor, leaseKeyFor } from './key.js';
+import { ACQUIRE, COMMIT, EXTEND, FAIL, parseAcquireReply, RELEASE } from './redis-scripts.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
-import { parseSharedFailure, type SharedFailure } from './shared-failure.js';
-import type { LockingTokenStore, ReleaseLock } from './types.js';
+import { parseSharedFailure, serializeSharedFailure, type SharedFailure, TRANSIENT_FAILURE_TTL_MS } from './shared-failure.js';
+import type { LeasingTokenStore, RenewalLease, StoreSnapshot } from './types.js';
+import { monotonicNow } from '../clock.js';
 
 /**
  * The Redis commands the store uses, as ioredis declares them: an ioredis `Redis` or `Cluster` (v5 or v6) fits.
@@ -29,9 +35,8 @@ import type { LockingTokenStore, ReleaseLock } from './types.js';
 export interface RedisStoreClient {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>;
-  set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
   del(key: string): Promise<number>;
-  eval(script: string, numkeys: number, key: string, arg: string): Promise<unknown>;
+  eval(script: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
 }
 
 /** The options of {@link RedisTokenStore}. */
@@ -62,6 +67,13 @@ export interface RedisTokenStoreOptions {
    */
   readonly operationTimeoutMs?: number;
   /**
+   * After a command fails or times out, Redis is skipped for this many milliseconds (reported once): requests then
+   * renew on their own at once instead of each waiting `operationTimeoutMs` for a Redis that is down. The first
+   * command after it tries Redis again. `0` turns the breaker off.
+   * @default 5000
+   */
+  readonly circuitBreakerMs?: number;
+  /**
    * Receives every failure (a {@link TokenStoreError}); the store carries on without Redis. Pass the same callback
    * as the auth options' `onError` to see them in one place. Exceptions it throws are ignored.
    * @default undefined (failures are silent)
@@ -73,21 +85,20 @@ export interface RedisTokenStoreOptions {
 export const redisTokenStoreDefaults = {
   prefix: DEFAULT_KEY_PREFIX,
   operationTimeoutMs: 500,
+  circuitBreakerMs: 5_000,
 } as const;
 
 /** Kept this long past `expiresAt`, so a process whose clock runs a little behind still finds the token. */
 const EXPIRY_GRACE_MS = 5_000;
 
-// Deletes the lock only while it still holds our value, atomically: a plain GET then DEL could delete a lock that
-// expired in between and was taken by another process.
-const RELEASE_SCRIPT =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-
 const TIMED_OUT = Symbol('timed out');
+/** What a command resolves to when it could not be run (failed, timed out, or skipped by the breaker). */
+const UNAVAILABLE = Symbol('unavailable');
+type Outcome<T> = T | typeof UNAVAILABLE;
 
 /**
- * Shares token sets between processes through Redis, and elects one renewer per key with a lock
- * (`SET NX PX` with a random owner value, released by compare-and-delete).
+ * Shares token sets between processes through Redis, and elects one renewer per key with a lease: taken with the read
+ * (one script), extended by its holder while its grant runs, and fenced, so that a holder that lost it writes nothing.
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -96,13 +107,16 @@ const TIMED_OUT = Symbol('timed out');
  * const store = new RedisTokenStore({ client: new Redis(process.env.REDIS_URL), encryptionKey: process.env.KEY });
  * const api = createAuthClient({ baseURL, auth: { ...credentials, store } });
  */
-export class RedisTokenStore implements LockingTokenStore {
+export class RedisTokenStore implements LeasingTokenStore {
   readonly #client: RedisStoreClient;
   readonly #prefix: string;
   readonly #key: Buffer | undefined;
   readonly #bindingSecret: Buffer | undefined;
   readonly #timeoutMs: number;
+  readonly #breakerMs: number;
   readonly #onError: ((error: TokenStoreError) => void) | undefined;
+  /** Until when (monotonic ms) Redis is skipped after a failure. */
+  #skipUntil = 0;
 
   constructor(options: RedisTokenStoreOptions) {
     // Checked although typed: options may come from JavaScript or a config file.
@@ -119,6 +133,9 @@ export class RedisTokenStore implements LockingTokenStore {
     if (!(Number.isFinite(resolved.operationTimeoutMs) && resolved.operationTimeoutMs > 0)) {
       throw new ConfigurationError('operationTimeoutMs', 'must be a positive number of milliseconds');
     }
+    if (!(Number.isFinite(resolved.circuitBreakerMs) && resolved.circuitBreakerMs >= 0)) {
+      throw new ConfigurationError('circuitBreakerMs', 'must be a number of milliseconds, 0 or more');
+    }
     if (resolved.onError !== undefined && typeof resolved.onError !== 'function') {
       throw new ConfigurationError('onError', 'must be a function');
     }
@@ -129,6 +146,7 @@ export class RedisTokenStore implements LockingTokenStore {
     this.#bindingSecret =
       this.#key === undefined ? undefined : Buffer.from(hkdfSync('sha256', this.#key, '', 'axios-oauth-bearer key binding', 32));
     this.#timeoutMs = resolved.operationTimeoutMs;
+    this.#breakerMs = resolved.circuitBreakerMs;
     this.#onError = resolved.onError;
   }
 
@@ -148,28 +166,15 @@ export class RedisTokenStore implements LockingTokenStore {
   /** The stored token set; undefined when there is none, and when Redis fails, times out or holds a bad value. */
   async get(key: string): Promise<TokenSet | undefined> {
     const stored = await this.#command('get', key, () => this.#client.get(key));
-    if (stored === undefined || stored === null) return undefined;
-    try {
-      return parseTokenSet(this.#key === undefined ? stored : decryptValue(stored, this.#key, key), key);
-    } catch (error) {
-      // Both throw TokenStoreError only; anything else still must not reach the request.
-      this.#report(
-        error instanceof TokenStoreError ? error : new TokenStoreError('get', 'invalid-value', key, 'unreadable'),
-      );
-      return undefined;
-    }
+    return stored === UNAVAILABLE || stored === null ? undefined : this.#readTokens(key, stored, undefined);
   }
 
   /** Stores the token set until its expiry (plus a few seconds of grace); one already expired is not stored. */
   async set(key: string, tokens: TokenSet): Promise<void> {
-    const ttlMs = Math.ceil(tokens.expiresAt + EXPIRY_GRACE_MS - Date.now());
-    if (!(ttlMs > 0)) return;
-    const plaintext = serializeTokenSet(tokens);
-    const value = this.#key === undefined ? plaintext : encryptValue(plaintext, this.#key, key);
-    await this.#command('set', key, () => this.#client.set(key, value, 'PX', ttlMs), [
-      tokens.accessToken,
-      tokens.refreshToken,
-    ]);
+    const ttlMs = ttlOf(tokens);
+    if (ttlMs === undefined) return;
+    const value = this.#seal(key, serializeTokenSet(tokens));
+    await this.#command('set', key, () => this.#client.set(key, value, 'PX', ttlMs), secretsOf(tokens));
   }
 
   /** Removes the token set (a failure is reported, not thrown). */
@@ -177,66 +182,119 @@ export class RedisTokenStore implements LockingTokenStore {
     await this.#command('delete', key, () => this.#client.del(key));
   }
 
-  /** Remembers a credential failure for the cooldown (no secret in it), so other processes do not repeat it. */
-  async setFailure(key: string, failure: SharedFailure, ttlMs: number): Promise<void> {
-    const value = JSON.stringify(failure);
-    await this.#command('set', key, () => this.#client.set(failureKeyFor(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
-  }
-
-  /** The credential failure another process remembered, while its cooldown runs. */
-  async getFailure(key: string): Promise<SharedFailure | undefined> {
-    const stored = await this.#command('get', key, () => this.#client.get(failureKeyFor(key)));
-    return typeof stored === 'string' ? parseSharedFailure(stored) : undefined;
-  }
-
-  /** Forgets a remembered credential failure. */
+  /** Forgets a recorded renewal failure (the credentials were fixed). */
   async clearFailure(key: string): Promise<void> {
-    await this.#command('delete', key, () => this.#client.del(failureKeyFor(key)));
+    await this.#command('clearFailure', key, () => this.#client.del(failureKeyFor(key)));
   }
 
   /**
-   * Takes the renewal lock for `key` for `ttlMs`: resolves a release function when taken, undefined when another
-   * process holds it.
-   *
-   * When Redis fails or times out, it resolves a release function that does nothing: the caller proceeds as if it
-   * held the lock and renews on its own. That trades the one-grant guarantee for availability while Redis is down
-   * (each process then renews for itself, as it would without a shared store) rather than making every process wait
-   * for a renewal nobody is doing. If a timed-out lock command still lands later, the lock is released at once.
-   *
-   * @throws RangeError when `ttlMs` is not a positive number (a caller bug, not a Redis failure).
+   * One round trip: the stored token set (its expiry measured by Redis's own clock: the key's remaining time to live,
+   * so hosts whose clocks disagree agree on it), a recorded failure, and the lease when it was free. When Redis fails,
+   * times out or is skipped by the breaker: `unavailable`, and a lease that a timed-out script still takes when it
+   * lands late is released at once (nobody renews under it).
    */
-  async tryLock(key: string, ttlMs: number): Promise<ReleaseLock | undefined> {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError('tryLock: ttlMs must be a positive number');
-    const lockKey = lockKeyFor(key);
+  async acquire(key: string, leaseMs: number): Promise<StoreSnapshot> {
+    if (this.#skipping()) return { state: 'unavailable' };
     const owner = randomBytes(16).toString('hex');
-    const pending = call(() => this.#client.set(lockKey, owner, 'PX', Math.ceil(ttlMs), 'NX'));
-    const reply = await this.#bounded('lock', key, pending);
-    if (reply === 'OK') return this.#releaser(key, lockKey, owner);
-    if (reply === null) return undefined;
-    // Failed or timed out: proceed locally. A SET that was only slow would hold the lock for ttlMs while nobody
-    // renews under it, so free it as soon as it lands.
-    pending
-      .then((late) => (late === 'OK' ? this.#client.eval(RELEASE_SCRIPT, 1, lockKey, owner) : undefined))
-      .catch(ignore);
-    return proceedLocally;
+    const keys = keysOf(key);
+    const pending = call(() => this.#client.eval(ACQUIRE, 3, ...keys, owner, Math.ceil(leaseMs), TRANSIENT_FAILURE_TTL_MS));
+    const outcome = await this.#bounded('acquire', key, pending);
+    if (outcome === UNAVAILABLE) {
+      pending.then((late) => (parseAcquireReply(late)?.leased === true ? this.#client.eval(RELEASE, 3, ...keys, owner) : undefined)).catch(ignore);
+      return { state: 'unavailable' };
+    }
+    const reply = parseAcquireReply(outcome);
+    if (reply === undefined) {
+      this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'Redis answered the acquire script with something else'));
+      return { state: 'unavailable' };
+    }
+    if (reply.repairedLease) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease had no time to live; it now expires with the lease'));
+    if (reply.repairedFailure) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record had no time to live; it now expires shortly'));
+    const tokens = reply.token === undefined ? undefined : this.#readTokens(key, reply.token, reply.tokenTtlMs);
+    if (reply.leased) return { state: 'leased', tokens, failure: undefined, lease: this.#lease(key, owner, leaseMs) };
+    return { state: 'held', tokens, failure: reply.failure === undefined ? undefined : this.#readFailure(key, reply.failure) };
   }
 
-  #releaser(key: string, lockKey: string, owner: string): ReleaseLock {
-    let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      await this.#command('unlock', key, () => this.#client.eval(RELEASE_SCRIPT, 1, lockKey, owner));
+  #lease(key: string, owner: string, leaseMs: number): RenewalLease {
+    const keys = keysOf(key);
+    const lost = (operation: TokenStoreOperation): false => {
+      this.#report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
+      return false;
+    };
+    return {
+      extend: async () => {
+        const reply = await this.#command('extend', key, () => this.#client.eval(EXTEND, 3, ...keys, owner, Math.ceil(leaseMs)));
+        return reply === UNAVAILABLE ? false : reply === 1 || lost('extend');
+      },
+      commit: async (tokens) => {
+        const ttlMs = ttlOf(tokens);
+        if (ttlMs === undefined) {
+          await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+          return true;
+        }
+        const value = this.#seal(key, serializeTokenSet(tokens));
+        const reply = await this.#command('commit', key, () => this.#client.eval(COMMIT, 3, ...keys, owner, value, ttlMs), secretsOf(tokens));
+        return reply === UNAVAILABLE ? false : reply === 1 || lost('commit');
+      },
+      fail: async (failure, ttlMs) => {
+        const value = this.#seal(failureKeyFor(key), serializeSharedFailure(failure));
+        const reply = await this.#command('fail', key, () => this.#client.eval(FAIL, 3, ...keys, owner, value, Math.max(1, Math.ceil(ttlMs))));
+        return reply === UNAVAILABLE ? false : reply === 1 || lost('fail');
+      },
+      release: async () => {
+        await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+      },
     };
   }
 
-  /** Runs one command bounded by the timeout; undefined when it failed (already reported). */
+  /**
+   * A stored token set, decrypted and checked; with its time to live (read by acquire), its expiry is rebased on it
+   * (Redis's clock).
+   */
+  #readTokens(key: string, stored: string, ttlMs: number | undefined): TokenSet | undefined {
+    let tokens: TokenSet;
+    try {
+      tokens = parseTokenSet(this.#open(key, stored), key);
+    } catch (error) {
+      // Both throw TokenStoreError only; anything else still must not reach the request.
+      this.#report(error instanceof TokenStoreError ? error : new TokenStoreError('get', 'invalid-value', key, 'unreadable'));
+      return undefined;
+    }
+    if (ttlMs === -1) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the token entry has no time to live; the next renewal writes it with one'));
+    return ttlMs !== undefined && ttlMs > 0 ? createTokenSet({ ...tokens, expiresAt: Date.now() + ttlMs - EXPIRY_GRACE_MS }) : tokens;
+  }
+
+  /** A recorded failure, opened and checked; a record that is not one is reported and deleted (it would block the lease). */
+  #readFailure(key: string, stored: string): SharedFailure | undefined {
+    const failureKey = failureKeyFor(key);
+    let failure: SharedFailure | undefined;
+    try {
+      failure = parseSharedFailure(this.#open(failureKey, stored));
+    } catch {
+      failure = undefined;
+    }
+    if (failure !== undefined) return failure;
+    this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'the failure record is not one this library wrote; it was removed'));
+    void this.#command('clearFailure', key, () => this.#client.del(failureKey));
+    return undefined;
+  }
+
+  #seal(key: string, plaintext: string): string {
+    return this.#key === undefined ? plaintext : encryptValue(plaintext, this.#key, key);
+  }
+
+  #open(key: string, stored: string): string {
+    return this.#key === undefined ? stored : decryptValue(stored, this.#key, key);
+  }
+
+  /** Runs one command bounded by the timeout and the breaker; UNAVAILABLE when it could not (reported once). */
   async #command<T>(
     operation: TokenStoreOperation,
     key: string,
     run: () => Promise<T>,
     secrets: readonly (string | undefined)[] = [],
-  ): Promise<T | undefined> {
+  ): Promise<Outcome<T>> {
+    if (this.#skipping()) return UNAVAILABLE;
     return this.#bounded(operation, key, call(run), secrets);
   }
 
@@ -245,7 +303,7 @@ export class RedisTokenStore implements LockingTokenStore {
     key: string,
     pending: Promise<T>,
     secrets: readonly (string | undefined)[] = [],
-  ): Promise<T | undefined> {
+  ): Promise<Outcome<T>> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(resolve, this.#timeoutMs, TIMED_OUT);
@@ -255,14 +313,32 @@ export class RedisTokenStore implements LockingTokenStore {
     try {
       const outcome = await Promise.race([pending, deadline]);
       if (outcome !== TIMED_OUT) return outcome;
-      this.#report(new TokenStoreError(operation, 'timeout', key, `Redis did not answer within ${this.#timeoutMs} ms`));
+      this.#trip(new TokenStoreError(operation, 'timeout', key, `Redis did not answer within ${this.#timeoutMs} ms${this.#skipNote()}`));
     } catch (error) {
       const cause = sanitizeError(error, secrets);
-      this.#report(new TokenStoreError(operation, 'failed', key, cause.message, { cause }));
+      this.#trip(new TokenStoreError(operation, 'failed', key, `${cause.message}${this.#skipNote()}`, { cause }));
     } finally {
       clearTimeout(timer);
     }
-    return undefined;
+    return UNAVAILABLE;
+  }
+
+  #skipping(): boolean {
+    return this.#breakerMs > 0 && monotonicNow() < this.#skipUntil;
+  }
+
+  #skipNote(): string {
+    return this.#breakerMs > 0 ? `; Redis is skipped for ${this.#breakerMs} ms` : '';
+  }
+
+  /**
+   * Opens the breaker and reports the failure that opened it. Commands already in flight that fail meanwhile are not
+   * reported again: one incident, one report per breaker period.
+   */
+  #trip(error: TokenStoreError): void {
+    if (this.#skipping()) return;
+    this.#skipUntil = monotonicNow() + this.#breakerMs;
+    this.#report(error);
   }
 
   #report(error: TokenStoreError): void {
@@ -274,16 +350,24 @@ export class RedisTokenStore implements LockingTokenStore {
   }
 }
 
-/** Where a shared credential failure lives, beside the token. */
-function failureKeyFor(key: string): string {
-  return `${key}:failure`;
+/** The three keys of one entry, in the order every script takes them. */
+function keysOf(key: string): [string, string, string] {
+  return [key, leaseKeyFor(key), failureKeyFor(key)];
 }
 
-/** The release a caller gets when Redis could not be asked: there is no lock to release. */
-const proceedLocally: ReleaseLock = () => undefined;
+/** How long Redis keeps a token set: until its expiry plus the grace; undefined when already expired. */
+function ttlOf(tokens: TokenSet): number | undefined {
+  const ttlMs = Math.ceil(tokens.expiresAt + EXPIRY_GRACE_MS - Date.now());
+  return ttlMs > 0 ? ttlMs : undefined;
+}
+
+/** What a command's error must never quote: the tokens it was writing. */
+function secretsOf(tokens: TokenSet): readonly (string | undefined)[] {
+  return [tokens.accessToken, tokens.refreshToken, tokens.idToken];
+}
 
 function ignore(): void {
-  // The outcome of a late lock command has nobody left to report to: its operation was already reported.
+  // The outcome of a late command has nobody left to report to: its operation was already reported.
 }
 
 /** Starts a command, turning a synchronous throw (a client in a bad state) into a rejection. */

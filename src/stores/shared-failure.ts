@@ -1,10 +1,16 @@
 /**
- * A credential failure shared through a store: when one process finds the password or the client refused, the others
- * sharing its store fail fast with the same typed error for the cooldown, instead of each sending the same credentials
- * once more (identity providers lock accounts after a few failed logins). Holds no secret: the status, the codes,
- * the already redacted description and which Basic credential forms were tried (names, not credentials). The class
- * is rebuilt from `code`, not from the status: since classes follow the OAuth code, a 400 can be any of them.
+ * A renewal failure shared through a store. When the process holding the renewal lease fails (after its retries), it
+ * records why, so the processes waiting for it fail fast with the same typed error instead of each taking the lease in
+ * turn and failing alone (a hanging endpoint then costs every process one timeout, not one each in a row). A
+ * credential failure is kept for the cooldown (identity providers lock accounts after a few failed logins); any other
+ * failure for a moment only (see {@link sharedFailureTtlMs}).
+ *
+ * Holds no secret: the code, the status, the OAuth codes, the already redacted description and which Basic
+ * credential forms were tried (names, not credentials). The class is rebuilt from `code`, not from the status: since
+ * classes follow the OAuth code, a 400 can be any of them. Read back as untrusted input: anyone who can write to the
+ * store can write a record, so every field is checked and its text escaped and bounded again.
  */
+import { cut, printable } from '../endpoint-text.js';
 import {
   type BasicCredentialForm,
   type ErrorCodeValue,
@@ -12,36 +18,63 @@ import {
   type GrantKind,
   InvalidClientError,
   InvalidRequestError,
+  InvalidTokenResponseError,
+  type OAuthBearerError,
   TokenEndpointError,
+  TokenNetworkError,
+  TokenRequestError,
   UserAuthenticationError,
 } from '../errors.js';
+import { isCredentialFailure } from '../grants.js';
 
-/** What a store keeps of a credential failure. */
+/** What a store keeps of a renewal failure. */
 export interface SharedFailure {
   readonly code: ErrorCodeValue;
-  readonly status: number;
   readonly grant: GrantKind;
+  /** The endpoint's HTTP status, for an endpoint error. */
+  readonly status?: number;
   readonly error?: string;
   readonly errorDescription?: string;
   /** The client_secret_basic forms tried, when an InvalidClientError says both were. */
   readonly basicFormsTried?: readonly BasicCredentialForm[];
+  /** For a network error: it timed out (rather than failed to connect). */
+  readonly timedOut?: boolean;
+  /** For an invalid token response: the field that was wrong. */
+  readonly field?: string;
 }
 
-/** The shareable part of an endpoint error. */
-export function sharedFailureOf(error: TokenEndpointError): SharedFailure {
-  return {
-    code: error.code,
-    status: error.status,
-    grant: error.grant,
-    ...(error.error === undefined ? {} : { error: error.error }),
-    ...(error.errorDescription === undefined ? {} : { errorDescription: error.errorDescription }),
-    ...(error instanceof InvalidClientError && error.basicFormsTried !== undefined ? { basicFormsTried: error.basicFormsTried } : {}),
-  };
+/** How long a failure that is not the credentials' fault is shared: long enough for every waiter to see it. */
+export const TRANSIENT_FAILURE_TTL_MS = 2_000;
+
+/** The longest text kept in a record field, whatever a store hands back. */
+const MAX_FIELD_LENGTH = 500;
+
+/** The shareable part of a renewal failure; undefined for one that is not about the token endpoint (a bug). */
+export function sharedFailureOf(error: OAuthBearerError): SharedFailure | undefined {
+  if (!(error instanceof TokenRequestError)) return undefined;
+  const base = { code: error.code, grant: error.grant };
+  if (error instanceof TokenEndpointError) {
+    return {
+      ...base,
+      status: error.status,
+      ...(error.error === undefined ? {} : { error: error.error }),
+      ...(error.errorDescription === undefined ? {} : { errorDescription: error.errorDescription }),
+      ...(error instanceof InvalidClientError && error.basicFormsTried !== undefined ? { basicFormsTried: error.basicFormsTried } : {}),
+    };
+  }
+  if (error instanceof TokenNetworkError) return { ...base, timedOut: error.timedOut };
+  if (error instanceof InvalidTokenResponseError) return { ...base, field: error.field };
+  return base;
 }
 
-/** The typed error another process saw, rebuilt here (its `response` holds only the status). */
-export function errorFromSharedFailure(failure: SharedFailure): TokenEndpointError {
-  const response = { status: failure.status, headers: {}, body: undefined };
+/** How long to keep a failure: the cooldown for a credential failure, a moment for anything else. */
+export function sharedFailureTtlMs(error: OAuthBearerError, cooldownMs: number): number {
+  return isCredentialFailure(error) && cooldownMs > 0 ? cooldownMs : TRANSIENT_FAILURE_TTL_MS;
+}
+
+/** The typed error another process saw, rebuilt here (an endpoint error's `response` holds only the status). */
+export function errorFromSharedFailure(failure: SharedFailure): TokenRequestError {
+  const response = { status: failure.status ?? 0, headers: {}, body: undefined };
   const fields = { error: failure.error, errorDescription: failure.errorDescription };
   switch (failure.code) {
     case ErrorCode.INVALID_REQUEST:
@@ -50,12 +83,31 @@ export function errorFromSharedFailure(failure: SharedFailure): TokenEndpointErr
       return new InvalidClientError(failure.grant, response, { ...fields, basicFormsTried: failure.basicFormsTried });
     case ErrorCode.USER_AUTHENTICATION:
       return new UserAuthenticationError(failure.grant, response, fields);
+    case ErrorCode.NETWORK:
+      return new TokenNetworkError(failure.grant, failure.timedOut === true, new Error('the renewal in another process failed'));
+    case ErrorCode.INVALID_TOKEN_RESPONSE:
+      return new InvalidTokenResponseError(failure.grant, failure.field ?? 'body', 'was invalid (seen by the renewal in another process)', response);
     default:
       return new TokenEndpointError(failure.grant, response, fields);
   }
 }
 
-/** Reads a stored failure back, or undefined when the value is not one (never trusted blindly). */
+/** The JSON text of a record. */
+export function serializeSharedFailure(failure: SharedFailure): string {
+  return JSON.stringify(failure);
+}
+
+const GRANTS: readonly unknown[] = ['password', 'refresh_token', 'discovery'] satisfies GrantKind[];
+const CODES: readonly unknown[] = [
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.INVALID_CLIENT,
+  ErrorCode.USER_AUTHENTICATION,
+  ErrorCode.TOKEN_ENDPOINT,
+  ErrorCode.INVALID_TOKEN_RESPONSE,
+  ErrorCode.NETWORK,
+];
+
+/** Reads a record back, or undefined when the text is not one (never trusted blindly: see the module comment). */
 export function parseSharedFailure(text: string): SharedFailure | undefined {
   let value: unknown;
   try {
@@ -63,20 +115,29 @@ export function parseSharedFailure(text: string): SharedFailure | undefined {
   } catch {
     return undefined;
   }
-  if (value === null || typeof value !== 'object') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const read = (key: keyof SharedFailure): unknown => Reflect.get(value, key);
   const code = read('code');
-  const status = read('status');
   const grant = read('grant');
-  const codes: readonly unknown[] = Object.values(ErrorCode);
-  if (!codes.includes(code) || typeof status !== 'number' || (grant !== 'password' && grant !== 'refresh_token')) return undefined;
-  const optional = (key: 'error' | 'errorDescription'): Record<string, string> => {
-    const text = read(key);
-    return typeof text === 'string' ? { [key]: text } : {};
+  const status = read('status');
+  if (!CODES.includes(code) || !GRANTS.includes(grant)) return undefined;
+  if (status !== undefined && !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)) return undefined;
+  const text_ = (key: 'error' | 'errorDescription' | 'field'): Record<string, string> => {
+    const field = read(key);
+    return typeof field === 'string' ? { [key]: cut(printable(field), MAX_FIELD_LENGTH) } : {};
   };
   const forms = read('basicFormsTried');
-  const basicFormsTried = Array.isArray(forms) && forms.every(isBasicForm) ? { basicFormsTried: forms } : {};
-  return { code: code as ErrorCodeValue, status, grant, ...optional('error'), ...optional('errorDescription'), ...basicFormsTried };
+  const timedOut = read('timedOut');
+  return {
+    code: code as ErrorCodeValue,
+    grant: grant as GrantKind,
+    ...(status === undefined ? {} : { status: status as number }),
+    ...text_('error'),
+    ...text_('errorDescription'),
+    ...text_('field'),
+    ...(Array.isArray(forms) && forms.length <= 2 && forms.every(isBasicForm) ? { basicFormsTried: forms } : {}),
+    ...(typeof timedOut === 'boolean' ? { timedOut } : {}),
+  };
 }
 
 function isBasicForm(value: unknown): value is BasicCredentialForm {

@@ -1,15 +1,24 @@
 /**
  * Renewal through a store. Before a grant, the store may already hold a newer token (another client or process
- * renewed): take it. With a locking store, one process renews while the others wait for its token, so an expiry
- * shared by N processes makes one grant, and a rotated refresh token is spent once. A store that fails or is slow
- * never fails a request: the process then renews on its own, as it would without a store.
+ * renewed): take it. With a leasing store, one process renews under a lease while the others wait for its token, so an
+ * expiry shared by N processes makes one grant, and a rotated refresh token is spent once:
+ *
+ *   acquire ──► usable token in the store? ──► adopt it (a lease taken on the way is released)
+ *      │ failure recorded? ──► fail fast with that error
+ *      │ lease ours ──► grant, extending the lease every third of it ──► commit (fenced: write + release)
+ *      │                                            └─ fails ──► record the failure (fenced) for the waiters
+ *      │ lease held ──► poll (acquire again) until a token, a failure, the lease, or the wait limit
+ *      └ unavailable ──► renew alone, degraded: never with a refresh token adopted from the store
+ *
+ * A store that fails or is slow never fails a request: the process then renews on its own.
  */
-import { OAuthBearerError, TokenEndpointError } from '../errors.js';
-import { isCredentialFailure } from '../grants.js';
+import { OAuthBearerError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
+import { TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
-import { errorFromSharedFailure, sharedFailureOf } from './shared-failure.js';
-import { isLockingStore, type LockingTokenStore, type ReleaseLock, type TokenStore } from './types.js';
+import { errorFromSharedFailure, sharedFailureOf, sharedFailureTtlMs } from './shared-failure.js';
+import { isLeasingStore, type LeasingTokenStore, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
+import { monotonicNow } from '../clock.js';
 
 /** What a shared renewal needs from the token manager. */
 export interface SharedRenewalContext {
@@ -21,9 +30,13 @@ export interface SharedRenewalContext {
   readonly grant: (refreshToken: string | undefined) => Promise<TokenSet>;
   /** The refresh token the manager holds, used when the store has none. */
   readonly localRefreshToken: string | undefined;
-  /** How long a renewal lock lives, so a holder that dies frees it. */
-  readonly lockTtlMs: number;
-  /** How long a credential failure is shared with the other processes (the cooldown); 0 shares nothing. */
+  /** True when that refresh token was adopted from the store: other processes may spend it too. */
+  readonly localRefreshIsShared: boolean;
+  /** How long a lease lasts unless its holder extends it. */
+  readonly leaseMs: number;
+  /** The longest a process waits for another one's renewal before renewing alone (a holder that never ends). */
+  readonly maxWaitMs: number;
+  /** How long a credential failure is shared with the other processes (the cooldown). */
   readonly cooldownMs: number;
   readonly report: (error: OAuthBearerError) => void;
 }
@@ -38,55 +51,95 @@ export interface SharedRenewalResult {
 const POLL_MS = 50;
 
 /** Renews once, through the store. */
-export async function renewShared(context: SharedRenewalContext): Promise<SharedRenewalResult> {
+export function renewShared(context: SharedRenewalContext): Promise<SharedRenewalResult> {
   const { store } = context;
-  const stored = await read(context);
-  if (stored !== undefined && context.isUsable(stored)) return { tokens: stored, fromStore: true };
-  if (!isLockingStore(store)) return grantAndWrite(context, stored);
+  return isLeasingStore(store) ? renewLeased(context, store) : renewPlain(context);
+}
 
-  // Waiting longer than two lock lifetimes means the lock cannot be had at all: renew alone rather than hang.
-  const deadline = Date.now() + 2 * context.lockTtlMs;
+async function renewLeased(context: SharedRenewalContext, store: LeasingTokenStore): Promise<SharedRenewalResult> {
+  const deadline = monotonicNow() + context.maxWaitMs;
   for (;;) {
-    const release = await safely(context, 'lock', () => store.tryLock(context.key, context.lockTtlMs), noLock);
-    if (release !== undefined) return renewHoldingLock(context, store, release);
-    if (Date.now() >= deadline) return grantAndWrite(context, stored);
-    await sleep(POLL_MS);
-    const latest = await read(context);
-    if (latest !== undefined && context.isUsable(latest)) return { tokens: latest, fromStore: true };
-  }
-}
-
-async function renewHoldingLock(
-  context: SharedRenewalContext,
-  store: LockingTokenStore,
-  release: ReleaseLock,
-): Promise<SharedRenewalResult> {
-  try {
-    // The previous holder may have finished between our first read and taking the lock, or found the credentials
-    // refused: then this process fails fast with that error rather than try the same credentials again.
-    const latest = await read(context);
-    if (latest !== undefined && context.isUsable(latest)) return { tokens: latest, fromStore: true };
-    const failure = await safely(context, 'read', () => store.getFailure?.(context.key));
-    if (failure !== undefined) throw errorFromSharedFailure(failure);
-    try {
-      return await grantAndWrite(context, latest);
-    } catch (error) {
-      if (error instanceof TokenEndpointError && isCredentialFailure(error) && context.cooldownMs > 0) {
-        const shared = sharedFailureOf(error);
-        await safely(context, 'write', () => store.setFailure?.(context.key, shared, context.cooldownMs));
-      }
-      throw error;
+    const snapshot = await acquire(context, store);
+    if (snapshot.state === 'unavailable') return renewAlone(context);
+    const tokens = checked(context, snapshot.tokens);
+    if (snapshot.state === 'leased') {
+      if (tokens === undefined || !context.isUsable(tokens)) return renewUnderLease(context, snapshot.lease, tokens);
+      // Another process renewed just before: its token, and our lease back at once (in the background).
+      void settle(context, 'release', () => snapshot.lease.release());
+      return { tokens, fromStore: true };
     }
-  } finally {
-    await safely(context, 'unlock', release);
+    if (snapshot.failure !== undefined) throw errorFromSharedFailure(snapshot.failure);
+    if (tokens !== undefined && context.isUsable(tokens)) return { tokens, fromStore: true };
+    // A live holder extends its lease for as long as its grant runs; this bounds a holder that would never end.
+    if (monotonicNow() >= deadline) return renewAlone(context);
+    await sleep(POLL_MS);
   }
 }
 
-async function grantAndWrite(context: SharedRenewalContext, stored: TokenSet | undefined): Promise<SharedRenewalResult> {
-  // The stored refresh token is the newest one when it exists: with rotation, ours may already be spent.
+async function renewUnderLease(context: SharedRenewalContext, lease: RenewalLease, stored: TokenSet | undefined): Promise<SharedRenewalResult> {
+  const keeper = keepLeaseAlive(context, lease);
+  try {
+    // The stored refresh token is the newest one when it exists: with rotation, ours may already be spent.
+    const tokens = await context.grant(stored?.refreshToken ?? context.localRefreshToken);
+    keeper.stop();
+    await settle(context, 'commit', () => lease.commit(tokens));
+    return { tokens, fromStore: false };
+  } catch (error) {
+    keeper.stop();
+    const failure = error instanceof OAuthBearerError ? sharedFailureOf(error) : undefined;
+    if (failure !== undefined && error instanceof OAuthBearerError) {
+      const ttlMs = sharedFailureTtlMs(error, context.cooldownMs);
+      await settle(context, 'fail', () => lease.fail(failure, ttlMs));
+    } else {
+      await settle(context, 'release', () => lease.release());
+    }
+    throw error;
+  }
+}
+
+/**
+ * Extends the lease every third of its length while the grant runs, so a live holder keeps it however long its grant
+ * with retries and fallbacks takes, while a dead one loses it within one lease. A failed extension is tried again at
+ * the next tick (Redis may only have been slow); extending a lease that was lost changes nothing (it is fenced).
+ */
+function keepLeaseAlive(context: SharedRenewalContext, lease: RenewalLease): { stop(): void } {
+  let extending = false;
+  const timer = setInterval(() => {
+    if (extending) return;
+    extending = true;
+    void settle(context, 'extend', () => lease.extend()).finally(() => {
+      extending = false;
+    });
+  }, Math.max(1, Math.floor(context.leaseMs / 3)));
+  // The lease alone must not keep a process alive; the grant it guards holds its own handles.
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * Renews without the store's help: it could not be reached, or its holder never finished. Shares nothing (a write
+ * now could overwrite a newer token), and never spends a refresh token adopted from the store: other processes may be
+ * spending the same one, and a provider that detects reuse may revoke the whole token family. A refresh token this
+ * process obtained itself stays usable.
+ */
+async function renewAlone(context: SharedRenewalContext): Promise<SharedRenewalResult> {
+  const refreshToken = context.localRefreshIsShared ? undefined : context.localRefreshToken;
+  return { tokens: await context.grant(refreshToken), fromStore: false };
+}
+
+/** A store with get/set/delete only: read, else grant and write. No lease: concurrent processes may both renew. */
+async function renewPlain(context: SharedRenewalContext): Promise<SharedRenewalResult> {
+  const value = await settle(context, 'get', () => context.store.get(context.key));
+  const stored = checked(context, value);
+  if (stored !== undefined && context.isUsable(stored)) return { tokens: stored, fromStore: true };
   const tokens = await context.grant(stored?.refreshToken ?? context.localRefreshToken);
-  await safely(context, 'write', () => context.store.set(context.key, tokens));
+  await settle(context, 'set', () => context.store.set(context.key, tokens));
   return { tokens, fromStore: false };
+}
+
+async function acquire(context: SharedRenewalContext, store: LeasingTokenStore): Promise<StoreSnapshot> {
+  const snapshot = await settle(context, 'acquire', () => store.acquire(context.key, context.leaseMs));
+  return snapshot ?? { state: 'unavailable' };
 }
 
 /**
@@ -94,33 +147,24 @@ async function grantAndWrite(context: SharedRenewalContext, stored: TokenSet | u
  * mapped by hand, a value someone else wrote), and whatever is adopted is sent in a header and printed. A value that
  * fails is reported and counts as no token.
  */
-async function read(context: SharedRenewalContext): Promise<TokenSet | undefined> {
-  const value: unknown = await safely(context, 'read', () => context.store.get(context.key));
+function checked(context: SharedRenewalContext, value: TokenSet | null | undefined): TokenSet | undefined {
   if (value === undefined || value === null) return undefined;
   try {
-    return parseTokenSet(serializeTokenSet(value as TokenSet), context.key);
+    return parseTokenSet(serializeTokenSet(value), context.key);
   } catch (error) {
     context.report(error instanceof OAuthBearerError ? error : new OAuthBearerError('ERR_OAUTH_TOKEN_STORE', 'token store read returned an unusable value'));
     return undefined;
   }
 }
 
-/** The lock could not be attempted (the store failed): behave as if it were ours, so the process renews alone. */
-const noLock: ReleaseLock = () => undefined;
-
-/** Runs a store operation; a throw becomes a report and a fallback value, never a failed request. */
-async function safely<T>(
-  context: SharedRenewalContext,
-  operation: string,
-  run: () => T | Promise<T>,
-  fallback?: T,
-): Promise<T | undefined> {
+/** Runs a store operation; a throw becomes a report and undefined, never a failed request. */
+async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOperation, run: () => T | Promise<T>): Promise<T | undefined> {
   try {
     return await run();
   } catch (error) {
     const name = error instanceof Error ? error.name : typeof error;
-    context.report(new OAuthBearerError('ERR_OAUTH_TOKEN_STORE', `token store ${operation} failed (${name}); continuing without it`));
-    return fallback;
+    context.report(new TokenStoreError(operation, 'failed', context.key, `the store threw (${name}); continuing without it`));
+    return undefined;
   }
 }
 

@@ -10,9 +10,6 @@ import type { SharedFailure } from './shared-failure.js';
 /** A value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Releases a lock taken with {@link LockingTokenStore.tryLock}. Only the owner's release has an effect. */
-export type ReleaseLock = () => MaybePromise<void>;
-
 /**
  * Keeps token sets under a key. The library makes every key, bound to the full credentials (see storeKey()): a store
  * never sees a secret, and a client with other credentials never meets another's entries, whatever the store does.
@@ -39,31 +36,56 @@ export interface TokenStore {
 }
 
 /**
- * A store shared between processes that can also elect one of them to renew: the others wait for its result, so one
+ * The renewal lease of one key, held by the process that renews. Every write through it is fenced: it happens only
+ * while the lease is still this holder's (one atomic compare-and-write), so a holder that lost its lease (it was
+ * paused, or cut off from the store, for longer than the lease) can never overwrite its successor's token.
+ */
+export interface RenewalLease {
+  /** Makes the lease last its full length again from now. Resolves false when it was lost (expired, or taken). */
+  extend(): MaybePromise<boolean>;
+  /** Stores the token set, clears any failure record and releases the lease, only while it is ours. False: lost. */
+  commit(tokens: TokenSet): MaybePromise<boolean>;
+  /**
+   * Records why the renewal failed, for `ttlMs`, and releases the lease, only while it is ours, so that the processes
+   * waiting for this renewal fail fast with the same error instead of each trying in turn. False: lost.
+   */
+  fail(failure: SharedFailure, ttlMs: number): MaybePromise<boolean>;
+  /** Releases the lease without writing (only while ours; harmless when lost or released). */
+  release(): MaybePromise<void>;
+}
+
+/**
+ * What one look at a leasing store found, in one round trip.
+ * - `leased`: the lease was free and is now ours (this process renews), with what the store held.
+ * - `held`: another process holds the lease (it is renewing), with what the store held.
+ * - `unavailable`: the store could not be asked (it failed, timed out, or its circuit breaker is open; it reported
+ *   why). The process renews on its own, degraded: see the README's "Redis" section.
+ *
+ * `tokens` is the stored token set (its `expiresAt` measured by the store's own clock where it can: the remaining
+ * time to live, not the writer's wall clock); `failure` a renewal failure recorded within its time to live.
+ */
+export type StoreSnapshot =
+  | { readonly state: 'leased'; readonly tokens: TokenSet | undefined; readonly failure: undefined; readonly lease: RenewalLease }
+  | { readonly state: 'held'; readonly tokens: TokenSet | undefined; readonly failure: SharedFailure | undefined }
+  | { readonly state: 'unavailable' };
+
+/**
+ * A store shared between processes that also elects one of them to renew: the others wait for its result, so one
  * expiry makes one grant in total, and a rotated refresh token is never spent twice.
  */
-export interface LockingTokenStore extends TokenStore {
+export interface LeasingTokenStore extends TokenStore {
   /**
-   * Tries to take the renewal lock for `key` for at most `ttlMs` (so a holder that dies frees it).
-   * Resolves a release function when taken, undefined when another process holds it.
-   *
-   * A store whose backend fails may resolve a release function that does nothing: the caller then renews on its own
-   * ("proceed locally"), as it would without a shared store, instead of waiting for a renewal nobody is doing.
-   * RedisTokenStore does this, and reports the failure through its own `onError`.
+   * Reads the entry and the failure record for `key` and, when there is no failure record and the lease is free,
+   * takes the lease for `leaseMs`: all in one step (one round trip for a remote store). A store should not throw:
+   * a throw counts as `unavailable` (and is reported).
    */
-  tryLock(key: string, ttlMs: number): MaybePromise<ReleaseLock | undefined>;
-  /**
-   * Remembers a credential failure for `ttlMs` (the cooldown), so that the other processes fail fast with it instead
-   * of sending the same refused credentials again. Optional.
-   */
-  setFailure?(key: string, failure: SharedFailure, ttlMs: number): MaybePromise<void>;
-  /** The credential failure remembered for `key`, if its cooldown is still running. */
-  getFailure?(key: string): MaybePromise<SharedFailure | undefined>;
-  /** Forgets the remembered failure (the application fixed the credentials). */
-  clearFailure?(key: string): MaybePromise<void>;
+  acquire(key: string, leaseMs: number): MaybePromise<StoreSnapshot>;
+  /** Forgets a recorded failure (the application fixed the credentials). */
+  clearFailure(key: string): MaybePromise<void>;
 }
 
 /** True when the store can elect a single renewer across processes. */
-export function isLockingStore(store: TokenStore): store is LockingTokenStore {
-  return typeof (store as Partial<LockingTokenStore>).tryLock === 'function';
+export function isLeasingStore(store: TokenStore): store is LeasingTokenStore {
+  const candidate = store as Partial<LeasingTokenStore>;
+  return typeof candidate.acquire === 'function' && typeof candidate.clearFailure === 'function';
 }
