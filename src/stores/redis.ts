@@ -217,32 +217,36 @@ export class RedisTokenStore implements LeasingTokenStore {
 
   #lease(key: string, owner: string, leaseMs: number): RenewalLease {
     const keys = keysOf(key);
-    const lost = (operation: TokenStoreOperation): false => {
-      this.#report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
+    // Once lost, lost for good (the owner value is never reused): later steps answer at once, and it is reported once.
+    let lost = false;
+    const losing = (operation: TokenStoreOperation): false => {
+      if (!lost) this.#report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
+      lost = true;
       return false;
     };
+    /** Runs a fenced script: true when it ran under our lease, false when the lease is lost or Redis unavailable. */
+    const fenced = async (operation: TokenStoreOperation, run: () => Promise<unknown>, secrets?: readonly (string | undefined)[]): Promise<boolean> => {
+      if (lost) return false;
+      const reply = await this.#command(operation, key, run, secrets);
+      return reply === UNAVAILABLE ? false : reply === 1 || losing(operation);
+    };
     return {
-      extend: async () => {
-        const reply = await this.#command('extend', key, () => this.#client.eval(EXTEND, 3, ...keys, owner, Math.ceil(leaseMs)));
-        return reply === UNAVAILABLE ? false : reply === 1 || lost('extend');
-      },
+      extend: () => fenced('extend', () => this.#client.eval(EXTEND, 3, ...keys, owner, Math.ceil(leaseMs))),
       commit: async (tokens) => {
         const ttlMs = ttlOf(tokens);
         if (ttlMs === undefined) {
-          await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
-          return true;
+          if (!lost) await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+          return !lost;
         }
         const value = this.#seal(key, serializeTokenSet(tokens));
-        const reply = await this.#command('commit', key, () => this.#client.eval(COMMIT, 3, ...keys, owner, value, ttlMs), secretsOf(tokens));
-        return reply === UNAVAILABLE ? false : reply === 1 || lost('commit');
+        return fenced('commit', () => this.#client.eval(COMMIT, 3, ...keys, owner, value, ttlMs), secretsOf(tokens));
       },
-      fail: async (failure, ttlMs) => {
+      fail: (failure, ttlMs) => {
         const value = this.#seal(failureKeyFor(key), serializeSharedFailure(failure));
-        const reply = await this.#command('fail', key, () => this.#client.eval(FAIL, 3, ...keys, owner, value, Math.max(1, Math.ceil(ttlMs))));
-        return reply === UNAVAILABLE ? false : reply === 1 || lost('fail');
+        return fenced('fail', () => this.#client.eval(FAIL, 3, ...keys, owner, value, Math.max(1, Math.ceil(ttlMs))));
       },
       release: async () => {
-        await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+        if (!lost) await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
       },
     };
   }
