@@ -16,9 +16,14 @@ export interface RedisServer {
   readonly port: number;
   /** True between a `start()` that answered PING and the next `stop()`. */
   readonly running: boolean;
+  /**
+   * The redis-server process id while it runs (undefined once stopped), for faults a test injects by signal:
+   * `process.kill(redis.pid, 'SIGSTOP')` freezes it with every connection open (`stop()` sends SIGCONT first).
+   */
+  readonly pid: number | undefined;
   /** Starts it again on the same port (after `stop()`), and resolves once it answers PING. */
   start(): Promise<void>;
-  /** SIGTERM, and resolves once the process has exited. Harmless when already stopped. */
+  /** SIGTERM (after a SIGCONT, should it be frozen), and resolves once the process has exited. Harmless when already stopped. */
   stop(): Promise<void>;
   /** Stops it for good and removes its temporary folder: call in `afterAll`. */
   close(): Promise<void>;
@@ -51,6 +56,9 @@ function managed(port: number, dir: string, first: ChildProcess): RedisServer {
     get running() {
       return child !== undefined;
     },
+    get pid() {
+      return child?.pid;
+    },
     async start() {
       if (child !== undefined) return;
       child = await launch(port, dir);
@@ -58,7 +66,10 @@ function managed(port: number, dir: string, first: ChildProcess): RedisServer {
     async stop() {
       const stopping = child;
       child = undefined;
-      if (stopping !== undefined) await terminate(stopping);
+      if (stopping === undefined) return;
+      // A test may have frozen it (SIGSTOP): a stopped process would not act on SIGTERM until SIGKILL, seconds later.
+      if (stopping.exitCode === null && stopping.signalCode === null) stopping.kill('SIGCONT');
+      await terminate(stopping);
     },
     async close() {
       await this.stop();
