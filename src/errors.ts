@@ -35,8 +35,52 @@ export interface RedactedResponse {
   readonly body: unknown;
 }
 
+/**
+ * One class identity across copies of this package. When both the ESM and the CommonJS build load in one process (a
+ * CommonJS dependency beside ESM code), each has its own classes, and plain `instanceof` would not see an error of the
+ * other copy. So every error carries, under the registry symbol below (the same in every copy), the brands of its
+ * library classes, and each class's `Symbol.hasInstance` accepts a value whose brands include its own. Within one copy
+ * the prototype chain answers first, exactly as without this.
+ */
+const ERROR_BRANDS = Symbol.for('axios-oauth-bearer.error');
+
+/** Each library class's own brand. Per copy (a WeakMap of this copy's classes); the brand strings are the same in all. */
+const classBrands = new WeakMap<object, string>();
+
+/**
+ * Gives a library error class its brand (`axios-oauth-bearer:<name>`), once, in its static block. Only the class
+ * itself has it: a subclass (the library's or yours) is not branded by inheriting it, so another copy's
+ * `UserAuthenticationError` is never taken for your subclass of it.
+ * @internal
+ */
+export function brandErrorClass(errorClass: object, name: string): void {
+  classBrands.set(errorClass, `axios-oauth-bearer:${name}`);
+}
+
+/** The brands of `value`'s library classes, from whichever copy made it; an empty list for anything else. */
+function brandsOf(value: unknown): readonly unknown[] {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return [];
+  const brands: unknown = Reflect.get(value, ERROR_BRANDS);
+  return Array.isArray(brands) ? brands : [];
+}
+
 /** The base class: `err instanceof OAuthBearerError` catches everything this library throws. */
 export class OAuthBearerError extends Error {
+  static {
+    brandErrorClass(this, 'OAuthBearerError');
+  }
+
+  /**
+   * `instanceof` across copies of the package (ESM and CommonJS in one process): true for an instance of this class or
+   * a subclass, by its prototype chain or by its brands. Another copy's error answers like one of this copy's; a plain
+   * object with a matching `code` does not.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const own = classBrands.get(this);
+    return own !== undefined && brandsOf(value).includes(own);
+  }
+
   /** A stable identifier from {@link ErrorCode}. */
   readonly code: ErrorCodeValue;
 
@@ -44,6 +88,12 @@ export class OAuthBearerError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    const brands: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+      const brand = classBrands.get(c);
+      if (brand !== undefined) brands.push(brand);
+    }
+    Object.defineProperty(this, ERROR_BRANDS, { value: Object.freeze(brands), enumerable: false });
   }
 
   /** `JSON.stringify(err)` gives the name, code and message and the error's own public fields; never a secret. */
@@ -54,6 +104,10 @@ export class OAuthBearerError extends Error {
 
 /** An option is missing or malformed. `option` names it; its value is never echoed (it may be a secret). */
 export class ConfigurationError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'ConfigurationError');
+  }
+
   /** The option's name, e.g. `auth.tokenUrl`. */
   readonly option: string;
 
@@ -65,6 +119,10 @@ export class ConfigurationError extends OAuthBearerError {
 
 /** Anything that went wrong while talking to the token endpoint (or the discovery document). */
 export class TokenRequestError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'TokenRequestError');
+  }
+
   /** Which request failed. */
   readonly grant: GrantKind;
 
@@ -82,6 +140,10 @@ export interface OAuthErrorFields {
 
 /** The endpoint answered with an HTTP error status. Subclasses name the statuses the provider documents. */
 export class TokenEndpointError extends TokenRequestError {
+  static {
+    brandErrorClass(this, 'TokenEndpointError');
+  }
+
   /** The HTTP status of the endpoint's answer. */
   readonly status: number;
   /** The RFC 6749 `error` code from the body, e.g. `invalid_grant`. */
@@ -147,6 +209,10 @@ function requestMeaning(grant: GrantKind, error: string | undefined): string {
  * password grant), or HTTP 400 without a code. The message names the cause.
  */
 export class InvalidRequestError extends TokenEndpointError {
+  static {
+    brandErrorClass(this, 'InvalidRequestError');
+  }
+
   constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
     super(grant, response, fields, ErrorCode.INVALID_REQUEST, requestMeaning(grant, fields.error));
   }
@@ -166,6 +232,10 @@ export interface InvalidClientFields extends OAuthErrorFields {
  * {@link InvalidClientError.basicFormsTried} lists them.
  */
 export class InvalidClientError extends TokenEndpointError {
+  static {
+    brandErrorClass(this, 'InvalidClientError');
+  }
+
   /** The Basic credential forms sent, in order, when more than one was tried; undefined otherwise. */
   readonly basicFormsTried: readonly BasicCredentialForm[] | undefined;
 
@@ -182,6 +252,10 @@ export class InvalidClientError extends TokenEndpointError {
  * so), or HTTP 403 without a code (the provider's documented meaning of 403).
  */
 export class UserAuthenticationError extends TokenEndpointError {
+  static {
+    brandErrorClass(this, 'UserAuthenticationError');
+  }
+
   constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
     super(grant, response, fields, ErrorCode.USER_AUTHENTICATION, 'user authentication failed');
   }
@@ -189,6 +263,10 @@ export class UserAuthenticationError extends TokenEndpointError {
 
 /** HTTP 200 with a body that is not JSON or fails validation. `field` names what was wrong. */
 export class InvalidTokenResponseError extends TokenRequestError {
+  static {
+    brandErrorClass(this, 'InvalidTokenResponseError');
+  }
+
   /** The offending field (`access_token`, `token_type`, ...) or `body` when the body itself is unusable. */
   readonly field: string;
   /** The endpoint's answer, redacted; non-enumerable. */
@@ -207,6 +285,10 @@ export class InvalidTokenResponseError extends TokenRequestError {
  * discovery, `location` (the document's URL, already made printable) is named in the message.
  */
 export class TokenNetworkError extends TokenRequestError {
+  static {
+    brandErrorClass(this, 'TokenNetworkError');
+  }
+
   /** True when the request was abandoned because of the timeout. */
   readonly timedOut: boolean;
 
@@ -220,6 +302,10 @@ export class TokenNetworkError extends TokenRequestError {
 
 /** A request failed with 401 but could not be replayed because its body (a stream) cannot be sent twice. */
 export class ReplayNotPossibleError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'ReplayNotPossibleError');
+  }
+
   /** Always 401: the status the request failed with. */
   readonly status = 401;
   /** The 401 response from the API (its request config is redacted); non-enumerable so logging never dumps it. */

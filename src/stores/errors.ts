@@ -2,7 +2,7 @@
  * The one error a shared token store reports. A store never throws into a request: it reports through its `onError`
  * option and carries on as if it held no token (see {@link TokenStoreError.reason}).
  */
-import { ErrorCode, OAuthBearerError } from '../errors.js';
+import { brandErrorClass, ErrorCode, OAuthBearerError } from '../errors.js';
 
 /** The code of every {@link TokenStoreError}: `ErrorCode.TOKEN_STORE`, re-exported for `axios-oauth-bearer/redis`. */
 export const TOKEN_STORE_ERROR_CODE = ErrorCode.TOKEN_STORE;
@@ -37,6 +37,10 @@ export type TokenStoreFailure = 'timeout' | 'failed' | 'invalid-value' | 'undecr
  * const store = new RedisTokenStore({ client, onError });
  */
 export class TokenStoreError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'TokenStoreError');
+  }
+
   /** The operation that failed. */
   readonly operation: TokenStoreOperation;
   /** Why it failed. */
