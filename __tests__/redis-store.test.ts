@@ -90,6 +90,12 @@ describe('RedisTokenStore', () => {
     expect(fits).toBe(true);
   });
 
+  test('a prefix with a brace is refused: the digest must stay the Cluster hash tag', () => {
+    for (const prefix of ['app{}', 'app:{tenant}', 'a}b']) {
+      expect(() => new RedisTokenStore({ client: connect(), prefix })).toThrow(/must not contain `\{` or `\}`/);
+    }
+  });
+
   test('a token set read back after set equals the one stored', async () => {
     const { store: a, errors } = store();
     const key = await storeKey(credentials, a);

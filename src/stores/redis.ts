@@ -130,6 +130,11 @@ export class RedisTokenStore implements LeasingTokenStore {
     if (typeof resolved.prefix !== 'string' || resolved.prefix === '') {
       throw new ConfigurationError('prefix', 'must be a non-empty string');
     }
+    // A brace would move the Cluster hash tag from the digest into the prefix (every entry in one slot) or break it
+    // (`{}`: the three keys of an entry in three slots, and every script a CROSSSLOT error).
+    if (/[{}]/.test(resolved.prefix)) {
+      throw new ConfigurationError('prefix', 'must not contain `{` or `}` (the key digest is the Redis Cluster hash tag)');
+    }
     if (!(Number.isFinite(resolved.operationTimeoutMs) && resolved.operationTimeoutMs > 0)) {
       throw new ConfigurationError('operationTimeoutMs', 'must be a positive number of milliseconds');
     }
