@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 const BUILT = ['index.js', 'index.cjs', 'redis.js', 'redis.cjs'].map((file) => join(ROOT, 'dist', file));
-const SOURCES = ['src/errors.ts', 'src/stores/errors.ts'].map((file) => join(ROOT, file));
+const SOURCES = ['src/errors.ts', 'src/stores/errors.ts', 'src/index.ts'].map((file) => join(ROOT, file));
 
 /** Each exported error class and its library parent (undefined for the base). */
 const PARENT: Readonly<Record<string, string | undefined>> = {
@@ -25,6 +25,7 @@ const PARENT: Readonly<Record<string, string | undefined>> = {
   InvalidTokenResponseError: 'TokenRequestError',
   TokenNetworkError: 'TokenRequestError',
   ReplayNotPossibleError: 'OAuthBearerError',
+  OriginNotAllowedError: 'OAuthBearerError',
   TokenStoreError: 'OAuthBearerError',
 };
 const CLASSES = Object.keys(PARENT);
@@ -62,6 +63,7 @@ const make = {
   InvalidTokenResponseError: (m) => new m.InvalidTokenResponseError('password', 'access_token', 'x', response),
   TokenNetworkError: (m) => new m.TokenNetworkError('password', true, new Error('x')),
   ReplayNotPossibleError: (m) => new m.ReplayNotPossibleError({}),
+  OriginNotAllowedError: (m) => new m.OriginNotAllowedError('https://other.test', ['https://api.test']),
   TokenStoreError: (m) => new m.TokenStoreError('get', 'timeout', 'k', 'x'),
 };
 const matrix = [];

@@ -7,7 +7,8 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 import { assertSupportedAxios } from './axios-support.js';
 import { installInterceptors } from './interceptors.js';
 import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from './options.js';
-import { allowedOrigins, createAuthorizePredicate, createUrlPredicate } from './origins.js';
+import type { OAuthBearerError } from './errors.js';
+import { allowedOrigins, createAuthorizePredicate, createUrlPredicate, reportOncePerOrigin } from './origins.js';
 import { storeKey, type StoreKeyCredentials } from './stores/key.js';
 import { createTokenEndpoint } from './token-endpoint.js';
 import { TokenManager } from './token-manager.js';
@@ -62,8 +63,20 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     storeKey: store === undefined ? undefined : () => storeKey(keyCredentials(resolved), store),
   });
   const tokenUrl = (): string | undefined => endpoint.knownTokenUrl();
-  const detach = installInterceptors(instance, tokens, createAuthorizePredicate(allowed, tokenUrl), createUrlPredicate(allowed, tokenUrl));
+  // A baseURL changed after attaching (a generated client's setConfig) would otherwise get 401s and no word of why.
+  const onBaseRefused = reportOncePerOrigin(allowed, (error) => report(resolved.onError, error));
+  const mayAuthorize = createAuthorizePredicate(allowed, tokenUrl, onBaseRefused);
+  const detach = installInterceptors(instance, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
   return { tokens, detach };
+}
+
+/** As the token manager reports: a throwing `onError` has nowhere left to report to, and the request goes on. */
+function report(onError: ((error: OAuthBearerError) => void) | undefined, error: OAuthBearerError): void {
+  try {
+    onError?.(error);
+  } catch {
+    // Nothing to do: see above.
+  }
 }
 
 /** What a store key is bound to. With discovery the token URL is not known yet; the issuer names the same endpoint. */

@@ -20,6 +20,7 @@ export const ErrorCode = {
   REPLAY_NOT_POSSIBLE: 'ERR_OAUTH_REPLAY_NOT_POSSIBLE',
   TOKEN_STORE: 'ERR_OAUTH_TOKEN_STORE',
   HOOK: 'ERR_OAUTH_HOOK_FAILED',
+  ORIGIN_NOT_ALLOWED: 'ERR_OAUTH_ORIGIN_NOT_ALLOWED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -318,6 +319,36 @@ export class ReplayNotPossibleError extends OAuthBearerError {
         'A new token has been requested; send the request again with a fresh body.',
     );
     Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+}
+
+/**
+ * Reported through `onError`, never thrown: requests under a baseURL whose origin is not allowed went out without the
+ * token, and their 401s start no grant. The usual cause is a baseURL changed after `attachAuth` (a generated client's
+ * `setConfig({ baseURL })`, or `instance.defaults.baseURL = ...`): the allowed origins are fixed when attaching. Reported
+ * once per origin. To send the token there, list the origin in `allowedOrigins`. Holds origins only, never a path, a
+ * query or a secret.
+ */
+export class OriginNotAllowedError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'OriginNotAllowedError');
+  }
+
+  /** The origin the requests went to without the token, e.g. `https://other.example`. */
+  readonly origin: string;
+  /** The origins that do get the token. */
+  readonly allowedOrigins: readonly string[];
+
+  constructor(origin: string, allowedOrigins: readonly string[]) {
+    const list = [...allowedOrigins, origin].map((entry) => `'${entry}'`).join(', ');
+    super(
+      ErrorCode.ORIGIN_NOT_ALLOWED,
+      `Requests to ${origin} (from their baseURL) are sent without the token: that origin is not in allowedOrigins ` +
+        `(${allowedOrigins.join(', ')}), which is fixed when attaching; did the baseURL change after attachAuth? ` +
+        `If ${origin} should get the token, list it: allowedOrigins: [${list}]. Reported once per origin.`,
+    );
+    this.origin = origin;
+    this.allowedOrigins = Object.freeze([...allowedOrigins]);
   }
 }
 

@@ -42,5 +42,6 @@ export {
   InvalidTokenResponseError,
   TokenNetworkError,
   ReplayNotPossibleError,
+  OriginNotAllowedError,
 } from './errors.js';
 export type { ErrorCodeValue, GrantKind, OAuthErrorFields, RedactedResponse } from './errors.js';

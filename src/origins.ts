@@ -5,7 +5,7 @@
  */
 import type { InternalAxiosRequestConfig } from 'axios';
 
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, OriginNotAllowedError } from './errors.js';
 
 /** Decides which requests may carry the token. */
 export type AuthorizePredicate = (config: InternalAxiosRequestConfig) => boolean;
@@ -29,12 +29,21 @@ export function allowedOrigins(configured: readonly string[] | undefined, baseUR
   return new Set([originOf(baseURL, 'baseURL')]);
 }
 
+/** Told the origin of a request that resolved under a baseURL whose origin is not allowed (its token was withheld). */
+export type BaseRefused = (origin: string) => void;
+
 /**
  * The predicate: not opted out, bound for an allowed origin, and not the token endpoint itself (which never gets a
  * bearer token, so its answers can never start a refresh loop). `tokenEndpoint` is read on each request because with
- * discovery the endpoint becomes known only after the first look-up.
+ * discovery the endpoint becomes known only after the first look-up. `onBaseRefused` hears of each request withheld
+ * because its baseURL (the instance's, changed since attaching, or its own) names another origin; an absolute URL to
+ * another origin is the documented third-party case and is not passed on.
  */
-export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenEndpoint: () => string | undefined): AuthorizePredicate {
+export function createAuthorizePredicate(
+  allowed: ReadonlySet<string>,
+  tokenEndpoint: () => string | undefined,
+  onBaseRefused?: BaseRefused,
+): AuthorizePredicate {
   let lastBase: string | undefined;
   let lastBaseOrigin: string | undefined;
   const baseOrigin = (base: string): string | undefined => {
@@ -53,12 +62,34 @@ export function createAuthorizePredicate(allowed: ReadonlySet<string>, tokenEndp
     const useBase = base !== undefined && base !== '' && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false);
     // baseURL + '/' + path keeps the base's origin: the path cannot reach back into the authority.
     const origin = useBase ? baseOrigin(base) : URL.parse(url)?.origin;
-    if (origin === undefined || !allowed.has(origin)) return false;
+    if (origin === undefined || !allowed.has(origin)) {
+      if (useBase && origin !== undefined) onBaseRefused?.(origin);
+      return false;
+    }
     const token = endpoint();
     // With a base, the endpoint's name may be spelled by the base itself (a per-request baseURL naming the endpoint).
     if (token?.origin !== origin || !mayName(useBase ? `${base}/${url}` : url, token.lastSegment)) return true;
     const full = URL.parse(useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);
     return full === null || endpointKey(full) !== token.key;
+  };
+}
+
+/**
+ * At most this many origins are remembered as reported. Past it nothing more is reported: a client that names a new
+ * origin on every request must neither grow memory nor flood `onError`.
+ */
+export const MAX_REPORTED_ORIGINS = 64;
+
+/**
+ * A {@link BaseRefused} that reports an {@link OriginNotAllowedError} once per origin (an origin that is not http(s),
+ * whose origin is `null`, is not reported: it could not be listed).
+ */
+export function reportOncePerOrigin(allowed: ReadonlySet<string>, report: (error: OriginNotAllowedError) => void): BaseRefused {
+  const reported = new Set<string>();
+  return (origin) => {
+    if (origin === 'null' || reported.has(origin) || reported.size >= MAX_REPORTED_ORIGINS) return;
+    reported.add(origin);
+    report(new OriginNotAllowedError(origin, [...allowed]));
   };
 }
 
