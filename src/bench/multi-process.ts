@@ -5,7 +5,7 @@
  * same loopback authorization server.
  * - cold start: every process bursts with no token anywhere; the first grant is shared too (1 token call expected).
  * - expiry storm: the token then expires server-side while the processes are idle, and all of them burst at once.
- *   Exactly 1 token call in total is the target (one process renews under the lock, the others adopt its token from
+ *   Exactly 1 token call in total is the target (one process renews under the lease, the others adopt its token from
  *   the store), with 0 failures and 0 401s (each process knows from the stored expiry that the token is dead).
  * - store overhead (./store-overhead.ts): the same request loop with and without the store, in this process.
  */

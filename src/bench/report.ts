@@ -1,11 +1,12 @@
 /**
- * Turns results into the targets of issues 5 and 6 (PASS / MISS) and a markdown report that can be pasted into the
+ * Turns results into the targets of issues 5 and 6 and of scenario 8 (PASS / MISS) and a markdown report that can be pasted into the
  * README. Pure functions of the results: no I/O, so the numbers printed and the numbers saved as JSON cannot disagree.
  */
 import type { Counts } from './load.js';
 import { comparisonCells, count, countsRow, status, table } from './markdown.js';
 import type { OverheadShape } from './overhead.js';
 import type { Results } from './plan.js';
+import { faultsSection, faultsTargets } from './report-faults.js';
 import { multiProcessSection, multiProcessTargets } from './report-multi-process.js';
 import { formatRange } from './stats.js';
 
@@ -86,6 +87,7 @@ export function evaluateTargets(results: Results): Target[] {
     status: growthBytes === undefined ? 'N/A' : status(growthBytes < MAX_HEAP_GROWTH_BYTES),
   });
   targets.push(...multiProcessTargets(results.multiProcess, MAX_CPU_RATIO));
+  targets.push(...faultsTargets(results.faults));
   return targets;
 }
 
@@ -135,6 +137,7 @@ export function renderMarkdown(results: Results, targets: readonly Target[], inf
 
   const memory = results.queue.memory;
   lines.push('', ...multiProcessSection(results.multiProcess));
+  lines.push('', ...faultsSection(results.faults));
 
   lines.push('', '**Memory** (client process)', '');
   const heapCells = results.longRun.heap.map((point) => `${count(point.requests)}: ${mib(point.heapUsed)}`);

@@ -6,8 +6,9 @@
  * The store is consulted only when a token is renewed, so with a long-lived token the per-request path is the same
  * code with or without it, and the ratio should read about 1.00. To show that this is why, not to assume it, the
  * Redis commands the store caused are counted by redis-server itself (INFO commandstats: GET, SET, DEL, EVAL, with the
- * unlock script's own GET and DEL counted too), during the warm-up (the first grant: read, lock, read again, write,
- * unlock = 7) and during the measured rounds (0 expected).
+ * scripts' own commands counted too), during the warm-up (the first grant, two round trips: the acquire script with
+ * its GETs of the token and the failure record and its SET of the lease, then the commit script with its GET of the
+ * lease, SET of the token and DEL = 8) and during the measured rounds (0 expected).
  *
  * Interleaved as in ./overhead.ts: each round is cut into slices, the clients take turns slice by slice in ABC then
  * CBA order (the next round starts the other way), so a machine that drifts during a round drifts for all three.
@@ -39,7 +40,7 @@ export interface StoreOverheadResult extends Comparison {
   readonly failures: number;
   /** Token calls during the measured rounds (long-lived token: 0 expected). */
   readonly tokenCalls: number;
-  /** Store commands redis-server executed during the warm-up, i.e. the first grant (7: the unlock script's count too). */
+  /** Store commands redis-server executed during the warm-up, i.e. the first grant (8: the scripts' own commands too). */
   readonly storeCommandsWarmUp: number;
   /** Store commands redis-server executed during the measured rounds (0 expected: nothing was renewed). */
   readonly storeCommands: number;

@@ -1,19 +1,20 @@
 /**
- * One process of the multi-process scenario: its own createAuthClient, its own ioredis client and its own
- * RedisTokenStore, pointed at the benchmark's loopback server and redis-server. Forked by ./worker-pool.ts under tsx,
- * with a {@link StoreWorkerConfig} as JSON in argv[2].
+ * One process of the multi-process scenarios (7, and 8 under faults): its own createAuthClient, its own ioredis client
+ * and its own RedisTokenStore, pointed at the benchmark's loopback server and redis-server (or at a delay proxy in
+ * front of it). Forked by ./worker-pool.ts under tsx, with a {@link StoreWorkerConfig} as JSON in argv[2].
  *
- * It sends `{ type: 'ready' }` once its Redis client is connected, then answers each `burst` with a
- * {@link StoreWorkerReply} carrying the same id. Bounded in every direction: a burst is capped at
+ * It sends `{ type: 'ready' }` once its Redis client is connected, then answers each `burst` (and each `renew`: one
+ * forced renewal, `tokens.refresh()`) with a {@link StoreWorkerReply} carrying the same id. Bounded in every direction: a burst is capped at
  * {@link MAX_BURST} requests, each request has a timeout, and the process exits on `exit`, when the parent goes away
  * (the IPC channel closes), and in any case once `lifetimeMs` have passed, so no run can leave one behind.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 
+import axios from 'axios';
 import { Redis } from 'ioredis';
 
-import { createAuthClient } from '../index.js';
+import { createAuthClient, type RetryOptions } from '../index.js';
 import { RedisTokenStore } from '../redis.js';
 import type { AuthServerCredentials } from '../testing/server.js';
 import { describeError, keepAliveAgent } from './load.js';
@@ -25,11 +26,29 @@ export interface StoreWorkerConfig {
   readonly redisPort: number;
   /** The worker exits by itself after this many milliseconds, whatever happens. */
   readonly lifetimeMs: number;
+  /** Scenario 8 only; each is passed on only when given, so scenario 7 runs on the library's defaults. */
+  readonly faults?: {
+    /** Where the ioredis client connects (a delay proxy in front of redis-server). @default '127.0.0.1' */
+    readonly redisHost?: string;
+    /** `auth.leaseMs`. */
+    readonly leaseMs?: number;
+    /** `auth.timeout`: milliseconds before a token request is abandoned. */
+    readonly tokenTimeoutMs?: number;
+    readonly retry?: RetryOptions;
+    /** The store's `operationTimeoutMs` (default here 2000). */
+    readonly operationTimeoutMs?: number;
+    /** The store's `circuitBreakerMs`. */
+    readonly circuitBreakerMs?: number;
+  };
 }
 
-/** `burst`: send `count` concurrent GETs to `path/<n>`, answered with a reply of the same id. `exit`: leave now. */
+/**
+ * `burst`: send `count` concurrent GETs to `path/<n>`, answered with a reply of the same id. `renew`: one forced
+ * renewal (`tokens.refresh()`), counted as one request. `exit`: leave now.
+ */
 export type StoreWorkerCommand =
   | { readonly type: 'burst'; readonly id: number; readonly count: number; readonly path: string }
+  | { readonly type: 'renew'; readonly id: number }
   | { readonly type: 'exit' };
 
 /** How a burst went in one process, and the token that process holds afterwards. */
@@ -44,6 +63,12 @@ export interface StoreWorkerReply {
   /** A short hash of the access token held after the burst (never the token): equal across processes = shared. */
   readonly tokenFingerprint: string | undefined;
   readonly expiresAt: number | undefined;
+  /** Epoch ms (Date.now()) when the burst started: comparable across the processes of one machine. */
+  readonly startedAt: number;
+  /** From the start until the last request settled. */
+  readonly lastSettledMs: number;
+  /** Failed requests by error code (`HTTP_<status>` for an HTTP answer, the error's name without a code). */
+  readonly errorCodes: Readonly<Record<string, number>>;
 }
 
 /** What a worker sends: ready once, then one reply per burst. */
@@ -63,6 +88,19 @@ function readConfig(): StoreWorkerConfig {
   return parsed as StoreWorkerConfig;
 }
 
+/** Only the fields that were given: an option set to `undefined` would still be an option passed. */
+function given<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A failed request's error code: `HTTP_<status>` for an HTTP answer, else the library's code, else the error's name. */
+function codeOf(error: unknown): string {
+  if (axios.isAxiosError(error) && error.response !== undefined) return `HTTP_${error.response.status}`;
+  const code: unknown = error instanceof Error ? Reflect.get(error, 'code') : undefined;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.name : typeof error;
+}
+
 function fingerprint(token: string | undefined): string | undefined {
   return token === undefined ? undefined : createHash('sha256').update(token).digest('hex').slice(0, 12);
 }
@@ -72,7 +110,8 @@ function main(): void {
   if (send === undefined) throw new Error('store-worker must be forked with an IPC channel');
   const config = readConfig();
   // Reconnect quickly and fail a queued command after one failed reconnect: a Redis problem shows as a store error.
-  const redis = new Redis({ host: '127.0.0.1', port: config.redisPort, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
+  const faults = config.faults ?? {};
+  const redis = new Redis({ host: faults.redisHost ?? '127.0.0.1', port: config.redisPort, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
   // Reported through the store's onError; ioredis would print it otherwise.
   redis.on('error', () => undefined);
   let reported = 0;
@@ -80,12 +119,22 @@ function main(): void {
     reported += 1;
   };
   // Eight processes on two cores can be slow to answer: only a Redis that is down should count as failing.
-  const store = new RedisTokenStore({ client: redis, onError, operationTimeoutMs: 2_000 });
+  const store = new RedisTokenStore({
+    client: redis,
+    onError,
+    operationTimeoutMs: faults.operationTimeoutMs ?? 2_000,
+    ...given({ circuitBreakerMs: faults.circuitBreakerMs }),
+  });
   const api = createAuthClient({
     baseURL: config.apiUrl,
     httpAgent: keepAliveAgent(),
     timeout: REQUEST_TIMEOUT_MS,
-    auth: { ...config.credentials, store, onError },
+    auth: {
+      ...config.credentials,
+      store,
+      onError,
+      ...given({ leaseMs: faults.leaseMs, timeout: faults.tokenTimeoutMs, retry: faults.retry }),
+    },
   });
 
   const leave = (code: number): void => {
@@ -95,23 +144,54 @@ function main(): void {
   setTimeout(() => leave(3), config.lifetimeMs).unref();
   process.on('disconnect', () => leave(0));
 
-  const burst = async (id: number, count: number, path: string): Promise<StoreWorkerReply> => {
+  /** Runs `size` requests at once and tells how they went. */
+  const run = async (id: number, size: number, request: (n: number) => Promise<unknown>): Promise<StoreWorkerReply> => {
     reported = 0;
     let ok = 0;
     let firstError: string | undefined;
-    const size = Math.max(0, Math.min(MAX_BURST, Math.floor(count)));
-    const outcomes = await Promise.allSettled(Array.from({ length: size }, (_, n) => api.get(`${path}/${n}`)));
+    const errorCodes: Record<string, number> = {};
+    const startedAt = Date.now();
+    const started = performance.now();
+    let lastSettledMs = 0;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: size }, (_, n) =>
+        request(n).finally(() => {
+          lastSettledMs = performance.now() - started;
+        }),
+      ),
+    );
     for (const outcome of outcomes) {
-      if (outcome.status === 'fulfilled') ok += 1;
-      else firstError ??= describeError(outcome.reason);
+      if (outcome.status === 'fulfilled') {
+        ok += 1;
+        continue;
+      }
+      firstError ??= describeError(outcome.reason);
+      const code = codeOf(outcome.reason);
+      errorCodes[code] = (errorCodes[code] ?? 0) + 1;
     }
     const tokens = api.tokens.current;
-    return { type: 'reply', id, ok, failures: size - ok, firstError, reported, tokenFingerprint: fingerprint(tokens?.accessToken), expiresAt: tokens?.expiresAt };
+    return {
+      type: 'reply',
+      id,
+      ok,
+      failures: size - ok,
+      firstError,
+      reported,
+      tokenFingerprint: fingerprint(tokens?.accessToken),
+      expiresAt: tokens?.expiresAt,
+      startedAt,
+      lastSettledMs,
+      errorCodes,
+    };
   };
 
   process.on('message', (message: StoreWorkerCommand) => {
     if (message.type === 'exit') leave(0);
-    else void burst(message.id, message.count, message.path).then((reply) => send(reply));
+    else if (message.type === 'renew') void run(message.id, 1, () => api.tokens.refresh()).then((reply) => send(reply));
+    else {
+      const size = Math.max(0, Math.min(MAX_BURST, Math.floor(message.count)));
+      void run(message.id, size, (n) => api.get(`${message.path}/${n}`)).then((reply) => send(reply));
+    }
   });
 
   const readyTimer = setTimeout(() => leave(2), READY_WITHIN_MS);

@@ -22,15 +22,26 @@ const EXIT_TIMEOUT_MS = 5_000;
 /** The running workers. */
 export interface WorkerPool {
   readonly size: number;
+  /** Each worker on its own (scenario 8 drives them one by one, and kills one). */
+  readonly workers: readonly PoolWorker[];
   /** Every worker sends `count` concurrent requests at once; resolves with all their replies, each also given to `onReply`. */
   burstAll(count: number, path: string, onReply?: (reply: StoreWorkerReply) => void): Promise<StoreWorkerReply[]>;
   /** Asks every worker to exit, and kills any that has not within a few seconds. */
   close(): Promise<void>;
 }
 
-interface Worker {
-  readonly child: ChildProcess;
+/** One worker of a pool. */
+export interface PoolWorker {
+  /** `count` concurrent requests to `path/<n>`. */
   request(count: number, path: string): Promise<StoreWorkerReply>;
+  /** One forced renewal (`tokens.refresh()`). */
+  renew(): Promise<StoreWorkerReply>;
+  /** SIGKILL: no chance to clean up (its lease stays behind). Resolves once it has exited. */
+  kill(): Promise<void>;
+}
+
+interface Worker extends PoolWorker {
+  readonly child: ChildProcess;
 }
 
 /** Starts `count` workers with the same config and resolves once every one has its Redis client connected. */
@@ -61,6 +72,7 @@ export async function startWorkers(count: number, config: StoreWorkerConfig): Pr
     );
     return {
       size: workers.length,
+      workers,
       burstAll: (requests, path, onReply) =>
         Promise.all(
           workers.map(async (worker) => {
@@ -96,16 +108,27 @@ async function driven(child: ChildProcess): Promise<Worker> {
     });
   });
   await bounded(ready, START_TIMEOUT_MS, 'a store worker to start');
-  const request = (count: number, path: string): Promise<StoreWorkerReply> => {
+  const ask = (command: (id: number) => StoreWorkerCommand): Promise<StoreWorkerReply> => {
     if (exitError !== undefined) return Promise.reject(exitError);
     const id = nextId++;
     const reply = new Promise<StoreWorkerReply>((resolve, reject) => pending.set(id, { resolve, reject }));
-    child.send({ type: 'burst', id, count, path } satisfies StoreWorkerCommand, (error) => {
+    child.send(command(id), (error) => {
       if (error !== null) pending.get(id)?.reject(error);
     });
     return bounded(reply, REPLY_TIMEOUT_MS, "a store worker's reply").finally(() => pending.delete(id));
   };
-  return { child, request };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await bounded(exited, EXIT_TIMEOUT_MS, 'a killed store worker to exit');
+  };
+  return {
+    child,
+    request: (count, path) => ask((id) => ({ type: 'burst', id, count, path })),
+    renew: () => ask((id) => ({ type: 'renew', id })),
+    kill,
+  };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
