@@ -1,7 +1,7 @@
 /** Two clients of one process sharing a MemoryTokenStore, against the real loopback server (which rotates refresh tokens). */
 import nock from 'nock';
 
-import { type AuthClient, createAuthClient, MemoryTokenStore, type OAuthBearerError, type StoreSnapshot, storeKey } from '../src/index.js';
+import { type AuthClient, createAuthClient, MemoryTokenStore, type OAuthBearerError, type LeaseRequest, type StoreSnapshot, storeKey } from '../src/index.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
 let server: AuthServer;
@@ -61,9 +61,9 @@ test('a store’s keyPrefix names every key the library makes for it; the key it
   const keys: string[] = [];
   class NamespacedStore extends MemoryTokenStore {
     readonly keyPrefix = 'tenant-a';
-    override acquire(key: string, leaseMs: number): StoreSnapshot {
+    override acquire(key: string, request: LeaseRequest): StoreSnapshot {
       keys.push(key);
-      return super.acquire(key, leaseMs);
+      return super.acquire(key, request);
     }
   }
   const store = new NamespacedStore();

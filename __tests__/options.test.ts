@@ -95,6 +95,12 @@ describe('the token URL or issuer', () => {
 });
 
 describe('optional options', () => {
+  test('lockTtlMs (0.1) is refused by name, pointing to leaseMs; a store with only 0.1’s tryLock is refused too', () => {
+    expect(configurationErrorOf({ ...valid, lockTtlMs: 3_000 }).message).toMatch(/replaced by `leaseMs`/);
+    const oldStore = { get: () => undefined, set: () => undefined, delete: () => undefined, tryLock: () => undefined };
+    expect(configurationErrorOf({ ...valid, store: oldStore }).message).toMatch(/tryLock, the 0\.1 lock interface/);
+  });
+
   test.each([
     { option: 'clientAuthentication', value: 'private_key_jwt' },
     { option: 'clientAuthentication', value: 'client_secret_BASIC' },
@@ -111,6 +117,10 @@ describe('optional options', () => {
     { option: 'refreshMargin', value: -1 },
     { option: 'onToken', value: 'log' },
     { option: 'onError', value: {} },
+    { option: 'leaseMs', value: 999 },
+    { option: 'leaseMs', value: 60_001 },
+    { option: 'leaseMs', value: 0 },
+    { option: 'lockTtlMs', value: 30_000 },
   ])('$option set to $value is rejected, naming it', ({ option, value }) => {
     expect(configurationErrorOf({ ...valid, [option]: value }).option).toBe(`auth.${option}`);
   });
@@ -128,6 +138,7 @@ describe('optional options', () => {
       issuer: undefined,
     });
     expect(options.tokenUrl?.href).toBe(TOKEN_URL);
+    expect(options.leaseMs).toBe(5_000);
     expect(defaults).toMatchObject({ clientAuthentication: 'client_secret_post', timeout: 10_000, defaultExpiresIn: 300 });
   });
 

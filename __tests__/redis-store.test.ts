@@ -11,10 +11,16 @@ import { TokenStoreError } from '../src/stores/errors.js';
 import { ErrorCode } from '../src/errors.js';
 import { failureKeyFor, leaseKeyFor, storeKey } from '../src/stores/key.js';
 import { serializeTokenSet } from '../src/stores/serialize.js';
-import { type SharedFailure, TRANSIENT_FAILURE_TTL_MS } from '../src/stores/shared-failure.js';
-import type { RenewalLease } from '../src/stores/types.js';
+import type { SharedFailure } from '../src/stores/shared-failure.js';
+import { type LeaseRequest, MAX_LEASE_MS, type RenewalLease } from '../src/stores/types.js';
 import { createTokenSet, type TokenSet } from '../src/token-set.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
+
+/** A lease request as the token manager makes one, with a generous budget and failure cap. */
+function req(leaseMs: number, maxFailureMs = 60_000): LeaseRequest {
+  return { leaseMs, holdMs: 60_000, maxFailureMs };
+}
+
 
 // Compile-time only: both ioredis client classes fit the store's client interface.
 export type ClientFits = [Redis, Cluster] extends [RedisStoreClient, RedisStoreClient] ? true : never;
@@ -204,7 +210,7 @@ describe('RedisTokenStore', () => {
 
 /** Acquires and expects the lease to be ours. */
 async function lease(on: RedisTokenStore, key: string, leaseMs = 10_000): Promise<RenewalLease> {
-  const snapshot = await on.acquire(key, leaseMs);
+  const snapshot = await on.acquire(key, req(leaseMs));
   if (snapshot.state !== 'leased') throw new Error(`expected the lease, got ${snapshot.state}`);
   return snapshot.lease;
 }
@@ -216,9 +222,9 @@ describe('RedisTokenStore leases', () => {
     const { store: a } = store();
     const { store: b } = store();
     const key = await storeKey(credentials, a);
-    const first = await a.acquire(key, 10_000);
+    const first = await a.acquire(key, req(10_000));
     expect(first).toMatchObject({ state: 'leased', tokens: undefined, failure: undefined });
-    await expect(b.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: undefined });
+    await expect(b.acquire(key, req(10_000))).resolves.toMatchObject({ state: 'held', tokens: undefined, failure: undefined });
     const ttl = await admin.pttl(leaseKeyFor(key));
     expect(ttl).toBeGreaterThan(9_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
@@ -226,7 +232,7 @@ describe('RedisTokenStore leases', () => {
     const written = tokens();
     await expect(first.lease.commit(written)).resolves.toBe(true);
     expect(await admin.exists(leaseKeyFor(key))).toBe(0);
-    const next = await b.acquire(key, 10_000);
+    const next = await b.acquire(key, req(10_000));
     expect(next.state).toBe('leased');
     expect(next.state !== 'unavailable' && next.tokens?.accessToken).toBe(ACCESS_TOKEN);
   });
@@ -248,7 +254,7 @@ describe('RedisTokenStore leases', () => {
     monitor.disconnect();
     // MONITOR also lists the commands each script runs (as `get`, `set`...): count the top-level EVALs only.
     expect(commands.filter((command) => command === 'eval')).toEqual(['eval', 'eval']);
-    expect(commands.filter((command) => !['eval', 'ping', 'get', 'pttl', 'set', 'del', 'pexpire'].includes(command))).toEqual([]);
+    expect(commands.filter((command) => !['eval', 'ping', 'time', 'get', 'pttl', 'set', 'del', 'pexpire'].includes(command))).toEqual([]);
   });
 
   test('a lease expires by itself; extend keeps a live holder’s lease; a lost lease writes nothing', async () => {
@@ -260,7 +266,7 @@ describe('RedisTokenStore leases', () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
       await expect(kept.extend()).resolves.toBe(true);
     }
-    expect((await b.acquire(key, 300)).state).toBe('held'); // 600 ms in: still a's
+    expect((await b.acquire(key, req(300))).state).toBe('held'); // 600 ms in: still a's
     await kept.release();
     const stale = await lease(a, key, 50);
     await waitUntilGone(leaseKeyFor(key));
@@ -304,10 +310,10 @@ describe('RedisTokenStore leases', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(400);
     // A failure is the answer: the lease is not taken while it lasts.
-    await expect(b.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: FAILURE });
+    await expect(b.acquire(key, req(10_000))).resolves.toMatchObject({ state: 'held', tokens: undefined, failure: FAILURE });
     expect(await admin.exists(leaseKeyFor(key))).toBe(0);
     await waitUntilGone(failureKeyFor(key));
-    expect((await b.acquire(key, 10_000)).state).toBe('leased');
+    expect((await b.acquire(key, req(10_000))).state).toBe('leased');
   });
 
   test('a commit clears a recorded failure; clearFailure forgets one', async () => {
@@ -324,27 +330,49 @@ describe('RedisTokenStore leases', () => {
     expect(await admin.exists(failureKeyFor(key))).toBe(0);
   });
 
-  test('a lease or failure key left without a time to live is given one and reported', async () => {
+  test('a lease or failure key without a time to live, or with a longer one than it could mean, is cut and reported once', async () => {
     const { store: a, errors } = store();
     const key = await storeKey(credentials, a);
-    await admin.set(leaseKeyFor(key), 'left-by-hand');
-    expect((await a.acquire(key, 200)).state).toBe('held');
-    const leaseTtl = await admin.pttl(leaseKeyFor(key));
-    expect(leaseTtl).toBeGreaterThan(0);
-    expect(leaseTtl).toBeLessThanOrEqual(200);
-    await waitUntilGone(leaseKeyFor(key));
-    await admin.set(failureKeyFor(key), JSON.stringify(FAILURE));
-    await expect(a.acquire(key, 200)).resolves.toMatchObject({ state: 'held', failure: FAILURE });
+    for (const longest of [undefined, MAX_LEASE_MS + 3_600_000]) {
+      if (longest === undefined) await admin.set(leaseKeyFor(key), 'left-by-hand');
+      else await admin.set(leaseKeyFor(key), 'left-by-hand', 'PX', longest);
+      expect((await a.acquire(key, req(1_000))).state).toBe('held');
+      const leaseTtl = await admin.pttl(leaseKeyFor(key));
+      expect(leaseTtl).toBeGreaterThan(0);
+      expect(leaseTtl).toBeLessThanOrEqual(1_000);
+      await admin.del(leaseKeyFor(key));
+    }
+    // A forged or replayed failure record (here plaintext, a year long) lives no longer than the cooldown asked for.
+    await admin.set(failureKeyFor(key), JSON.stringify(FAILURE), 'PX', 365 * 86_400_000);
+    await expect(a.acquire(key, req(1_000, 2_000))).resolves.toMatchObject({ state: 'held', failure: FAILURE });
     const failureTtl = await admin.pttl(failureKeyFor(key));
     expect(failureTtl).toBeGreaterThan(0);
-    expect(failureTtl).toBeLessThanOrEqual(TRANSIENT_FAILURE_TTL_MS);
-    await admin.set(key, (await admin.get(key)) ?? serializeTokenSet(tokens()));
-    await a.acquire(key, 200);
-    expect(errors.map((error) => [error.operation, error.reason])).toEqual([
-      ['acquire', 'no-ttl'],
-      ['acquire', 'no-ttl'],
-      ['acquire', 'no-ttl'],
+    expect(failureTtl).toBeLessThanOrEqual(2_000);
+    await admin.persist(failureKeyFor(key));
+    await expect(a.acquire(key, req(1_000, 2_000))).resolves.toMatchObject({ state: 'held', failure: FAILURE });
+    expect(await admin.pttl(failureKeyFor(key))).toBeGreaterThan(0);
+    await admin.del(failureKeyFor(key));
+    // A token entry without a time to live is reported (the next commit writes one), once however often it is read.
+    await admin.set(key, serializeTokenSet(tokens()));
+    for (let n = 0; n < 5; n += 1) await (await lease(a, key, 1_000)).release();
+    const what = (error: TokenStoreError): string => error.message.replace('Token store acquire failed: the ', '').split(' ')[0]!;
+    expect(errors.map((error) => [error.operation, error.reason, what(error)])).toEqual([
+      ['acquire', 'no-ttl', 'renewal'],
+      ['acquire', 'no-ttl', 'failure'],
+      ['acquire', 'no-ttl', 'token'],
     ]);
+  });
+
+  test('a sealed token given a long time to live by hand is not revived: Redis’s clock only shortens a lifetime', async () => {
+    const { store: a } = store({ encryptionKey: KEY_A });
+    const key = await storeKey(credentials, a);
+    await a.set(key, tokens(60_000));
+    await admin.pexpire(key, 3_600_000); // what someone replaying an old sealed value with a new TTL would do
+    const snapshot = await a.acquire(key, req(1_000));
+    const expiresAt = snapshot.state === 'unavailable' ? 0 : (snapshot.tokens?.expiresAt ?? 0);
+    // The sealed expiresAt (60 s) wins over the hour the key was given.
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(expiresAt - Date.now()).toBeGreaterThan(50_000);
   });
 
   test('a failure record that is not one is reported and removed, so it cannot block the lease', async () => {
@@ -352,9 +380,9 @@ describe('RedisTokenStore leases', () => {
     const key = await storeKey(credentials, a);
     for (const garbage of ['{"code":"ERR_OAUTH_NETWORK"}', 'not json', '{"code":"ERR_OAUTH_NETWORK","grant":"password","status":99}']) {
       await admin.set(failureKeyFor(key), garbage, 'PX', 60_000);
-      await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: undefined });
+      await expect(a.acquire(key, req(10_000))).resolves.toMatchObject({ state: 'held', tokens: undefined, failure: undefined });
       await waitUntilGone(failureKeyFor(key));
-      expect((await a.acquire(key, 10_000)).state).toBe('leased');
+      expect((await a.acquire(key, req(10_000))).state).toBe('leased');
       await admin.del(leaseKeyFor(key));
     }
     expect(errors.map((error) => error.reason)).toEqual(['invalid-value', 'invalid-value', 'invalid-value']);
@@ -366,7 +394,7 @@ describe('RedisTokenStore leases', () => {
     // Written by a host whose clock runs an hour ahead: its expiresAt is an hour later than the real one.
     const skewed = createTokenSet({ accessToken: ACCESS_TOKEN, expiresAt: Date.now() + 3_600_000 + 60_000 });
     await admin.set(key, serializeTokenSet(skewed), 'PX', 65_000);
-    const snapshot = await a.acquire(key, 10_000);
+    const snapshot = await a.acquire(key, req(10_000));
     const expiresAt = snapshot.state === 'unavailable' ? 0 : (snapshot.tokens?.expiresAt ?? 0);
     expect(expiresAt - Date.now()).toBeGreaterThan(58_000);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(60_000);
@@ -392,13 +420,13 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     const { store: a, errors } = store({ client, operationTimeoutMs: 100 });
     const key = await storeKey(credentials, a);
     await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
-    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    await expect(a.acquire(key, req(10_000))).resolves.toEqual({ state: 'unavailable' });
     expect(errors.map((error) => [error.operation, error.reason])).toEqual([['acquire', 'timeout']]);
     // The script runs once the pause ends (a PING behind it on the same connection answers after it); left alone its
     // lease would stall every renewal for 10 s with nobody renewing.
     await client.ping();
     await waitUntilGone(leaseKeyFor(key));
-    expect((await store().store.acquire(key, 10_000)).state).toBe('leased');
+    expect((await store().store.acquire(key, req(10_000))).state).toBe('leased');
   });
 
   test('the circuit breaker: after one failure Redis is skipped (no command, no report) until it ends', async () => {
@@ -407,11 +435,11 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     const key = await storeKey(credentials, a);
     await ready(client);
     await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
-    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    await expect(a.acquire(key, req(10_000))).resolves.toEqual({ state: 'unavailable' });
     await admin.ping();
     const sent = client.commandQueue.length;
     const started = performance.now();
-    await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+    await expect(a.acquire(key, req(10_000))).resolves.toEqual({ state: 'unavailable' });
     await expect(a.get(key)).resolves.toBeUndefined();
     await a.set(key, tokens());
     expect(performance.now() - started).toBeLessThan(50); // skipped: no operationTimeoutMs paid
@@ -419,8 +447,39 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     expect(await admin.exists(key)).toBe(0);
     expect(errors).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 650));
-    expect((await a.acquire(key, 10_000)).state).toBe('leased');
+    expect((await a.acquire(key, req(10_000))).state).toBe('leased');
     expect(errors).toHaveLength(1);
+  });
+
+  test('the lease’s own steps skip the breaker: a holder whose extension timed out once still extends and commits', async () => {
+    const client = connect();
+    const { store: a, errors } = store({ client, operationTimeoutMs: 100, circuitBreakerMs: 60_000 });
+    const { store: b } = store();
+    const key = await storeKey(credentials, a);
+    const held = await lease(a, key, 1_000);
+    await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
+    await expect(held.extend()).resolves.toBe(false); // timed out: the breaker is open now
+    await admin.ping();
+    expect(errors.map((error) => [error.operation, error.reason])).toEqual([['extend', 'timeout']]);
+    await expect(held.extend()).resolves.toBe(true);
+    expect((await b.acquire(key, req(1_000))).state).toBe('held');
+    await expect(held.commit(tokens())).resolves.toBe(true);
+    expect(await admin.exists(key)).toBe(1);
+    // Other commands are still skipped while the breaker is open.
+    await expect(a.acquire(key, req(1_000))).resolves.toEqual({ state: 'unavailable' });
+  });
+
+  test('an error Redis answers about one key (WRONGTYPE) is reported for that key and does not open the breaker', async () => {
+    const { store: a, errors } = store();
+    const bad = await storeKey(credentials, a);
+    const good = await storeKey({ ...credentials, username: 'grace.hopper@example.com' }, a);
+    await admin.hset(leaseKeyFor(bad), 'a', 'b');
+    await expect(a.acquire(bad, req(1_000))).resolves.toEqual({ state: 'unavailable' });
+    expect(errors.map((error) => [error.operation, error.reason])).toEqual([['acquire', 'failed']]);
+    expect(errors[0]?.message).not.toContain('skipped');
+    const held = await lease(a, good, 1_000);
+    await expect(held.commit(tokens())).resolves.toBe(true);
+    expect(await admin.exists(good)).toBe(1);
   });
 
   test.each([
@@ -437,7 +496,7 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     try {
       await expect(a.get(key)).resolves.toBeUndefined();
       await expect(a.set(key, tokens())).resolves.toBeUndefined();
-      await expect(a.acquire(key, 10_000)).resolves.toEqual({ state: 'unavailable' });
+      await expect(a.acquire(key, req(10_000))).resolves.toEqual({ state: 'unavailable' });
       expect(errors.map((error) => error.operation)).toEqual(['get', 'set', 'acquire']);
       for (const error of errors) expect(['failed', 'timeout']).toContain(error.reason);
     } finally {
@@ -447,7 +506,7 @@ describe('RedisTokenStore when Redis is slow or down', () => {
     const stored = tokens();
     await a.set(key, stored);
     await expect(a.get(key)).resolves.toEqual(stored);
-    expect((await a.acquire(key, 10_000)).state).toBe('leased');
+    expect((await a.acquire(key, req(10_000))).state).toBe('leased');
     expect(errors).toHaveLength(3);
   });
 });

@@ -16,7 +16,7 @@ import { RedisTokenStore, type RedisStoreClient } from '../src/redis.js';
 import { TokenStoreError, type TokenStoreOperation } from '../src/stores/errors.js';
 import { failureKeyFor, leaseKeyFor, storeKey } from '../src/stores/key.js';
 import type { SharedFailure } from '../src/stores/shared-failure.js';
-import type { RenewalLease } from '../src/stores/types.js';
+import type { LeaseRequest, RenewalLease } from '../src/stores/types.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { createTokenSet, type TokenSet } from '../src/token-set.js';
 import {
@@ -29,6 +29,12 @@ import {
   startRedisSentinel,
   waitUntil,
 } from './helpers/redis-topologies.js';
+
+/** A lease request as the token manager makes one, with a generous budget and failure cap. */
+function req(leaseMs: number, maxFailureMs = 60_000): LeaseRequest {
+  return { leaseMs, holdMs: 60_000, maxFailureMs };
+}
+
 
 /** Forming the cluster takes about 2.5 s here (redis-cli waits in whole seconds), the Sentinel set-up well under 1 s. */
 const START_MS = 40_000;
@@ -159,7 +165,7 @@ function tokens(accessToken = ACCESS_TOKEN, lifetimeMs = 60_000): TokenSet {
 }
 
 async function lease(on: RedisTokenStore, key: string, leaseMs = 10_000): Promise<RenewalLease> {
-  const snapshot = await on.acquire(key, leaseMs);
+  const snapshot = await on.acquire(key, req(leaseMs));
   if (snapshot.state !== 'leased') throw new Error(`expected the lease, got ${snapshot.state}`);
   return snapshot.lease;
 }
@@ -278,9 +284,9 @@ describe('RedisTokenStore on a Redis Cluster (ioredis Cluster)', () => {
     const before = await Promise.all(others.map(dbsize));
 
     // a takes the lease; b finds it held.
-    const first = await a.store.acquire(key, 10_000);
+    const first = await a.store.acquire(key, req(10_000));
     expect(first).toMatchObject({ state: 'leased', tokens: undefined, failure: undefined });
-    await expect(b.store.acquire(key, 10_000)).resolves.toEqual({ state: 'held', tokens: undefined, failure: undefined });
+    await expect(b.store.acquire(key, req(10_000))).resolves.toMatchObject({ state: 'held', tokens: undefined, failure: undefined });
     expect(await presentOn(owner, all)).toEqual([leaseKey]);
 
     // a commits: the token is written and the lease freed, on the owner.
@@ -289,7 +295,7 @@ describe('RedisTokenStore on a Redis Cluster (ioredis Cluster)', () => {
     expect(await presentOn(owner, all)).toEqual([tokenKey]);
 
     // b adopts a's token (and would release the lease it took on the way).
-    const adopted = await b.store.acquire(key, 10_000);
+    const adopted = await b.store.acquire(key, req(10_000));
     expect(adopted.state).toBe('leased');
     expect(adopted.state !== 'unavailable' && adopted.tokens?.accessToken).toBe(ACCESS_TOKEN);
     await expect(b.store.get(key)).resolves.toMatchObject({ accessToken: ACCESS_TOKEN });
@@ -299,7 +305,7 @@ describe('RedisTokenStore on a Redis Cluster (ioredis Cluster)', () => {
     if (adopted.state !== 'leased') throw new Error('unreachable');
     await expect(adopted.lease.fail(FAILURE, 10_000)).resolves.toBe(true);
     expect(await presentOn(owner, all)).toEqual([tokenKey, failureKey]);
-    await expect(a.store.acquire(key, 10_000)).resolves.toMatchObject({ state: 'held', failure: FAILURE, tokens: { accessToken: ACCESS_TOKEN } });
+    await expect(a.store.acquire(key, req(10_000))).resolves.toMatchObject({ state: 'held', failure: FAILURE, tokens: { accessToken: ACCESS_TOKEN } });
     await a.store.clearFailure(key);
     expect(await presentOn(owner, all)).toEqual([tokenKey]);
 
@@ -309,7 +315,7 @@ describe('RedisTokenStore on a Redis Cluster (ioredis Cluster)', () => {
       await sleep(150);
       await expect(kept.extend()).resolves.toBe(true);
     }
-    expect((await b.store.acquire(key, 300)).state).toBe('held'); // 600 ms in: still a's
+    expect((await b.store.acquire(key, req(300))).state).toBe('held'); // 600 ms in: still a's
     await kept.release();
     expect(await presentOn(owner, all)).toEqual([tokenKey]);
 
@@ -436,7 +442,7 @@ describe('RedisTokenStore behind Sentinel (ioredis Redis with sentinels)', () =>
     // Then the ioredis clients must find it (they ask the sentinel again on each reconnect) and the store use it.
     const failedOver = promoted.then(() =>
       waitUntil('both stores to reach the new master', async () => {
-        const snapshots = await Promise.all(stores.map(({ store }) => store.acquire('probe:{after-failover}', 1_000)));
+        const snapshots = await Promise.all(stores.map(({ store }) => store.acquire('probe:{after-failover}', req(1_000))));
         return snapshots.every((snapshot) => snapshot.state !== 'unavailable');
       }, FAILOVER_MS),
     );

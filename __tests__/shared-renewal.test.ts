@@ -11,11 +11,15 @@ import {
   createAuthClient,
   MemoryTokenStore,
   type OAuthBearerError,
+  type LeaseRequest,
   type StoreSnapshot,
   storeKey,
   TokenNetworkError,
+  UserAuthenticationError,
 } from '../src/index.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+import { TokenStoreError } from '../src/redis.js';
+import { createTokenSet } from '../src/token-set.js';
 
 let server: AuthServer;
 
@@ -40,22 +44,23 @@ function client(store: MemoryTokenStore, options: Partial<AuthOptions> = {}, err
 
 /** A MemoryTokenStore whose acquire can be made to answer `unavailable` (a Redis that is down) or `held` for ever. */
 class SwitchableStore extends MemoryTokenStore {
-  mode: 'normal' | 'unavailable' | 'held-forever' = 'normal';
+  mode: 'normal' | 'unavailable' | 'held-forever' | 'overstayed' = 'normal';
   acquires = 0;
 
-  override acquire(key: string, leaseMs: number): StoreSnapshot {
+  override acquire(key: string, request: LeaseRequest): StoreSnapshot {
     this.acquires += 1;
     if (this.mode === 'unavailable') return { state: 'unavailable' };
     if (this.mode === 'held-forever') return { state: 'held', tokens: undefined, failure: undefined };
-    return super.acquire(key, leaseMs);
+    if (this.mode === 'overstayed') return { state: 'held', tokens: undefined, failure: undefined, holderRemainingMs: -5_000 };
+    return super.acquire(key, request);
   }
 }
 
 describe('the lease', () => {
-  test('a live holder whose grant takes eight leases keeps its lease: one grant for all, the same token everywhere', async () => {
+  test('a live holder whose grant takes three leases keeps its lease: one grant for all, the same token everywhere', async () => {
     const store = new MemoryTokenStore();
-    server.setLatency({ tokenMs: 800 });
-    const clients = [1, 2, 3, 4].map(() => client(store, { leaseMs: 100 }));
+    server.setLatency({ tokenMs: 3_000 });
+    const clients = [1, 2, 3, 4].map(() => client(store, { leaseMs: 1_000 }));
 
     const results = await Promise.all(clients.flatMap((api) => [api.get('/a'), api.get('/b')]));
 
@@ -66,17 +71,17 @@ describe('the lease', () => {
 
   test('a holder that stops extending (it died) is taken over after about one lease', async () => {
     const store = new MemoryTokenStore();
-    const api = client(store, { leaseMs: 150 });
+    const api = client(store, { leaseMs: 1_000 });
     const key = await storeKey(server.credentials, store);
     // A "dead process" took the lease and will never extend, commit or release it.
-    expect(store.acquire(key, 150).state).toBe('leased');
+    expect(store.acquire(key, { leaseMs: 1_000, holdMs: 60_000, maxFailureMs: 60_000 }).state).toBe('leased');
     const started = performance.now();
 
     await api.get('/x');
 
     const waited = performance.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(140);
-    expect(waited).toBeLessThan(2_000);
+    expect(waited).toBeGreaterThanOrEqual(990);
+    expect(waited).toBeLessThan(3_000);
     expect(server.stats.tokenRequests).toBe(1);
   });
 });
@@ -85,7 +90,7 @@ describe('a failed renewal is shared', () => {
   test('when the holder’s grant times out, the waiters fail with the same error class at once, without a grant of their own', async () => {
     const store = new MemoryTokenStore();
     server.failNext(10, { type: 'hang' });
-    const options: Partial<AuthOptions> = { timeout: 300, retry: { attempts: 1 }, leaseMs: 100 };
+    const options: Partial<AuthOptions> = { timeout: 300, retry: { attempts: 1 } };
     const [a, b, c] = [1, 2, 3].map(() => client(store, options));
 
     const outcomes = await Promise.allSettled([a!.get('/a'), b!.get('/b'), c!.get('/c')]);
@@ -115,41 +120,118 @@ describe('a failed renewal is shared', () => {
 });
 
 describe('degraded mode (the store cannot be reached)', () => {
-  test('a refresh token adopted from the store is never spent: the process makes its own password grant', async () => {
+  test('a refresh token that is in the store is never spent: the process makes its own password grant', async () => {
     const store = new SwitchableStore();
     const [a, b] = [1, 2].map(() => client(store));
-    await a!.get('/a');
-    await b!.get('/b'); // adopts a's token set, refresh token included
+    await a!.get('/a'); // a's own grant, committed to the store
+    await b!.get('/b'); // adopts it, refresh token included
     expect(server.stats.grants).toEqual({ password: 1, refresh_token: 0 });
 
     store.mode = 'unavailable';
-    await b!.tokens.refresh();
+    await b!.tokens.refresh(); // adopted
+    await a!.tokens.refresh(); // its own, but committed: b (or the next lease holder) may spend it too
 
-    expect(server.stats.grants).toEqual({ password: 2, refresh_token: 0 });
+    expect(server.stats.grants).toEqual({ password: 3, refresh_token: 0 });
   });
 
-  test('a refresh token the process obtained itself stays usable', async () => {
+  test('a refresh token the process obtained while the store was away (never shared) stays usable', async () => {
     const store = new SwitchableStore();
+    store.mode = 'unavailable';
     const a = client(store);
     await a.get('/a');
-    store.mode = 'unavailable';
 
     await a.tokens.refresh();
 
     expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
   });
 
-  test('a lease held longer than any grant can take is waited out, then the process renews alone', async () => {
+  test('a token older than the one held is not adopted from the store, however long it has left', async () => {
+    const store = new MemoryTokenStore();
+    const a = client(store);
+    await a.get('/a');
+    const held = a.tokens.current!;
+    const key = await storeKey(server.credentials, store);
+    store.set(key, createTokenSet({ accessToken: 'an-older-token', expiresAt: held.expiresAt - 60_000 }));
+
+    await a.tokens.refresh();
+
+    expect(a.tokens.current?.accessToken).not.toBe('an-older-token');
+    expect(server.stats.tokenRequests).toBe(2);
+  });
+});
+
+describe('waiting on a holder', () => {
+  test('a waiter follows the holder’s budget, not its own: a shorter timeout of its own does not make a second grant', async () => {
+    const store = new MemoryTokenStore();
+    server.setLatency({ tokenMs: 3_500 });
+    const holder = client(store, { leaseMs: 1_000 });
+    // Its own limit would be 2 x (100 + 100) + 2 x 1000 = 2.4 s, shorter than the holder's grant.
+    const waiter = client(store, { leaseMs: 1_000, timeout: 100, retry: { attempts: 1, maxElapsedMs: 100 } });
+    const first = holder.tokens.getAccessToken();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const [a, b] = await Promise.all([first, waiter.tokens.getAccessToken()]);
+
+    expect(b).toBe(a);
+    expect(server.stats.tokenRequests).toBe(1);
+  });
+
+  test('a holder past its own budget is given up at once and reported; the process renews alone', async () => {
     const store = new SwitchableStore();
-    const api = client(store, { leaseMs: 50, timeout: 100, retry: { attempts: 1, maxElapsedMs: 100 } });
+    const errors: OAuthBearerError[] = [];
+    const api = client(store, {}, errors);
+    store.mode = 'overstayed';
+
+    await api.get('/x');
+
+    expect(server.stats.grants).toEqual({ password: 1, refresh_token: 0 });
+    expect(errors.map((error) => (error instanceof TokenStoreError ? error.reason : error.code))).toEqual(['lease-overstayed']);
+  });
+
+  test('a store that does not say the holder’s budget is waited on up to this process’s own limit', async () => {
+    const store = new SwitchableStore();
+    const api = client(store, { leaseMs: 1_000, timeout: 100, retry: { attempts: 1, maxElapsedMs: 100 } });
     store.mode = 'held-forever';
     const started = performance.now();
 
     await api.get('/x');
 
-    // The wait limit: 2 x (maxElapsedMs + timeout) + 2 x leaseMs = 500 ms.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+    // The limit: 2 x (maxElapsedMs + timeout) + 2 x leaseMs = 2.4 s.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2_390);
     expect(server.stats.grants).toEqual({ password: 1, refresh_token: 0 });
-    expect(store.acquires).toBeGreaterThan(3);
+    expect(store.acquires).toBeGreaterThan(10);
+  });
+
+  test('a credential failure read from the store ends with its record, not a full cooldown after it was read', async () => {
+    const store = new MemoryTokenStore();
+    const wrong = { ...server.credentials, password: 'not-the-password' };
+    const options = { cooldownMs: 2_000 };
+    const a = createAuthClient({ baseURL: server.apiUrl, auth: { ...wrong, store, ...options } });
+    const b = createAuthClient({ baseURL: server.apiUrl, auth: { ...wrong, store, ...options } });
+    await expect(a.get('/a')).rejects.toBeInstanceOf(UserAuthenticationError);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await expect(b.get('/b')).rejects.toBeInstanceOf(UserAuthenticationError); // read from the record
+    expect(server.stats.tokenRequests).toBe(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 800)); // the record (and so b's cooldown) is over
+
+    await expect(b.get('/b')).rejects.toBeInstanceOf(UserAuthenticationError);
+    expect(server.stats.tokenRequests).toBe(2);
+  });
+});
+
+describe('clear() during a renewal', () => {
+  test('the renewal in flight does not write its token: the store stays empty and the next request makes a grant', async () => {
+    const store = new MemoryTokenStore();
+    server.setLatency({ tokenMs: 500 });
+    const api = client(store);
+    const pending = api.get('/a');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    api.tokens.clear();
+    await pending;
+
+    expect(store.get(await storeKey(server.credentials, store))).toBeUndefined();
+    await api.get('/b');
+    expect(server.stats.grants).toEqual({ password: 2, refresh_token: 0 });
   });
 });

@@ -26,7 +26,7 @@ export type { RetryOptions, RetryPolicy } from './retry.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export { storeKey } from './stores/key.js';
 export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
-export type { LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
+export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';
 export type { TokenSet } from './token-set.js';
 export { MAX_TOKEN_LENGTH, MAX_ENDPOINT_TEXT_LENGTH, MAX_RESPONSE_BYTES } from './limits.js';

@@ -5,7 +5,7 @@
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
 import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
-import type { TokenStore } from './stores/types.js';
+import { MAX_LEASE_MS, MIN_LEASE_MS, type TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
 
 /**
@@ -270,7 +270,13 @@ function resolveLeaseMs(input: object, option: string, oldOption: string): numbe
   if (Reflect.get(input, 'lockTtlMs') !== undefined) {
     throw new ConfigurationError(oldOption, 'was replaced by `leaseMs` (a lease its holder extends; default 5000)');
   }
-  return positiveNumber(Reflect.get(input, 'leaseMs'), option) ?? defaults.leaseMs;
+  const leaseMs = positiveNumber(Reflect.get(input, 'leaseMs'), option) ?? defaults.leaseMs;
+  // Shorter than a second, a lease cannot be extended in time through a slow store (its commands may take 500 ms);
+  // longer than a minute, a dead holder stalls everyone for that long. Either way the lease would not do its job.
+  if (leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+    throw new ConfigurationError(option, `must be between ${MIN_LEASE_MS} and ${MAX_LEASE_MS} milliseconds`);
+  }
+  return leaseMs;
 }
 
 function optionalBoolean(value: unknown, option: string): boolean | undefined {

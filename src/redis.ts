@@ -11,5 +11,5 @@ export type { EncryptionKey } from './stores/crypto.js';
 export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
 export { isLeasingStore } from './stores/types.js';
-export type { LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
+export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';

@@ -12,6 +12,7 @@ import { ErrorCode, OAuthBearerError } from './errors.js';
 import { type GrantResult, isCredentialFailure, obtainTokens } from './grants.js';
 import { defaults, type ResolvedAuthOptions, type TokenSource } from './options.js';
 import { retryDefaults, type RetryPolicy } from './retry.js';
+import { sharedFailureRemainingMs } from './stores/shared-failure.js';
 import { renewShared } from './stores/shared-renewal.js';
 import { isLeasingStore, type TokenStore } from './stores/types.js';
 import type { TokenEndpoint } from './token-endpoint.js';
@@ -36,6 +37,9 @@ export interface TokenManagerOptions extends Pick<ResolvedAuthOptions, 'refreshM
 /** The cooldown's default, in milliseconds. */
 export const DEFAULT_COOLDOWN_MS = 60_000;
 
+/** The longest a holder may keep the renewal lease, whatever its options: waiters take over after it. */
+const MAX_HOLD_MS = 10 * 60_000;
+
 /** How many tokens {@link TokenManager.knownSecrets} remembers: four token sets' worth. */
 const RECENT_SECRETS = 8;
 
@@ -57,6 +61,8 @@ interface CachedToken {
   /** Where it came from: a token adopted from a shared store was obtained by another process, for all we know before
    * a revocation that this process has not seen yet. */
   readonly source: TokenSource;
+  /** True when the token set is (or was) in the shared store: other processes may hold its refresh token too. */
+  readonly shared: boolean;
 }
 
 /** The outcome of the most recent renewal, numbered so a request can tell whether it happened after it was sent. */
@@ -233,9 +239,9 @@ export class TokenManager {
     this.#renewing += 1;
     const generation = this.#generation;
     try {
-      const { tokens, source } = await this.#obtain();
+      const { tokens, source, shared } = await this.#obtain(generation);
       // Its callers still get the token they waited for; the cache stays empty if clear() ran meanwhile.
-      if (generation === this.#generation) this.#keep(tokens, source);
+      if (generation === this.#generation) this.#keep(tokens, source, shared);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: undefined };
       return tokens;
     } catch (error) {
@@ -244,7 +250,9 @@ export class TokenManager {
       if (typed !== error) this.#report(typed);
       this.#lastAttempt = { seq: this.#lastAttempt.seq + 1, error: typed };
       const cooldownMs = this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
-      if (isCredentialFailure(typed) && cooldownMs > 0) this.#cooldown = { error: typed, until: monotonicNow() + cooldownMs };
+      // A failure another process recorded ends when its record does, not a full cooldown after this process read it.
+      const cooldownLeft = Math.min(cooldownMs, sharedFailureRemainingMs(typed) ?? cooldownMs);
+      if (isCredentialFailure(typed) && cooldownLeft > 0) this.#cooldown = { error: typed, until: monotonicNow() + cooldownLeft };
       throw typed;
     } finally {
       this.#renewing -= 1;
@@ -252,12 +260,12 @@ export class TokenManager {
   }
 
   /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
-  async #obtain(): Promise<{ tokens: TokenSet; source: TokenSource }> {
+  async #obtain(generation: number): Promise<{ tokens: TokenSet; source: TokenSource; shared: boolean }> {
     const { store } = this.#options;
     const key = store === undefined ? undefined : await this.#storeKey();
     const cached = this.#cached;
     const localRefreshToken = cached?.tokens.refreshToken;
-    if (store === undefined || key === undefined) return this.#grant(localRefreshToken);
+    if (store === undefined || key === undefined) return { ...(await this.#grant(localRefreshToken)), shared: false };
     let source: TokenSource = 'store';
     const leaseMs = this.#options.leaseMs ?? defaults.leaseMs;
     const retry = this.#options.retry ?? retryDefaults;
@@ -265,11 +273,12 @@ export class TokenManager {
       store,
       key,
       localRefreshToken,
-      localRefreshIsShared: cached?.source === 'store',
+      localRefreshIsShared: cached?.shared === true,
       leaseMs,
-      // A holder's grant ends within its retry budget plus a timeout, twice over when a refused refresh token falls back
-      // to the password grant; past that (and two leases), something is wrong with the holder: renew alone.
-      maxWaitMs: 2 * (retry.maxElapsedMs + (this.#options.timeout ?? defaults.timeout)) + 2 * leaseMs,
+      // A grant ends within its retry budget plus a timeout, twice over when a refused refresh token falls back to the
+      // password grant: this process's budget as a holder (the waiters are told it through the lease).
+      maxWaitMs: Math.min(MAX_HOLD_MS, 2 * (retry.maxElapsedMs + (this.#options.timeout ?? defaults.timeout)) + 2 * leaseMs),
+      isCurrent: () => generation === this.#generation,
       cooldownMs: this.#options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
       isUsable: (tokens) => this.#isBetter(tokens),
       grant: async (refreshToken) => {
@@ -279,7 +288,7 @@ export class TokenManager {
       },
       report: (error) => this.#report(error),
     });
-    return { tokens: result.tokens, source: result.fromStore ? 'store' : source };
+    return { tokens: result.tokens, source: result.fromStore ? 'store' : source, shared: result.shared };
   }
 
   #grant(refreshToken: string | undefined): Promise<GrantResult> {
@@ -304,6 +313,9 @@ export class TokenManager {
   #isBetter(tokens: TokenSet): boolean {
     const cached = this.#cached;
     if (cached?.tokens.accessToken === tokens.accessToken) return false;
+    // An older token than ours (a process that could not write while the store was away comes back to an entry it
+    // has since replaced) is no better, however long it has left: it may be the one whose revocation we just met.
+    if (cached !== undefined && tokens.expiresAt < cached.tokens.expiresAt) return false;
     return monotonicNow() < this.#schedule(tokens).retireAt;
   }
 
@@ -324,8 +336,8 @@ export class TokenManager {
     return { renewAt: expiresAt - margin, retireAt: expiresAt - margin / 2 };
   }
 
-  #keep(tokens: TokenSet, source: TokenSource): void {
-    this.#cached = { tokens, ...this.#schedule(tokens), rejectedAtSeq: undefined, source };
+  #keep(tokens: TokenSet, source: TokenSource, shared: boolean): void {
+    this.#cached = { tokens, ...this.#schedule(tokens), rejectedAtSeq: undefined, source, shared };
     const fresh = [tokens.accessToken, ...(tokens.refreshToken === undefined ? [] : [tokens.refreshToken])];
     this.#recent = [...fresh, ...this.#recent.filter((secret) => !fresh.includes(secret))].slice(0, RECENT_SECRETS);
     const { onToken } = this.#options;

@@ -23,9 +23,11 @@ export type TokenStoreOperation = 'get' | 'set' | 'delete' | 'acquire' | 'extend
  * - `lease-lost`: the renewal lease expired before its holder could write (it was paused, or cut off from the store,
  *   for longer than the lease): the token it obtained is used by its own process only, never written over its
  *   successor's.
- * - `no-ttl`: a key that must expire had no time to live (written by hand, or by something else): it was given one.
+ * - `no-ttl`: a key that must expire had no time to live, or a longer one than it could mean (written by hand,
+ *   forged, or replayed): it was given one.
+ * - `lease-overstayed`: another process held the renewal lease past its own grant budget; this one renewed alone.
  */
-export type TokenStoreFailure = 'timeout' | 'failed' | 'invalid-value' | 'undecryptable' | 'lease-lost' | 'no-ttl';
+export type TokenStoreFailure = 'timeout' | 'failed' | 'invalid-value' | 'undecryptable' | 'lease-lost' | 'no-ttl' | 'lease-overstayed';
 
 /**
  * A shared store could not be used. The token manager goes on without it (reading no token, renewing locally), so

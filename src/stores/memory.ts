@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { TokenSet } from '../token-set.js';
 import type { SharedFailure } from './shared-failure.js';
-import type { LeasingTokenStore, RenewalLease, StoreSnapshot } from './types.js';
+import type { LeaseRequest, LeasingTokenStore, RenewalLease, StoreSnapshot } from './types.js';
 import { monotonicNow } from '../clock.js';
 
 /** An entry that ends: a lease or a failure record. Times are monotonic (monotonicNow()), immune to clock steps. */
@@ -24,7 +24,7 @@ interface Expiring<T> {
 export class MemoryTokenStore implements LeasingTokenStore {
   readonly #entries = new Map<string, TokenSet>();
   /** Renewal leases: clients sharing this store renew one at a time, so a rotated refresh token is spent once. */
-  readonly #leases = new Map<string, Expiring<symbol>>();
+  readonly #leases = new Map<string, Expiring<symbol> & { readonly holdUntil: number }>();
   readonly #failures = new Map<string, Expiring<SharedFailure>>();
   /** Keys are HMACs under this: nothing outside the process ever sees them, so a random secret is enough (and fast). */
   readonly #bindingSecret = randomBytes(32);
@@ -45,26 +45,35 @@ export class MemoryTokenStore implements LeasingTokenStore {
     this.#entries.delete(key);
   }
 
-  acquire(key: string, leaseMs: number): StoreSnapshot {
+  acquire(key: string, request: LeaseRequest): StoreSnapshot {
     const tokens = this.#entries.get(key);
-    const failure = live(this.#failures, key);
-    if (failure !== undefined || live(this.#leases, key) !== undefined) return { state: 'held', tokens, failure };
+    const failure = this.#failures.get(key);
+    if (failure !== undefined && live(this.#failures, key) !== undefined) {
+      return { state: 'held', tokens, failure: failure.value, failureRemainingMs: failure.until - monotonicNow() };
+    }
+    const held = this.#leases.get(key);
+    if (held !== undefined && live(this.#leases, key) !== undefined) {
+      return { state: 'held', tokens, failure: undefined, holderRemainingMs: held.holdUntil - monotonicNow() };
+    }
     const owner = Symbol(key);
-    this.#leases.set(key, { value: owner, until: monotonicNow() + leaseMs });
-    return { state: 'leased', tokens, failure: undefined, lease: this.#lease(key, owner, leaseMs) };
+    const now = monotonicNow();
+    this.#leases.set(key, { value: owner, until: now + request.leaseMs, holdUntil: now + request.holdMs });
+    return { state: 'leased', tokens, failure: undefined, lease: this.#lease(key, owner, request) };
   }
 
   clearFailure(key: string): void {
     this.#failures.delete(key);
   }
 
-  #lease(key: string, owner: symbol, leaseMs: number): RenewalLease {
+  #lease(key: string, owner: symbol, request: LeaseRequest): RenewalLease {
+    const { leaseMs } = request;
     // Fenced: every step first checks that the lease is still this owner's and unexpired.
     const ours = (): boolean => live(this.#leases, key) === owner;
     return {
       extend: () => {
-        if (!ours()) return false;
-        this.#leases.set(key, { value: owner, until: monotonicNow() + leaseMs });
+        const held = this.#leases.get(key);
+        if (!ours() || held === undefined) return false;
+        this.#leases.set(key, { ...held, until: monotonicNow() + leaseMs });
         return true;
       },
       commit: (tokens) => {
@@ -76,7 +85,7 @@ export class MemoryTokenStore implements LeasingTokenStore {
       },
       fail: (failure, ttlMs) => {
         if (!ours()) return false;
-        this.#failures.set(key, { value: failure, until: monotonicNow() + ttlMs });
+        this.#failures.set(key, { value: failure, until: monotonicNow() + Math.min(ttlMs, request.maxFailureMs) });
         this.#leases.delete(key);
         return true;
       },

@@ -24,8 +24,8 @@ import { TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { DEFAULT_KEY_PREFIX, failureKeyFor, leaseKeyFor } from './key.js';
 import { ACQUIRE, COMMIT, EXTEND, FAIL, parseAcquireReply, RELEASE } from './redis-scripts.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
-import { parseSharedFailure, serializeSharedFailure, type SharedFailure, TRANSIENT_FAILURE_TTL_MS } from './shared-failure.js';
-import type { LeasingTokenStore, RenewalLease, StoreSnapshot } from './types.js';
+import { parseSharedFailure, serializeSharedFailure, type SharedFailure } from './shared-failure.js';
+import { MAX_LEASE_MS, type LeaseRequest, type LeasingTokenStore, type RenewalLease, type StoreSnapshot } from './types.js';
 import { monotonicNow } from '../clock.js';
 
 /**
@@ -117,6 +117,8 @@ export class RedisTokenStore implements LeasingTokenStore {
   readonly #onError: ((error: TokenStoreError) => void) | undefined;
   /** Until when (monotonic ms) Redis is skipped after a failure. */
   #skipUntil = 0;
+  /** When each repair was last reported (see #reportOnce). */
+  readonly #repairsReported = new Map<string, number>();
 
   constructor(options: RedisTokenStoreOptions) {
     // Checked although typed: options may come from JavaScript or a config file.
@@ -198,11 +200,13 @@ export class RedisTokenStore implements LeasingTokenStore {
    * times out or is skipped by the breaker: `unavailable`, and a lease that a timed-out script still takes when it
    * lands late is released at once (nobody renews under it).
    */
-  async acquire(key: string, leaseMs: number): Promise<StoreSnapshot> {
+  async acquire(key: string, request: LeaseRequest): Promise<StoreSnapshot> {
     if (this.#skipping()) return { state: 'unavailable' };
     const owner = randomBytes(16).toString('hex');
     const keys = keysOf(key);
-    const pending = call(() => this.#client.eval(ACQUIRE, 3, ...keys, owner, Math.ceil(leaseMs), TRANSIENT_FAILURE_TTL_MS));
+    const leaseMs = Math.ceil(request.leaseMs);
+    const args = [owner, leaseMs, MAX_LEASE_MS, Math.max(1, Math.ceil(request.maxFailureMs)), Math.ceil(request.holdMs)];
+    const pending = call(() => this.#client.eval(ACQUIRE, 3, ...keys, ...args));
     const outcome = await this.#bounded('acquire', key, pending);
     if (outcome === UNAVAILABLE) {
       pending.then((late) => (parseAcquireReply(late)?.leased === true ? this.#client.eval(RELEASE, 3, ...keys, owner) : undefined)).catch(ignore);
@@ -213,15 +217,24 @@ export class RedisTokenStore implements LeasingTokenStore {
       this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'Redis answered the acquire script with something else'));
       return { state: 'unavailable' };
     }
-    if (reply.repairedLease) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease had no time to live; it now expires with the lease'));
-    if (reply.repairedFailure) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record had no time to live; it now expires shortly'));
+    if (reply.repairedLease) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease had no time to live, or a longer one than any lease; it now expires with a lease'));
+    if (reply.repairedFailure) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record had no time to live, or a longer one than the cooldown; it now expires with the cooldown'));
     const tokens = reply.token === undefined ? undefined : this.#readTokens(key, reply.token, reply.tokenTtlMs);
     if (reply.leased) return { state: 'leased', tokens, failure: undefined, lease: this.#lease(key, owner, leaseMs) };
-    return { state: 'held', tokens, failure: reply.failure === undefined ? undefined : this.#readFailure(key, reply.failure) };
+    const failure = reply.failure === undefined ? undefined : this.#readFailure(key, reply.failure);
+    return {
+      state: 'held',
+      tokens,
+      failure,
+      failureRemainingMs: failure === undefined ? undefined : reply.failureTtlMs,
+      holderRemainingMs: reply.holderRemainingMs,
+    };
   }
 
   #lease(key: string, owner: string, leaseMs: number): RenewalLease {
     const keys = keysOf(key);
+    // The lease's own steps skip the breaker: a holder that stopped extending because one command was slow would lose
+    // its lease while alive, and its grant would be made twice. Each is still bounded by operationTimeoutMs.
     // Once lost, lost for good (the owner value is never reused): later steps answer at once, and it is reported once.
     let lost = false;
     const losing = (operation: TokenStoreOperation): false => {
@@ -232,7 +245,7 @@ export class RedisTokenStore implements LeasingTokenStore {
     /** Runs a fenced script: true when it ran under our lease, false when the lease is lost or Redis unavailable. */
     const fenced = async (operation: TokenStoreOperation, run: () => Promise<unknown>, secrets?: readonly (string | undefined)[]): Promise<boolean> => {
       if (lost) return false;
-      const reply = await this.#command(operation, key, run, secrets);
+      const reply = await this.#leaseStep(operation, key, run, secrets);
       return reply === UNAVAILABLE ? false : reply === 1 || losing(operation);
     };
     return {
@@ -240,7 +253,7 @@ export class RedisTokenStore implements LeasingTokenStore {
       commit: async (tokens) => {
         const ttlMs = ttlOf(tokens);
         if (ttlMs === undefined) {
-          if (!lost) await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+          if (!lost) await this.#leaseStep('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
           return !lost;
         }
         const value = this.#seal(key, serializeTokenSet(tokens));
@@ -251,7 +264,7 @@ export class RedisTokenStore implements LeasingTokenStore {
         return fenced('fail', () => this.#client.eval(FAIL, 3, ...keys, owner, value, Math.max(1, Math.ceil(ttlMs))));
       },
       release: async () => {
-        if (!lost) await this.#command('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
+        if (!lost) await this.#leaseStep('release', key, () => this.#client.eval(RELEASE, 3, ...keys, owner));
       },
     };
   }
@@ -269,8 +282,12 @@ export class RedisTokenStore implements LeasingTokenStore {
       this.#report(error instanceof TokenStoreError ? error : new TokenStoreError('get', 'invalid-value', key, 'unreadable'));
       return undefined;
     }
-    if (ttlMs === -1) this.#report(new TokenStoreError('acquire', 'no-ttl', key, 'the token entry has no time to live; the next renewal writes it with one'));
-    return ttlMs !== undefined && ttlMs > 0 ? createTokenSet({ ...tokens, expiresAt: Date.now() + ttlMs - EXPIRY_GRACE_MS }) : tokens;
+    if (ttlMs === -1) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the token entry has no time to live; the next renewal writes it with one'));
+    if (ttlMs === undefined || ttlMs <= 0) return tokens;
+    // Redis's clock can only shorten a lifetime: a writer whose clock runs ahead stored a late expiresAt, but a key
+    // given a longer time to live by hand (or replayed) must not revive an expired token.
+    const byRedis = Date.now() + ttlMs - EXPIRY_GRACE_MS;
+    return byRedis < tokens.expiresAt ? createTokenSet({ ...tokens, expiresAt: byRedis }) : tokens;
   }
 
   /** A recorded failure, opened and checked; a record that is not one is reported and deleted (it would block the lease). */
@@ -307,6 +324,16 @@ export class RedisTokenStore implements LeasingTokenStore {
     return this.#bounded(operation, key, call(run), secrets);
   }
 
+  /** A step of a lease held: bounded by the timeout like any command, but not skipped by the breaker. */
+  #leaseStep<T>(
+    operation: TokenStoreOperation,
+    key: string,
+    run: () => Promise<T>,
+    secrets: readonly (string | undefined)[] = [],
+  ): Promise<Outcome<T>> {
+    return this.#bounded(operation, key, call(run), secrets);
+  }
+
   async #bounded<T>(
     operation: TokenStoreOperation,
     key: string,
@@ -325,7 +352,10 @@ export class RedisTokenStore implements LeasingTokenStore {
       this.#trip(new TokenStoreError(operation, 'timeout', key, `Redis did not answer within ${this.#timeoutMs} ms${this.#skipNote()}`));
     } catch (error) {
       const cause = sanitizeError(error, secrets);
-      this.#trip(new TokenStoreError(operation, 'failed', key, `${cause.message}${this.#skipNote()}`, { cause }));
+      // Redis answered, with an error about this key (WRONGTYPE, CROSSSLOT, OOM...): it is up, so the breaker stays
+      // closed and the other keys of the store keep working. Only an unreachable or silent Redis opens it.
+      if (isReplyError(error)) this.#report(new TokenStoreError(operation, 'failed', key, cause.message, { cause }));
+      else this.#trip(new TokenStoreError(operation, 'failed', key, `${cause.message}${this.#skipNote()}`, { cause }));
     } finally {
       clearTimeout(timer);
     }
@@ -347,6 +377,16 @@ export class RedisTokenStore implements LeasingTokenStore {
   #trip(error: TokenStoreError): void {
     if (this.#skipping()) return;
     this.#skipUntil = monotonicNow() + this.#breakerMs;
+    this.#report(error);
+  }
+
+  /** Reports a repair at most once a minute per key and kind: a waiter that polls would otherwise repeat it 20 times a second. */
+  #reportOnce(error: TokenStoreError): void {
+    const what = `${error.key}\n${error.message}`;
+    const now = monotonicNow();
+    if ((this.#repairsReported.get(what) ?? -Infinity) > now - 60_000) return;
+    if (this.#repairsReported.size > 1_000) this.#repairsReported.clear();
+    this.#repairsReported.set(what, now);
     this.#report(error);
   }
 
@@ -373,6 +413,11 @@ function ttlOf(tokens: TokenSet): number | undefined {
 /** What a command's error must never quote: the tokens it was writing. */
 function secretsOf(tokens: TokenSet): readonly (string | undefined)[] {
   return [tokens.accessToken, tokens.refreshToken, tokens.idToken];
+}
+
+/** An error Redis itself answered with (ioredis's ReplyError), as opposed to a connection that failed. */
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }
 
 function ignore(): void {

@@ -72,8 +72,25 @@ export function sharedFailureTtlMs(error: OAuthBearerError, cooldownMs: number):
   return isCredentialFailure(error) && cooldownMs > 0 ? cooldownMs : TRANSIENT_FAILURE_TTL_MS;
 }
 
-/** The typed error another process saw, rebuilt here (an endpoint error's `response` holds only the status). */
-export function errorFromSharedFailure(failure: SharedFailure): TokenRequestError {
+/** How much longer a rebuilt error's record lives, so the reader's own cooldown ends with it (see remainingOf). */
+const REMAINING = new WeakMap<object, number>();
+
+/** The time left on the record a rebuilt error came from; undefined for an error that was not rebuilt from one. */
+export function sharedFailureRemainingMs(error: object): number | undefined {
+  return REMAINING.get(error);
+}
+
+/**
+ * The typed error another process saw, rebuilt here (an endpoint error's `response` holds only the status).
+ * `remainingMs`, when known, is how much longer the record lives.
+ */
+export function errorFromSharedFailure(failure: SharedFailure, remainingMs?: number): TokenRequestError {
+  const error = rebuild(failure);
+  if (remainingMs !== undefined && Number.isFinite(remainingMs)) REMAINING.set(error, Math.max(0, remainingMs));
+  return error;
+}
+
+function rebuild(failure: SharedFailure): TokenRequestError {
   const response = { status: failure.status ?? 0, headers: {}, body: undefined };
   const fields = { error: failure.error, errorDescription: failure.errorDescription };
   switch (failure.code) {

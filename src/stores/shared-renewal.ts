@@ -16,7 +16,7 @@ import { OAuthBearerError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
-import { errorFromSharedFailure, sharedFailureOf, sharedFailureTtlMs } from './shared-failure.js';
+import { errorFromSharedFailure, sharedFailureOf, sharedFailureTtlMs, TRANSIENT_FAILURE_TTL_MS } from './shared-failure.js';
 import { isLeasingStore, type LeasingTokenStore, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
 import { monotonicNow } from '../clock.js';
 
@@ -34,18 +34,30 @@ export interface SharedRenewalContext {
   readonly localRefreshIsShared: boolean;
   /** How long a lease lasts unless its holder extends it. */
   readonly leaseMs: number;
-  /** The longest a process waits for another one's renewal before renewing alone (a holder that never ends). */
+  /**
+   * The longest this process's own grant can take (its retries and fallback included): its budget as a holder, told
+   * to the waiters through the lease, and its own wait limit on a holder that does not say.
+   */
   readonly maxWaitMs: number;
+  /** False once the token manager was cleared since the renewal began: its token must not be written then. */
+  readonly isCurrent: () => boolean;
   /** How long a credential failure is shared with the other processes (the cooldown). */
   readonly cooldownMs: number;
   readonly report: (error: OAuthBearerError) => void;
 }
 
-/** The outcome: a token set, and whether it came from the store (true) or from our own grant (false). */
+/**
+ * The outcome: a token set, whether it came from the store (true) or from our own grant (false), and whether it is
+ * in the store now (adopted or committed), so that other processes may hold its refresh token too.
+ */
 export interface SharedRenewalResult {
   readonly tokens: TokenSet;
   readonly fromStore: boolean;
+  readonly shared: boolean;
 }
+
+/** A holder is taken over only this far past its own budget: clocks and scheduling are not exact. */
+const OVERSTAY_SLACK_MS = 1_000;
 
 /** How often a waiting process looks for the renewer's token. */
 const POLL_MS = 50;
@@ -57,7 +69,7 @@ export function renewShared(context: SharedRenewalContext): Promise<SharedRenewa
 }
 
 async function renewLeased(context: SharedRenewalContext, store: LeasingTokenStore): Promise<SharedRenewalResult> {
-  const deadline = monotonicNow() + context.maxWaitMs;
+  const started = monotonicNow();
   for (;;) {
     const snapshot = await acquire(context, store);
     if (snapshot.state === 'unavailable') return renewAlone(context);
@@ -66,12 +78,21 @@ async function renewLeased(context: SharedRenewalContext, store: LeasingTokenSto
       if (tokens === undefined || !context.isUsable(tokens)) return renewUnderLease(context, snapshot.lease, tokens);
       // Another process renewed just before: its token, and our lease back at once (in the background).
       void settle(context, 'release', () => snapshot.lease.release());
-      return { tokens, fromStore: true };
+      return { tokens, fromStore: true, shared: true };
     }
-    if (snapshot.failure !== undefined) throw errorFromSharedFailure(snapshot.failure);
-    if (tokens !== undefined && context.isUsable(tokens)) return { tokens, fromStore: true };
-    // A live holder extends its lease for as long as its grant runs; this bounds a holder that would never end.
-    if (monotonicNow() >= deadline) return renewAlone(context);
+    if (snapshot.failure !== undefined) throw errorFromSharedFailure(snapshot.failure, snapshot.failureRemainingMs);
+    if (tokens !== undefined && context.isUsable(tokens)) return { tokens, fromStore: true, shared: true };
+    // A live holder extends its lease for as long as its grant runs, and says how long that may be (its own budget,
+    // whatever ours is); one that overstays it, or a store that does not say and keeps us past our own, is given up.
+    const overstayed =
+      snapshot.holderRemainingMs === undefined
+        ? monotonicNow() - started >= context.maxWaitMs
+        : snapshot.holderRemainingMs < -OVERSTAY_SLACK_MS;
+    if (overstayed) {
+      const waited = Math.round(monotonicNow() - started);
+      context.report(new TokenStoreError('acquire', 'lease-overstayed', context.key, `the renewal lease was held past its holder's budget (waited ${waited} ms); renewing alone`));
+      return renewAlone(context);
+    }
     await sleep(POLL_MS);
   }
 }
@@ -82,8 +103,13 @@ async function renewUnderLease(context: SharedRenewalContext, lease: RenewalLeas
     // The stored refresh token is the newest one when it exists: with rotation, ours may already be spent.
     const tokens = await context.grant(stored?.refreshToken ?? context.localRefreshToken);
     keeper.stop();
-    await settle(context, 'commit', () => lease.commit(tokens));
-    return { tokens, fromStore: false };
+    if (!context.isCurrent()) {
+      // clear() ran meanwhile: the waiters here still get this token, but the store must not bring it back.
+      await settle(context, 'release', () => lease.release());
+      return { tokens, fromStore: false, shared: false };
+    }
+    const committed = await settle(context, 'commit', () => lease.commit(tokens));
+    return { tokens, fromStore: false, shared: committed === true };
   } catch (error) {
     keeper.stop();
     const failure = error instanceof OAuthBearerError ? sharedFailureOf(error) : undefined;
@@ -124,21 +150,27 @@ function keepLeaseAlive(context: SharedRenewalContext, lease: RenewalLease): { s
  */
 async function renewAlone(context: SharedRenewalContext): Promise<SharedRenewalResult> {
   const refreshToken = context.localRefreshIsShared ? undefined : context.localRefreshToken;
-  return { tokens: await context.grant(refreshToken), fromStore: false };
+  return { tokens: await context.grant(refreshToken), fromStore: false, shared: false };
 }
 
 /** A store with get/set/delete only: read, else grant and write. No lease: concurrent processes may both renew. */
 async function renewPlain(context: SharedRenewalContext): Promise<SharedRenewalResult> {
   const value = await settle(context, 'get', () => context.store.get(context.key));
   const stored = checked(context, value);
-  if (stored !== undefined && context.isUsable(stored)) return { tokens: stored, fromStore: true };
+  if (stored !== undefined && context.isUsable(stored)) return { tokens: stored, fromStore: true, shared: true };
   const tokens = await context.grant(stored?.refreshToken ?? context.localRefreshToken);
+  if (!context.isCurrent()) return { tokens, fromStore: false, shared: false };
   await settle(context, 'set', () => context.store.set(context.key, tokens));
-  return { tokens, fromStore: false };
+  return { tokens, fromStore: false, shared: true };
 }
 
 async function acquire(context: SharedRenewalContext, store: LeasingTokenStore): Promise<StoreSnapshot> {
-  const snapshot = await settle(context, 'acquire', () => store.acquire(context.key, context.leaseMs));
+  const request = {
+    leaseMs: context.leaseMs,
+    holdMs: context.maxWaitMs,
+    maxFailureMs: Math.max(context.cooldownMs, TRANSIENT_FAILURE_TTL_MS),
+  };
+  const snapshot = await settle(context, 'acquire', () => store.acquire(context.key, request));
   return snapshot ?? { state: 'unavailable' };
 }
 

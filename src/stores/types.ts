@@ -66,8 +66,30 @@ export interface RenewalLease {
  */
 export type StoreSnapshot =
   | { readonly state: 'leased'; readonly tokens: TokenSet | undefined; readonly failure: undefined; readonly lease: RenewalLease }
-  | { readonly state: 'held'; readonly tokens: TokenSet | undefined; readonly failure: SharedFailure | undefined }
+  | {
+      readonly state: 'held';
+      readonly tokens: TokenSet | undefined;
+      readonly failure: SharedFailure | undefined;
+      /** How much longer the failure record lives (so a reader's cooldown ends with it, not a full cooldown later). */
+      readonly failureRemainingMs?: number | undefined;
+      /** How long until the holder's grant budget runs out; negative when it overstayed. Undefined: unknown. */
+      readonly holderRemainingMs?: number | undefined;
+    }
   | { readonly state: 'unavailable' };
+
+/** The shortest and the longest lease: `leaseMs` is checked against these, and a lease found longer is cut. */
+export const MIN_LEASE_MS = 1_000;
+export const MAX_LEASE_MS = 60_000;
+
+/** What a caller of {@link LeasingTokenStore.acquire} asks for. */
+export interface LeaseRequest {
+  /** How long the lease lasts unless extended. */
+  readonly leaseMs: number;
+  /** The longest this caller's grant can take (its retries and fallbacks included): the holder's budget. */
+  readonly holdMs: number;
+  /** The longest a failure record may live (the cooldown): one found with a longer time to live is cut to this. */
+  readonly maxFailureMs: number;
+}
 
 /**
  * A store shared between processes that also elects one of them to renew: the others wait for its result, so one
@@ -76,10 +98,10 @@ export type StoreSnapshot =
 export interface LeasingTokenStore extends TokenStore {
   /**
    * Reads the entry and the failure record for `key` and, when there is no failure record and the lease is free,
-   * takes the lease for `leaseMs`: all in one step (one round trip for a remote store). A store should not throw:
+   * takes the lease for `request.leaseMs`: all in one step (one round trip for a remote store). A store should not throw:
    * a throw counts as `unavailable` (and is reported).
    */
-  acquire(key: string, leaseMs: number): MaybePromise<StoreSnapshot>;
+  acquire(key: string, request: LeaseRequest): MaybePromise<StoreSnapshot>;
   /** Forgets a recorded failure (the application fixed the credentials). */
   clearFailure(key: string): MaybePromise<void>;
 }
