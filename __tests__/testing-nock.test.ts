@@ -27,6 +27,19 @@ function postToken(fields: Record<string, string>, headers: Record<string, strin
   return http.post(TOKEN_URL, new URLSearchParams(fields).toString(), { headers });
 }
 const passwordGrant = (): Promise<AxiosResponse> => postToken({ ...USER, ...CLIENT });
+
+/**
+ * What a request no interceptor matches ends in, whichever nock runs this suite (npm run test:consumers runs it with
+ * 13.5 and 14 too): nock 15 answers it with an ERR_NOCK_NO_MATCH body, 13 and 14 fail it with "Nock: No match".
+ */
+async function unmatched(request: Promise<AxiosResponse>): Promise<string> {
+  try {
+    const data = (await request).data as { code?: string };
+    return data.code ?? JSON.stringify(data);
+  } catch (error) {
+    return error instanceof Error && error.message.startsWith('Nock: No match') ? 'ERR_NOCK_NO_MATCH' : String(error);
+  }
+}
 const refreshGrant = (refreshToken: string): Promise<AxiosResponse> => postToken({ ...CLIENT, grant_type: 'refresh_token', refresh_token: refreshToken });
 
 describe('mockTokenEndpoint', () => {
@@ -122,7 +135,7 @@ describe('mockTokenEndpoint', () => {
   test('done() throws when a queued failure was never used, and removes the interceptor either way', async () => {
     idp.failNext('server_error');
     expect(() => idp.done()).toThrow('1 queued failNext answer(s) were never used');
-    expect((await passwordGrant()).data).toMatchObject({ code: 'ERR_NOCK_NO_MATCH' });
+    expect(await unmatched(passwordGrant())).toBe('ERR_NOCK_NO_MATCH');
     expect(idp.requests).toBe(0);
   });
 
@@ -191,7 +204,7 @@ describe('mockProtectedApi', () => {
   test('stop() removes its interceptors', async () => {
     const api = mockProtectedApi({ baseUrl: 'https://api.test', tokens: idp });
     api.stop();
-    expect((await http.get('https://api.test/x')).data).toMatchObject({ code: 'ERR_NOCK_NO_MATCH' });
+    expect(await unmatched(http.get('https://api.test/x'))).toBe('ERR_NOCK_NO_MATCH');
     expect(api.stats.requests).toBe(0);
   });
 });

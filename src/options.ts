@@ -2,6 +2,8 @@
  * The options of the token endpoint and token manager: their defaults in one object, and one function that
  * validates what the caller passed and returns a new resolved object (the caller's object is never mutated).
  */
+import type { AxiosRequestConfig } from 'axios';
+
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
 import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -111,6 +113,14 @@ export interface AuthOptions {
    * @default 5000
    */
   readonly leaseMs?: number;
+  /**
+   * The axios adapter that token and discovery requests go through. They use a bare axios instance of their own,
+   * never the one being authenticated, so the instance's `adapter` does not reach them: give one here to route them
+   * too, for example the in-memory test authority's (`createMemoryAuthority().credentials` includes it), or `'fetch'`
+   * on a runtime without `http`. Any value axios's own `adapter` option takes.
+   * @default axios's default adapter (http in Node, else xhr or fetch)
+   */
+  readonly adapter?: AxiosRequestConfig['adapter'];
   /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
   readonly onToken?: (event: TokenEvent) => void;
   /** Called once with each failure to obtain a token (secrets already redacted). */
@@ -150,6 +160,7 @@ export interface ResolvedAuthOptions {
   readonly cooldownMs: number;
   readonly store: TokenStore | undefined;
   readonly leaseMs: number;
+  readonly adapter: AxiosRequestConfig['adapter'];
   readonly onToken: ((event: TokenEvent) => void) | undefined;
   readonly onError: ((error: OAuthBearerError) => void) | undefined;
 }
@@ -190,6 +201,7 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     cooldownMs: nonNegativeNumber(read('cooldownMs'), name('cooldownMs')) ?? defaults.cooldownMs,
     store: resolveStore(read('store'), name('store')),
     leaseMs: resolveLeaseMs(input, name('leaseMs'), `${prefix}.lockTtlMs`),
+    adapter: resolveAdapter(read('adapter'), name('adapter')),
     onToken: optionalFunction(read('onToken'), name('onToken')),
     onError: optionalFunction(read('onError'), name('onError')),
   });
@@ -277,6 +289,15 @@ function resolveLeaseMs(input: object, option: string, oldOption: string): numbe
     throw new ConfigurationError(option, `must be between ${MIN_LEASE_MS} and ${MAX_LEASE_MS} milliseconds`);
   }
   return leaseMs;
+}
+
+/** An axios adapter: a function, a built-in adapter's name, or a list of them (axios takes the first available). */
+function resolveAdapter(value: unknown, option: string): AxiosRequestConfig['adapter'] {
+  if (value === undefined) return undefined;
+  const single = (entry: unknown): boolean => typeof entry === 'function' || (typeof entry === 'string' && entry !== '');
+  const valid = Array.isArray(value) ? value.length > 0 && value.every(single) : single(value);
+  if (!valid) throw new ConfigurationError(option, "must be an axios adapter: a function, a name such as 'fetch', or a list of them");
+  return value as AxiosRequestConfig['adapter'];
 }
 
 function optionalBoolean(value: unknown, option: string): boolean | undefined {

@@ -60,7 +60,7 @@ interface GrantRequest {
  */
 export function createTokenEndpoint(
   options: ResolvedAuthOptions,
-  http: AxiosInstance = createTokenHttpClient(options.timeout),
+  http: AxiosInstance = createTokenHttpClient(options.timeout, options.adapter),
 ): TokenEndpoint {
   const basic: Readonly<Record<BasicCredentialForm, string>> = {
     'form-encoded': basicCredentials(options.clientId, options.clientSecret, 'form-encoded'),

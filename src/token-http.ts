@@ -3,15 +3,16 @@
  * the way (no answer, an answer too large to read) into this library's errors. Shared by token-endpoint.ts and
  * discovery.ts.
  */
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 
 import { type GrantKind, InvalidTokenResponseError, sanitizeError, TokenNetworkError } from './errors.js';
 import { MAX_RESPONSE_BYTES } from './limits.js';
 import { redactText } from './redact.js';
 
-/** Creates the plain axios instance token requests go through. */
-export function createTokenHttpClient(timeout: number): AxiosInstance {
+/** Creates the plain axios instance token requests go through, with axios's default adapter unless one is given. */
+export function createTokenHttpClient(timeout: number, adapter?: AxiosRequestConfig['adapter']): AxiosInstance {
   const http = axios.create({
+    ...(adapter === undefined ? {} : { adapter }),
     // axios's `timeout` is an idle timeout once connected: an endpoint that trickles a byte at a time would never
     // trip it. Each request therefore also carries an AbortSignal.timeout(timeout) deadline for the whole exchange.
     timeout,

@@ -1,6 +1,6 @@
 /**
  * The authorization server's rules, shared by the loopback server and the nock fixtures so that both answer a
- * request byte for byte alike: RFC 6749 (sections 2.3.1, 3.2, 4.3, 5 and 6) with the provider's own statuses,
+ * request byte for byte alike (with ./host.ts, which adds the routes, counters and faults around these rules): RFC 6749 (sections 2.3.1, 3.2, 4.3, 5 and 6) with the provider's own statuses,
  * 401 for a rejected client and 403 for a rejected user. Bookkeeping only: no sockets and no nock, so the real
  * server never loads nock. The clock is `Date.now()`, read on every call, so a test can stub it.
  */
@@ -264,15 +264,18 @@ function splitScope(scope: string): string[] {
 function decodeBasic(authorization: string): [string, string] | undefined {
   const match = /^basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization.trim());
   if (match?.[1] === undefined) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
   try {
+    // atob and TextDecoder rather than Buffer: the in-memory authority runs wherever axios does, not only in Node.
+    const decoded = utf8.decode(Uint8Array.from(atob(match[1]), (char) => char.charCodeAt(0)));
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
     return [formDecode(decoded.slice(0, colon)), formDecode(decoded.slice(colon + 1))];
   } catch {
     return undefined;
   }
 }
+
+const utf8 = new TextDecoder();
 
 function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));

@@ -2,13 +2,14 @@
  * `axios-oauth-bearer/testing`: fixtures for tests of code that uses this library. Named exports only.
  *
  * Export paths, decided here and mirrored in package.json `exports` and `tsup.entry`:
- * - `axios-oauth-bearer/testing` (this file): the nock fixtures AND the loopback server. It imports nock, an
- *   optional peer dependency, so it needs `nock` installed. Importing nock also patches `http` globally, which
- *   is what a test using these fixtures wants anyway.
- * - `axios-oauth-bearer/testing/server` (./server.ts): the loopback server alone. It never loads nock, so the
- *   demo, the benchmark and anyone without nock use this path, and a benchmark is not slowed by nock's patching.
- * The main entry `axios-oauth-bearer` loads neither. Shared rules live in ./authority.ts, so the server and the
- * nock fixtures answer alike.
+ * - `axios-oauth-bearer/testing` (this file): every fixture. The in-memory authority (./memory.ts) and the loopback
+ *   server need no mocking library; the nock fixtures load nock, an optional peer dependency, only when one is
+ *   first created (./nock.ts), so importing this path never needs nock installed.
+ * - `axios-oauth-bearer/testing/server` (./server.ts): the loopback server alone, for the demo, the benchmark and
+ *   the server-process entry.
+ * The main entry `axios-oauth-bearer` loads none of them. Shared rules live in ./authority.ts and the site around
+ * them (routes, counters, faults) in ./host.ts, so the server, the in-memory authority and the nock fixtures answer
+ * alike.
  * @packageDocumentation
  */
 export { startAuthServer, fixtureDefaults } from './server.js';
@@ -24,6 +25,8 @@ export type {
   TokenFaultHook,
   TokenRequestInfo,
 } from './server.js';
+export { createMemoryAuthority } from './memory.js';
+export type { MemoryAuthority, MemoryAuthorityCredentials, MemoryAuthorityOptions } from './memory.js';
 export { mockTokenEndpoint, mockProtectedApi } from './nock.js';
 export type {
   GrantCounts,

@@ -1,9 +1,14 @@
 /**
  * nock fixtures for users' own tests: a token endpoint and a protected API that follow the same rules as the
- * loopback server (./authority.ts), without a socket. The only module that imports nock, an optional peer
- * dependency: see the export-path note in ./index.ts.
+ * loopback server (./authority.ts), without a socket. The only module that uses nock, an optional peer dependency,
+ * and it loads nock only when a fixture is first created (see the export-path note in ./index.ts).
+ *
+ * Supported: nock 13.5 and 14 (CommonJS) and 15 (15.0.0 CommonJS, 15.0.1 on ESM-only), each where that nock itself
+ * runs; their reply functions differ, see {@link interceptedRequest}.
  */
-import nock from 'nock';
+import { createRequire } from 'node:module';
+
+import type nockType from 'nock';
 
 import { type AccessCheck, apiEcho, type AuthorityOptions, createAuthority, type IssuedToken } from './authority.js';
 
@@ -108,6 +113,136 @@ const ERROR_REPLIES: Readonly<Record<Exclude<MockTokenError, 'network'>, MockRep
 
 const API_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
+type Nock = typeof nockType;
+let loadedNock: Nock | undefined;
+
+/**
+ * Whether this is the CommonJS build, with a `require` of its own (under Jest, Jest's). In the ES module build the
+ * bundler's stand-in for `require` has no `resolve` (and throws if called); `import.meta` cannot be used instead, as
+ * the CommonJS build is converted from the same chunks.
+ */
+const hasOwnRequire = typeof require === 'function' && typeof require.resolve === 'function';
+/**
+ * The ES module build imports nock as soon as it loads, through the same loader as the test's own `import` (and its
+ * hooks: tsx's, for one), so both get one instance; failing silently, since nock is optional. A CommonJS nock from
+ * there is the very object `require` returns; an ESM-only nock 15 could not be had otherwise, because require(esm)
+ * under loader hooks makes a second instance. The fixtures read it once it has settled, which it has before any test
+ * or hook runs.
+ */
+let importedNock: unknown;
+if (!hasOwnRequire) {
+  import('nock').then(
+    (module) => {
+      importedNock = module;
+      if (loadedNock !== undefined && nockFunction(module) !== loadedNock) {
+        // Too late to take the other one: the fixtures' interceptors live in the instance they were made with.
+        process.emitWarning(
+          'axios-oauth-bearer/testing: the nock fixtures were made before nock finished loading, under a loader that hooks imports ' +
+            '(tsx, ts-node/esm), and got a second nock instance that the test does not use. With an ES-module-only nock (15.0.1+), ' +
+            "run TypeScript without such a loader (Node's own type stripping, Vitest), or use nock 14, or createMemoryAuthority().",
+          'AxiosOAuthBearerWarning',
+        );
+      }
+    },
+    () => undefined,
+  );
+}
+
+/** The nock function of what loading "nock" gave: a CommonJS nock is the function, an ES module namespace has it as `default`. */
+function nockFunction(loaded: unknown): unknown {
+  return typeof loaded === 'function' ? loaded : (loaded as { default?: unknown } | null | undefined)?.default;
+}
+
+/**
+ * The nock the test itself loaded, on first use, so that importing `axios-oauth-bearer/testing` for the other fixtures
+ * never needs nock, and synchronously, because the fixtures are: the CommonJS build requires it (one nock and one
+ * interceptor list with the test, under Jest too); the ES module build takes what it imported, or (when a fixture is
+ * made before that import settled, at the top level of a test module) requires it from the working directory, which
+ * gives the test's own instance unless loader hooks intervene.
+ */
+function loadNock(): Nock {
+  if (loadedNock !== undefined) return loadedNock;
+  let loaded = importedNock;
+  let failure: unknown;
+  if (loaded === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy, synchronous load: see above
+      loaded = hasOwnRequire ? require('nock') : createRequire(`${process.cwd()}/package.json`)('nock');
+    } catch (error) {
+      failure = error;
+    }
+  }
+  const candidate = nockFunction(loaded);
+  if (typeof candidate !== 'function') {
+    throw new Error(
+      'axios-oauth-bearer/testing: mockTokenEndpoint and mockProtectedApi need nock: npm i -D nock@14 (nock 13.5 and 14 work in every setup; ' +
+        '15.0.1 and newer are ES modules only, for ESM test setups on Node 22). createMemoryAuthority() and startAuthServer() need no mocking library.',
+      failure === undefined ? {} : { cause: failure },
+    );
+  }
+  loadedNock = candidate as Nock;
+  return loadedNock;
+}
+
+/** What the fixtures read of an intercepted request. */
+interface InterceptedRequest {
+  /** The path with its query string, e.g. `/v1/orders?page=2`. */
+  readonly path: string;
+  header(name: string): string | undefined;
+  readonly body: string;
+}
+
+/**
+ * Reads the request a reply function was called for, from whichever nock calls it. Feature-detected, not keyed to
+ * nock's version number, so that a nock that changes the call again fails here with a clear message:
+ * - nock 15 passes one argument, a Fetch `Request`: headers through `headers.get()`, the body through `text()`;
+ * - nock 13 and 14 pass the path and the body (a string, or the parsed object when the request was JSON) and put the
+ *   `ClientRequest`, with its lowercase `headers` object, on `this.req`. A parsed JSON body is serialized again: the
+ *   echo parses it back, so only its whitespace can differ.
+ * The reply functions declare no parameters (`...args`) on purpose: every nock treats a reply function with
+ * exactly two (15) or three (13, 14) declared parameters as callback-style and would wait for the callback.
+ */
+async function interceptedRequest(context: unknown, args: readonly unknown[]): Promise<InterceptedRequest> {
+  const [first, second] = args;
+  if (isFetchRequest(first)) {
+    const { pathname, search } = new URL(first.url);
+    const body = await first.text();
+    return { path: `${pathname}${search}`, header: (name) => first.headers.get(name) ?? undefined, body };
+  }
+  const headers = (context as { req?: { headers?: unknown } } | undefined)?.req?.headers;
+  if (typeof first !== 'string' || headers === null || typeof headers !== 'object') {
+    throw new TypeError('axios-oauth-bearer/testing: this nock calls reply functions in a way the fixtures do not know (supported: nock 13.5, 14, 15)');
+  }
+  let body = '';
+  if (typeof second === 'string') body = second;
+  else if (second !== undefined && second !== null) body = JSON.stringify(second);
+  const header = (name: string): string | undefined => {
+    const value: unknown = Reflect.get(headers, name.toLowerCase());
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number') return String(value);
+    return Array.isArray(value) ? value.map(String).join(', ') : undefined;
+  };
+  return { path: first, header, body };
+}
+
+function isFetchRequest(value: unknown): value is Request {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Partial<Request>).text === 'function' &&
+    typeof (value as Partial<Request>).url === 'string' &&
+    typeof (value as Partial<Request>).headers?.get === 'function'
+  );
+}
+
+/** A reply function every supported nock calls the same way: no declared parameters, `this` kept for 13 and 14. */
+type ReplyFunction = (request: Request) => Promise<nockType.ReplyFnResult>;
+function replyWith(answer: (request: InterceptedRequest) => nockType.ReplyFnResult): ReplyFunction {
+  return async function (this: unknown, ...args: unknown[]) {
+    return answer(await interceptedRequest(this, args));
+  };
+}
+
 /**
  * Intercepts `tokenUrl` with a persisting nock interceptor that answers password and refresh grants like the
  * provider does (same rules and bodies as `startAuthServer`).
@@ -127,21 +262,23 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
   const issued: IssuedToken[] = [];
   let requests = 0;
 
+  const nock = loadNock();
   const interceptor = nock(url.origin).persist().post(`${url.pathname}${url.search}`);
-  interceptor.reply(async (request) => {
-    requests += 1;
-    const body = await request.text();
-    const failure = queued.shift();
-    if (failure === 'network') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    if (failure !== undefined) return toReply(typeof failure === 'string' ? ERROR_REPLIES[failure] : failure);
-    const answer = authority.token({
-      contentType: request.headers.get('content-type') ?? undefined,
-      authorization: request.headers.get('authorization') ?? undefined,
-      body,
-    });
-    if (answer.issued !== undefined) issued.push(answer.issued);
-    return toReply(answer);
-  });
+  interceptor.reply(
+    replyWith((request) => {
+      requests += 1;
+      const failure = queued.shift();
+      if (failure === 'network') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      if (failure !== undefined) return toReply(typeof failure === 'string' ? ERROR_REPLIES[failure] : failure);
+      const answer = authority.token({
+        contentType: request.header('content-type'),
+        authorization: request.header('authorization'),
+        body: request.body,
+      });
+      if (answer.issued !== undefined) issued.push(answer.issued);
+      return toReply(answer);
+    }),
+  );
 
   const stop = (): void => {
     nock.removeInterceptor(interceptor);
@@ -201,21 +338,22 @@ export function mockProtectedApi(options: MockProtectedApiOptions): MockProtecte
     return prefix === '' || pathname === prefix || pathname.startsWith(`${prefix}/`);
   };
 
+  const nock = loadNock();
   const scope = nock(base.origin).persist();
   const interceptors = API_METHODS.map((method) => {
     const interceptor = scope.intercept(isProtected, method);
-    interceptor.reply(async (request) => {
-      stats.requests += 1;
-      const access = options.tokens.checkAccess(request.headers.get('authorization') ?? undefined);
-      if (!access.ok) {
-        stats.unauthorized += 1;
-        return [401, access.body, { 'WWW-Authenticate': access.challenge }] as const;
-      }
-      stats.ok += 1;
-      const { pathname, search } = new URL(request.url);
-      const contentType = request.headers.get('content-type') ?? undefined;
-      return [200, apiEcho(method, `${pathname}${search}`, contentType, await request.text(), access.token)] as const;
-    });
+    interceptor.reply(
+      replyWith((request) => {
+        stats.requests += 1;
+        const access = options.tokens.checkAccess(request.header('authorization'));
+        if (!access.ok) {
+          stats.unauthorized += 1;
+          return [401, access.body, { 'WWW-Authenticate': access.challenge }] as const;
+        }
+        stats.ok += 1;
+        return [200, apiEcho(method, request.path, request.header('content-type'), request.body, access.token)] as const;
+      }),
+    );
     return interceptor;
   });
 
@@ -233,7 +371,7 @@ function oauthError(status: number, error: string, description: string): MockRep
   return { status, body: { error, error_description: description }, headers: {} };
 }
 
-function toReply(answer: MockReply): nock.ReplyFnResult {
+function toReply(answer: MockReply): nockType.ReplyFnResult {
   const headers = { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...answer.headers };
   if (typeof answer.body === 'string') return [answer.status, answer.body, headers];
   // nock adds Content-Type: application/json for object bodies.
