@@ -15,6 +15,10 @@ import type { WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './
 
 const WORKER = join(__dirname, 'helpers', 'store-worker.ts');
 const WAIT_MS = 15_000;
+/** Starting a worker (a Node process that compiles TypeScript with tsx) is slow on a loaded 2-core machine. */
+const START_MS = 60_000;
+// Room for eight workers to start on a loaded machine, on top of what each test waits for.
+jest.setTimeout(120_000);
 // Fixed, not random: a failure reproduces. Every worker of the encryption test gets the same key.
 const ENCRYPTION_KEY = Buffer.alloc(32, 0x5e).toString('base64');
 
@@ -30,10 +34,10 @@ let server: AuthServer | undefined;
 const running = new Set<ChildProcess>();
 
 /** Fails with `what` unless `promise` settles within WAIT_MS: a broken renewal must fail the test, not hang it. */
-async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+async function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), WAIT_MS);
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -82,7 +86,7 @@ async function spawnWorker(config: WorkerConfig): Promise<Worker> {
       for (const waiter of pending.values()) waiter.reject(error);
     });
   });
-  await bounded(ready, 'a worker to start');
+  await bounded(ready, 'a worker to start', START_MS);
   const send: Worker['send'] = (request) => {
     const id = nextId++;
     const command: WorkerCommand = { ...request, id };
