@@ -37,6 +37,12 @@ const underTest = process.env.AXIOS_UNDER_TEST;
 const requirements = checkRequirements({ rootDir: __dirname, ignoredDirs: [path.join(__dirname, '__tests__', 'interop')] });
 if (requirements.notice !== undefined) process.env[NOTICE_VARIABLE] = requirements.notice;
 
+// npm run test:node (scripts/test-node.mjs) puts another Node first on PATH: make sure this is the one it asked for.
+const expectedNode = process.env.NODE_MATRIX_EXPECTED;
+if (expectedNode !== undefined && expectedNode !== '' && expectedNode !== process.version) {
+  throw new Error(`Node matrix: expected Node ${expectedNode}, but Jest runs on ${process.version} (${process.execPath})`);
+}
+
 const config: Config = {
   // Node's environment, plus a guard: a file that leaves http/https/fetch patched (nock not restored) fails, and the
   // next file in the worker gets them back unpatched.
