@@ -16,6 +16,7 @@ import { failureKeyFor, leaseKeyFor } from '../src/stores/key.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import type { BurstTiming, WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
+import { bounded as boundedBy, sleep, waitFor as waitUntil } from './helpers/waiting.js';
 
 const WORKER = join(__dirname, 'helpers', 'store-worker.ts');
 /** Eight tsx processes starting at once on two busy cores can take a while; a healthy start is far below this. */
@@ -63,28 +64,13 @@ let frozen = false;
 let busy: Promise<unknown> | undefined;
 const own: Group = { server: undefined, workers: new Set() };
 
-async function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A wait bounded by WAIT_MS unless told otherwise (see helpers/waiting.ts). */
+function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return boundedBy(promise, what, ms);
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  return waitUntil(what, condition, WAIT_MS, 10);
 }
 
 async function startServer(options: AuthServerOptions = {}, group: Group = own): Promise<AuthServer> {

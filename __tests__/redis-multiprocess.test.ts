@@ -12,6 +12,7 @@ import { leaseKeyFor } from '../src/stores/key.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import type { WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
+import { bounded as boundedBy, sleep, waitFor as waitUntil } from './helpers/waiting.js';
 
 const WORKER = join(__dirname, 'helpers', 'store-worker.ts');
 const WAIT_MS = 15_000;
@@ -33,29 +34,13 @@ let admin: Redis;
 let server: AuthServer | undefined;
 const running = new Set<ChildProcess>();
 
-/** Fails with `what` unless `promise` settles within WAIT_MS: a broken renewal must fail the test, not hang it. */
-async function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A wait bounded by WAIT_MS unless told otherwise (see helpers/waiting.ts). */
+function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return boundedBy(promise, what, ms);
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  return waitUntil(what, condition, WAIT_MS, 20);
 }
 
 async function startServer(options: AuthServerOptions = {}): Promise<AuthServer> {
