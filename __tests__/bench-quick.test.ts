@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 
-import { launchInProcess } from '../src/bench/bench-server.js';
-import { type Check, type QuickReport, runQuick } from '../src/bench/quick.js';
+import { launchInProcess } from '../bench/bench-server.js';
+import { type Check, type QuickReport, runQuick } from '../bench/quick.js';
 
 let report: QuickReport;
 /** Whether this machine can run scenario 7, found out independently of the benchmark's own detection. */

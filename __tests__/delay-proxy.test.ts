@@ -1,12 +1,12 @@
 /**
- * The fault-injection proxy (src/bench/delay-proxy.ts) against a real echo server on loopback: measured delays, held
+ * The fault-injection proxy (bench/delay-proxy.ts) against a real echo server on loopback: measured delays, held
  * traffic, order, half-close, and teardown. Time bounds are honest: lower bounds a few ms under the delay (timers fire
  * late, never early), upper bounds about 5x the expectation, for a loaded 2-core machine.
  */
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 
-import { type DelayProxy, startDelayProxy } from '../src/bench/delay-proxy.js';
+import { type DelayProxy, startDelayProxy } from '../bench/delay-proxy.js';
 
 interface Echo {
   readonly server: Server;

@@ -1,6 +1,6 @@
 /**
  * The Redis store's renewal protocol under real faults: a real redis-server (frozen with SIGSTOP, blocked by a busy
- * script, stopped, slowed through src/bench/delay-proxy.ts), real worker processes (helpers/store-worker.ts, each with
+ * script, stopped, slowed through bench/delay-proxy.ts), real worker processes (helpers/store-worker.ts, each with
  * its own client, ioredis client and RedisTokenStore; one is SIGKILLed mid-grant), and the real loopback authorization
  * server with injected faults (hung token requests, latency, 503s). Nothing is mocked.
  *
@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-import { type DelayProxy, startDelayProxy } from '../src/bench/delay-proxy.js';
+import { type DelayProxy, startDelayProxy } from '../bench/delay-proxy.js';
 import { failureKeyFor, leaseKeyFor } from '../src/stores/key.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';

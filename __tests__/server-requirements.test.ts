@@ -37,13 +37,13 @@ describe('on a scratch tree', () => {
     const quote = "'";
     const from = (specifier: string): string => `from ${quote}${specifier}${quote};\n`;
     write('src/testing/redis-process.ts', 'export const launchRedis = 1;\n');
-    write('src/bench/quick.ts', `import { launchRedis } ${from('../testing/redis-process.js')}`);
+    write('bench/quick.ts', `import { launchRedis } ${from('../src/testing/redis-process.js')}`);
     write('__tests__/helpers/deep.ts', `export { launchRedis } ${from('../../src/testing/redis-process.js')}`);
     write('__tests__/helpers/mid.ts', `import { launchRedis } ${from('./deep.js')}import { plain } ${from('./mid.js')}`);
     write('__tests__/through-helpers.test.ts', `import { launchRedis } ${from('./helpers/mid.js')}`);
     write('__tests__/direct.test.ts', `const p = await import(${quote}../src/testing/redis-process.js${quote});\n`);
     write('__tests__/redis-by-name.test.ts', "test('x', () => undefined);\n");
-    write('__tests__/via-src.test.ts', `import { launchRedis } ${from('../src/bench/quick.js')}`);
+    write('__tests__/via-bench.test.ts', `import { launchRedis } ${from('../bench/quick.js')}`);
     write('__tests__/plain.test.ts', `import { plain } ${from('./helpers/mid-missing.js')}`);
     write('__tests__/interop/redis-x.test.ts', "test('x', () => undefined);\n");
   });

@@ -5,8 +5,9 @@
  * are never left out, so a CI machine without it fails. The test files themselves carry no skip logic.
  *
  * A file needs Redis when its name starts with `redis-`, or when it imports, directly or through other files under
- * `__tests__/`, one of the modules that start a redis-server (src/testing/redis-process.ts). Imports into `src/` are
- * not followed further: the benchmark's quick mode, say, reports its Redis scenario as skipped by itself.
+ * `__tests__/`, one of the modules that start a redis-server (src/testing/redis-process.ts). Imports out of
+ * `__tests__/` (into `src/` or `bench/`) are not followed further: the benchmark's quick mode, say, reports its Redis
+ * scenario as skipped by itself.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

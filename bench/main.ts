@@ -4,8 +4,8 @@
  * results as JSON.
  *
  * Where the JSON goes: `os.tmpdir()/axios-oauth-bearer-bench/<mode>-<timestamp>.json` unless `--out <file>` says
- * otherwise, and the path is printed. Not inside the repository: results are machine-specific artefacts, the repo's
- * top level is fixed, and a file under src/ would invite an accidental commit of numbers from someone's laptop.
+ * otherwise, and the path is printed. Not inside the repository: results are machine-specific artefacts, and a file
+ * in the working tree would invite an accidental commit of numbers from someone's laptop.
  *
  * Exit code: full mode exits 0 even when a target is missed (the report says MISS; a benchmark is a measurement, not a
  * gate); quick mode exits 1 when an exact count is wrong, so it can gate. Run under `node --expose-gc` (the npm script

@@ -16,7 +16,7 @@
 import type { AxiosInstance } from 'axios';
 import { Redis } from 'ioredis';
 
-import { RedisTokenStore } from '../redis.js';
+import { RedisTokenStore } from '../src/redis.js';
 import type { LaunchServer } from './bench-server.js';
 import { authClient, keepAliveAgent, LONG_LIVED, measure, phases, pool, type Progress, withServer } from './load.js';
 import { compare, type Comparison, type RoundTotals } from './stats.js';

@@ -16,7 +16,7 @@
  */
 import axios, { type AxiosAdapter, type AxiosInstance } from 'axios';
 
-import { createAuthClient } from '../index.js';
+import { createAuthClient } from '../src/index.js';
 import type { LaunchServer } from './bench-server.js';
 import { authClient, fetchAccessToken, keepAliveAgent, LONG_LIVED, measure, phases, plainClient, pool, type Progress, withServer } from './load.js';
 import { compare, type Comparison, pairedRatios, type RoundTotals, type Summary, summarize } from './stats.js';

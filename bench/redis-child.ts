@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, launchRedis, RedisNotInstalled, terminate } from '../testing/redis-process.js';
+import { freePort, launchRedis, RedisNotInstalled, terminate } from '../src/testing/redis-process.js';
 
 /** A running redis-server owned by the benchmark. */
 export interface RedisChild {

@@ -1,7 +1,7 @@
 /**
- * Runs src/testing/server-process.ts in a child process and drives it over IPC, so the benchmark's process does only
- * client work and `process.cpuUsage()` measures the client alone. The child is the published fixture unchanged; this
- * file adds request/reply matching, time limits on every step, and clean-up.
+ * Runs ./server-process.ts in a child process and drives it over IPC, so the benchmark's process does only
+ * client work and `process.cpuUsage()` measures the client alone. The child is the published loopback server
+ * (axios-oauth-bearer/testing/server) unchanged behind a small IPC shell; this file adds request/reply matching, time limits on every step, and clean-up.
  *
  * server-process.ts offers revokeAll, revokeRefreshTokens, resetStats, getStats, setLatency and close over IPC; it has
  * no failNext, setTokenFault, revoke(token) or "expire now" control, so the scenarios are built from those it has.
@@ -10,10 +10,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import type { AuthServerStats } from '../testing/server.js';
+import type { AuthServerStats } from '../src/testing/server.js';
 import { type BenchServer, defaultCredentials, type LaunchServer } from './bench-server.js';
 
-const SERVER_PROCESS = fileURLToPath(new URL('../testing/server-process.ts', import.meta.url));
+const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 /**
  * tsx's loader, for the child processes that run TypeScript sources. Resolved from this file, not from the working
  * directory, so `npm run bench` works from any directory.

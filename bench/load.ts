@@ -6,8 +6,8 @@ import { Agent } from 'node:http';
 
 import axios, { type AxiosInstance } from 'axios';
 
-import { type AttachAuthOptions, type AuthClient, createAuthClient } from '../index.js';
-import type { AuthServerOptions } from '../testing/server.js';
+import { type AttachAuthOptions, type AuthClient, createAuthClient } from '../src/index.js';
+import type { AuthServerOptions } from '../src/testing/server.js';
 import type { BenchServer, LaunchServer } from './bench-server.js';
 
 /** Called as requests finish; the CLI turns it into a live progress line. */

@@ -3,8 +3,8 @@
  * server in a child process (the real benchmark: the client's CPU is measured alone) and in this process (the Jest
  * check of the exact counts, where a child process would only add start-up time).
  */
-import { fixtureDefaults } from '../testing/authority.js';
-import { type AuthServerCredentials, type AuthServerOptions, type AuthServerStats, startAuthServer } from '../testing/server.js';
+import { fixtureDefaults } from '../src/testing/authority.js';
+import { type AuthServerCredentials, type AuthServerOptions, type AuthServerStats, startAuthServer } from '../src/testing/server.js';
 
 /** A running loopback server and the controls the scenarios use. */
 export interface BenchServer {

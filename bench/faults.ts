@@ -15,7 +15,7 @@
  */
 import { Redis } from 'ioredis';
 
-import { type AuthServer, startAuthServer } from '../testing/server.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.js';
 import { type Progress, sleep } from './load.js';
 import { startRedis } from './redis-child.js';

@@ -1,6 +1,6 @@
 /**
  * Runs {@link startAuthServer} in a child process, so a benchmark measures the client without the server's work
- * competing for the same event loop. Built to `dist/testing/server-process.js`; from the sources, run it with tsx.
+ * competing for the same event loop. The benchmark's own (it does not ship); run it with tsx, as ./server-child.ts does.
  *
  * Options: JSON in argv[2], else in the AUTH_SERVER_OPTIONS environment variable, else the defaults.
  * Once listening it prints one line of JSON, `{"url":...,"tokenUrl":...,"apiUrl":...}`, to stdout.
@@ -8,10 +8,10 @@
  * `revokeAll`, `revokeRefreshTokens`, `resetStats`, `getStats`, `setLatency` (`tokenMs`, `apiMs`) and `close`.
  * It also closes when its parent disconnects or on SIGTERM/SIGINT.
  * @example
- * const child = fork('dist/testing/server-process.js', [JSON.stringify({ expiresIn: 5 })], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+ * const child = fork('bench/server-process.ts', [JSON.stringify({ expiresIn: 5 })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
  * // read the first stdout line for the url, then: child.send({ type: 'getStats', id: 1 })
  */
-import { type AuthServer, type AuthServerOptions, startAuthServer } from './server.js';
+import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 
 /** A control message from the parent. */
 interface ControlMessage {

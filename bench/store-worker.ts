@@ -14,9 +14,9 @@ import { once } from 'node:events';
 import axios from 'axios';
 import { Redis } from 'ioredis';
 
-import { createAuthClient, type RetryOptions } from '../index.js';
-import { RedisTokenStore } from '../redis.js';
-import type { AuthServerCredentials } from '../testing/server.js';
+import { createAuthClient, type RetryOptions } from '../src/index.js';
+import { RedisTokenStore } from '../src/redis.js';
+import type { AuthServerCredentials } from '../src/testing/server.js';
 import { describeError, keepAliveAgent } from './load.js';
 
 /** What a worker is built with. */
