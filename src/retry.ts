@@ -85,15 +85,69 @@ function delayFor(error: unknown, retry: number, policy: RetryPolicy, random: ()
 }
 
 /**
- * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 section 10.2.3). An HTTP date is a
- * wall-clock instant, so it is measured against `Date.now()`, not the monotonic clock.
+ * `Retry-After` as milliseconds from now, or undefined when the value is not one RFC 9110 allows (section 10.2.3:
+ * `delay-seconds = 1*DIGIT`, or an HTTP-date), so the caller falls back to its own backoff. Nothing else is guessed at:
+ * `1.5`, `-1`, `+3`, `1e3` or `0x10` say no delay, and `Date.parse` is never used (it reads `-1` as the year 2001, a
+ * date long past, which meant "retry at once"). Only the whitespace around a field value (SP and HTAB, which section
+ * 5.5 excludes from the value) is dropped. A delay may come out absurdly large, `Infinity` even: the caller gives up on
+ * any wait longer than `maxDelayMs`. An HTTP date is a wall-clock instant, so it is measured against `Date.now()`, not
+ * the monotonic clock; one in the past is a delay of 0.
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const field = value.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (/^\d+$/.test(field)) return Number(field) * 1000;
+  const date = parseHttpDate(field, now);
+  return date === undefined ? undefined : Math.max(0, date - now);
+}
+
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = `(?<month>${MONTHS.join('|')})`;
+const TIME = '(?<hour>\\d{2}):(?<minute>\\d{2}):(?<second>\\d{2})';
+/**
+ * The three forms of an HTTP-date (RFC 9110 section 5.6.7), case-sensitive as it says: IMF-fixdate, the one senders
+ * must send, and the obsolete RFC 850 and asctime forms, which a recipient must still accept.
+ */
+const HTTP_DATES = [
+  // Sun, 06 Nov 1994 08:49:37 GMT
+  new RegExp(`^${DAY}, (?<day>\\d{2}) ${MONTH} (?<year>\\d{4}) ${TIME} GMT$`),
+  // Sunday, 06-Nov-94 08:49:37 GMT
+  new RegExp(`^${LONG_DAY}, (?<day>\\d{2})-${MONTH}-(?<yy>\\d{2}) ${TIME} GMT$`),
+  // Sun Nov  6 08:49:37 1994 (the day is two digits, or a space and one digit)
+  new RegExp(`^${DAY} ${MONTH} (?<day>\\d{2}| \\d) ${TIME} (?<year>\\d{4})$`),
+];
+
+/**
+ * An HTTP-date as epoch milliseconds, or undefined when it is none: another layout, or a day or time that does not
+ * exist (`31 Feb`, `24:00:00`). The day name is checked for its form only, as the grammar does.
+ */
+function parseHttpDate(text: string, now: number): number | undefined {
+  const fields = HTTP_DATES.map((format) => format.exec(text)?.groups).find((groups) => groups !== undefined);
+  if (fields === undefined) return undefined;
+  const year = fields.yy === undefined ? Number(fields.year) : fullYear(Number(fields.yy), now);
+  const month = MONTHS.indexOf(fields.month ?? '');
+  const day = Number(fields.day);
+  const [hour = NaN, minute = NaN, second = NaN] = [fields.hour, fields.minute, fields.second].map(Number);
+  // A second of 60 is the leap second the grammar allows: read as the first second of the next minute.
+  if (!(hour <= 23 && minute <= 59 && second <= 60)) return undefined;
+  // setUTCFullYear, not Date.UTC, which reads the years 0-99 as 1900-1999.
+  const midnight = new Date(0);
+  midnight.setUTCFullYear(year, month, day);
+  // A day the month does not have (31 Feb, day 00) rolls over into another month: that is no date at all.
+  if (midnight.getUTCMonth() !== month || midnight.getUTCDate() !== day) return undefined;
+  return midnight.getTime() + ((hour * 60 + minute) * 60 + second) * 1000;
+}
+
+/**
+ * RFC 850's two-digit year: "a timestamp that appears to be more than 50 years in the future" is in the most recent
+ * past year with the same last two digits (RFC 9110 section 5.6.7), reckoned here in whole years.
+ */
+function fullYear(twoDigits: number, now: number): number {
+  const thisYear = new Date(now).getUTCFullYear();
+  const year = thisYear - (thisYear % 100) + twoDigits;
+  return year > thisYear + 50 ? year - 100 : year;
 }
 
 function sleep(ms: number): Promise<void> {
