@@ -348,7 +348,7 @@ describe('what the endpoint sends never reaches the terminal raw', () => {
     await jest.isolateModulesAsync(async () => {
       const errors = await import('../src/errors.js');
       const raw = new errors.TokenEndpointError('password', { status: 500, headers: {}, body: undefined }, { errorDescription: 'x\r\n\u001B[2Jforged' });
-      jest.doMock('../src/token-endpoint.js', () => ({ createTokenEndpoint: () => ({ passwordGrant: () => Promise.reject(raw) }) }));
+      jest.doMock('../src/token-endpoint.js', () => ({ tokenEndpointFor: () => ({ passwordGrant: () => Promise.reject(raw) }) }));
       const command = await import('../src/cli/token-command.js');
       let stderr = '';
       const code = await command.run(['token'], { env: baseEnv(), stdin: Readable.from([]), stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) } });

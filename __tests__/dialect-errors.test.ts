@@ -12,7 +12,7 @@ import {
   TokenEndpointError,
   UserAuthenticationError,
 } from '../src/index.js';
-import { isCredentialFailure } from '../src/grants.js';
+import { isCredentialFailure } from '../src/errors.js';
 import { errorFromSharedFailure, parseSharedFailure, sharedFailureOf } from '../src/stores/shared-failure.js';
 import { endpointWith, IDP, REFRESH_TOKEN, rejectionOf, TOKEN_PATH } from './helpers/endpoint-fixtures.js';
 import { useNock } from './helpers/endpoint-nock.js';

@@ -8,15 +8,9 @@ import type { AddressInfo } from 'node:net';
 
 import nock from 'nock';
 
-import {
-  createAuthClient,
-  createTokenEndpoint,
-  ErrorCode,
-  InvalidTokenResponseError,
-  type OAuthBearerError,
-  resolveAuthOptions,
-  TokenNetworkError,
-} from '../src/index.js';
+import { createAuthClient, ErrorCode, InvalidTokenResponseError, type OAuthBearerError, TokenNetworkError } from '../src/index.js';
+import { resolveAuthOptions } from '../src/options.js';
+import { tokenEndpointFor } from '../src/token-endpoint.js';
 import { MAX_RESPONSE_BYTES } from '../src/limits.js';
 import { isTransient } from '../src/retry.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
@@ -47,7 +41,7 @@ const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 5000 }
 describe('a token response over the size limit', () => {
   test('is an InvalidTokenResponseError naming the body, with a message that says it was too large', async () => {
     server.failNext(1, 200, answerOf(MAX_RESPONSE_BYTES + 1));
-    const error = await rejectionOf(createTokenEndpoint(resolveAuthOptions(server.credentials)).passwordGrant());
+    const error = await rejectionOf(tokenEndpointFor(resolveAuthOptions(server.credentials)).passwordGrant());
 
     expect(error).toBeInstanceOf(InvalidTokenResponseError);
     expect(error).toMatchObject({ field: 'body', grant: 'password', code: ErrorCode.INVALID_TOKEN_RESPONSE });
@@ -71,7 +65,7 @@ describe('a token response over the size limit', () => {
 
   test('an answer of exactly the limit is read and used', async () => {
     server.failNext(1, 200, answerOf(MAX_RESPONSE_BYTES));
-    const tokens = await createTokenEndpoint(resolveAuthOptions(server.credentials)).passwordGrant();
+    const tokens = await tokenEndpointFor(resolveAuthOptions(server.credentials)).passwordGrant();
 
     expect(tokens.accessToken).toBe('at-big');
   });
@@ -92,7 +86,7 @@ describe('an answer cut off by the connection (axios reports it with the same co
     await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
     const { port } = cutting.address() as AddressInfo;
     const options = resolveAuthOptions({ ...server.credentials, tokenUrl: `http://127.0.0.1:${port}/token`, retry });
-    const error = await rejectionOf(createTokenEndpoint(options).passwordGrant());
+    const error = await rejectionOf(tokenEndpointFor(options).passwordGrant());
 
     expect(error).toBeInstanceOf(TokenNetworkError);
     expect(isTransient(error)).toBe(true);

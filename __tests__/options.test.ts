@@ -1,6 +1,7 @@
 import util from 'node:util';
 
-import { ConfigurationError, defaults, ErrorCode, resolveAuthOptions } from '../src/index.js';
+import { ConfigurationError, defaults, ErrorCode } from '../src/index.js';
+import { resolveAuthOptions } from '../src/options.js';
 import { plainCredentials, TOKEN_URL } from './helpers/endpoint-fixtures.js';
 
 const valid = { tokenUrl: TOKEN_URL, ...plainCredentials };

@@ -5,7 +5,7 @@
 import axios from 'axios';
 import nock from 'nock';
 
-import { attachAuth, createAuthClient, createTokenEndpoint, resolveAuthOptions } from 'axios-oauth-bearer';
+import { attachAuth, createAuthClient, createTokenEndpoint } from 'axios-oauth-bearer';
 import { mockProtectedApi, mockTokenEndpoint } from 'axios-oauth-bearer/testing';
 
 const TOKEN_URL = 'https://oidc-pre.semansys.com/connect/token';
@@ -44,9 +44,7 @@ test('requesting a token directly sends the provider form and returns a token se
   const idp = mockTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
 
   // --- README: Just a token ---
-  const endpoint = createTokenEndpoint(
-    resolveAuthOptions({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' }),
-  );
+  const endpoint = createTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
   const tokens = await endpoint.passwordGrant();
   // tokens.accessToken, tokens.expiresAt (epoch ms), tokens.refreshToken, tokens.scope
   // ---

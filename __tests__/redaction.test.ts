@@ -2,18 +2,8 @@ import util from 'node:util';
 
 import nock from 'nock';
 
-import {
-  type ClientAuthentication,
-  ErrorCode,
-  formEncode,
-  InvalidClientError,
-  InvalidRequestError,
-  InvalidTokenResponseError,
-  type OAuthBearerError,
-  TokenEndpointError,
-  TokenNetworkError,
-  UserAuthenticationError,
-} from '../src/index.js';
+import { type ClientAuthentication, ErrorCode, InvalidClientError, InvalidRequestError, InvalidTokenResponseError, type OAuthBearerError, TokenEndpointError, TokenNetworkError, UserAuthenticationError } from '../src/index.js';
+import { formEncode } from '../src/form-encoding.js';
 import { REDACTED, redactBody, redactText, withEncodings } from '../src/redact.js';
 import {
   causeChain,

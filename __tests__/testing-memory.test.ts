@@ -6,7 +6,8 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 
-import { createAuthClient, formEncode, type OAuthBearerError, TokenNetworkError, UserAuthenticationError } from '../src/index.js';
+import { createAuthClient, type OAuthBearerError, TokenNetworkError, UserAuthenticationError } from '../src/index.js';
+import { formEncode } from '../src/form-encoding.js';
 import type { AuthServer } from '../src/testing/server.js';
 import { createMemoryAuthority, type MemoryAuthority, type MemoryAuthorityOptions, startAuthServer } from '../src/testing/index.js';
 

@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import nock from 'nock';
 
-import { formEncode } from '../src/index.js';
+import { formEncode } from '../src/form-encoding.js';
 import { type MockTokenEndpoint, mockProtectedApi, type MockTokenError, mockTokenEndpoint } from '../src/testing/nock.js';
 
 const TOKEN_URL = 'https://idp.test/connect/token';

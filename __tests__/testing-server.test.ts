@@ -3,7 +3,9 @@ import { connect, createServer } from 'node:net';
 import axios, { type AxiosResponse } from 'axios';
 import nock from 'nock';
 
-import { createTokenEndpoint, formEncode, resolveAuthOptions } from '../src/index.js';
+import { formEncode } from '../src/form-encoding.js';
+import { resolveAuthOptions } from '../src/options.js';
+import { tokenEndpointFor } from '../src/token-endpoint.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 
 // The real server is on 127.0.0.1; everything else stays unreachable.
@@ -118,7 +120,7 @@ describe('the token endpoint', () => {
   test('the library token client obtains tokens through discovery and client_secret_basic', async () => {
     const { clientId, clientSecret, username, password } = server.credentials;
     const options = { clientId, clientSecret, username, password, issuer: server.url, clientAuthentication: 'client_secret_basic' };
-    const endpoint = createTokenEndpoint(resolveAuthOptions(options));
+    const endpoint = tokenEndpointFor(resolveAuthOptions(options));
     const tokens = await endpoint.passwordGrant();
     expect([tokens.accessToken, tokens.refreshToken, await endpoint.tokenUrl()]).toEqual(['at-1', 'rt-1', server.tokenUrl]);
   });

@@ -147,11 +147,11 @@ describe('renewAfterRejection', () => {
   test('resolves without a grant when the current token is already newer than the rejected one', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const sentAt = manager.attemptSeq;
+    const sentAt = manager.replay.attemptSeq;
     const forced = manager.refresh();
     (await fake.nextGrant()).issue();
     await forced;
-    await manager.renewAfterRejection('at-1', sentAt);
+    await manager.replay.renewAfterRejection('at-1', sentAt);
     expect(fake.grantCount()).toBe(2);
     expect(manager.peekAccessToken()).toBe('at-2');
   });
@@ -159,12 +159,12 @@ describe('renewAfterRejection', () => {
   test('makes exactly one grant when the current token is the rejected one, shared by concurrent callers', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const sentAt = manager.attemptSeq;
-    const callers = Array.from({ length: 20 }, () => manager.renewAfterRejection('at-1', sentAt));
+    const sentAt = manager.replay.attemptSeq;
+    const callers = Array.from({ length: 20 }, () => manager.replay.renewAfterRejection('at-1', sentAt));
     expect(fake.grantCount()).toBe(2);
     (await fake.nextGrant()).issue();
     await Promise.all(callers);
-    await manager.renewAfterRejection('at-1', sentAt); // a late 401 for the same token
+    await manager.replay.renewAfterRejection('at-1', sentAt); // a late 401 for the same token
     expect(fake.grantCount()).toBe(2);
     expect(manager.peekAccessToken()).toBe('at-2');
   });
@@ -172,11 +172,11 @@ describe('renewAfterRejection', () => {
   test('after a failed renewal, a request sent before the failure gets that same error and no new grant', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const sentAt = manager.attemptSeq;
-    const first = observed(manager.renewAfterRejection('at-1', sentAt));
+    const sentAt = manager.replay.attemptSeq;
+    const first = observed(manager.replay.renewAfterRejection('at-1', sentAt));
     const failure = await failRenewal();
     await expect(first).rejects.toBe(failure);
-    await expect(manager.renewAfterRejection('at-1', sentAt)).rejects.toBe(failure);
+    await expect(manager.replay.renewAfterRejection('at-1', sentAt)).rejects.toBe(failure);
     expect(fake.grantCount()).toBe(3);
 
     // A request that starts after the failure never carries at-1: it asks for a token, and that tries again.
@@ -189,12 +189,12 @@ describe('renewAfterRejection', () => {
   test('a renewal that failed before the token was first refused does not count: the 401 gets a renewal of its own', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const sentAt = manager.attemptSeq;
+    const sentAt = manager.replay.attemptSeq;
     const background = observed(manager.refresh()); // e.g. the proactive renewal this request's send started
     const failure = await failRenewal();
     await expect(background).rejects.toBe(failure);
 
-    const afterRejection = manager.renewAfterRejection('at-1', sentAt);
+    const afterRejection = manager.replay.renewAfterRejection('at-1', sentAt);
     expect(fake.grantCount()).toBe(4);
     (await fake.nextGrant()).issue();
     await afterRejection;
@@ -204,7 +204,7 @@ describe('renewAfterRejection', () => {
   test('the rejected token is never handed out again, even while it is unexpired and its renewal failed', async () => {
     const manager = managerWith();
     await firstToken(manager);
-    const renewal = observed(manager.renewAfterRejection('at-1', manager.attemptSeq));
+    const renewal = observed(manager.replay.renewAfterRejection('at-1', manager.replay.attemptSeq));
     expect(manager.peekAccessToken()).toBeUndefined();
     (await fake.nextGrant()).fail(networkFailure());
     (await fake.nextGrant()).fail(networkFailure('password'));
@@ -253,7 +253,7 @@ test('the manager leaves no timer behind after grants, background renewals, reje
   manager.peekAccessToken();
   await failRenewal();
   await flushMicrotasks();
-  const renewal = observed(manager.renewAfterRejection('at-1', manager.attemptSeq));
+  const renewal = observed(manager.replay.renewAfterRejection('at-1', manager.replay.attemptSeq));
   (await fake.nextGrant()).issue();
   await renewal;
   manager.clear();

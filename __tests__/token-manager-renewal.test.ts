@@ -110,7 +110,8 @@ describe('proactive renewal', () => {
 
   test('by default a second comes off each lifetime before scheduling: a 4 s token renews at 2.4 s and retires at 2.7 s', async () => {
     // Servers that truncate `iat` end a 4 s token up to a second early; without the allowance it retired at 3.6 s.
-    const manager = managerWith({ clockSkewMs: undefined });
+    const { clockSkewMs } = resolveAuthOptions({ tokenUrl: 'https://idp.test/token', clientId: 'c', clientSecret: 's', username: 'u', password: 'p' });
+    const manager = managerWith({ clockSkewMs });
     await firstToken(manager, { lifetimeMs: 4_000 });
     at(2_390);
     expect(manager.peekAccessToken()).toBe('at-1');

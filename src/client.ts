@@ -10,8 +10,9 @@ import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from '
 import type { OAuthBearerError } from './errors.js';
 import { allowedOrigins, createAuthorizePredicate, createUrlPredicate, reportOncePerOrigin } from './origins.js';
 import { storeKey, type StoreKeyCredentials } from './stores/key.js';
-import { createTokenEndpoint } from './token-endpoint.js';
-import { TokenManager } from './token-manager.js';
+import { tokenEndpointFor } from './token-endpoint.js';
+import { TokenCache } from './token-cache.js';
+import { type TokenManager, tokenManagerOf } from './token-manager.js';
 
 /** Options of {@link attachAuth}: the credentials and token settings, plus where the token may be sent. */
 export interface AttachAuthOptions extends AuthOptions {
@@ -56,17 +57,18 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   assertSupportedAxios(instance);
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
-  const endpoint = createTokenEndpoint(resolved);
+  const endpoint = tokenEndpointFor(resolved);
   const { store } = resolved;
-  const tokens = new TokenManager(endpoint, {
+  const cache = new TokenCache(endpoint, {
     ...resolved,
     storeKey: store === undefined ? undefined : () => storeKey(keyCredentials(resolved), store),
   });
+  const tokens = tokenManagerOf(cache);
   const tokenUrl = (): string | undefined => endpoint.knownTokenUrl();
   // A baseURL changed after attaching (a generated client's setConfig) would otherwise get 401s and no word of why.
   const onBaseRefused = reportOncePerOrigin(allowed, (error) => report(resolved.onError, error));
   const mayAuthorize = createAuthorizePredicate(allowed, tokenUrl, onBaseRefused);
-  const detach = installInterceptors(instance, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
+  const detach = installInterceptors(instance, cache, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
   return { tokens, detach };
 }
 

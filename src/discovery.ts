@@ -7,7 +7,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 
 import { endpointText } from './endpoint-text.js';
 import { ErrorCode, InvalidTokenResponseError, TokenEndpointError } from './errors.js';
-import { isLoopback } from './options.js';
+import { isLoopback } from './transport-security.js';
 import { redactBody } from './redact.js';
 import { plainHeaders, requestFailure } from './token-http.js';
 import type { DiscoveryDocument } from './wire.js';

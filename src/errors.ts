@@ -6,7 +6,6 @@
  * (the endpoint's status, headers and a redacted body) sits on `response` as a non-enumerable property, so
  * logging the error, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
  */
-import { endpointText } from './endpoint-text.js';
 
 /** Stable codes, one per error class. Compare with these rather than with messages. */
 export const ErrorCode = {
@@ -353,17 +352,11 @@ export class OriginNotAllowedError extends OAuthBearerError {
 }
 
 /**
- * A copy of a foreign error (an axios error, a socket error) that keeps only its name, message, `code` and its own
- * sanitized `cause`. The original is dropped on purpose: axios errors hold the request config, secrets included.
- * The message is treated as text from the network (a TLS error quotes the server's certificate, a parser error the
- * server's bytes): secrets removed, control characters escaped, length bounded.
+ * A failure of the client's or the user's credentials on the password grant: retrying with the same ones cannot help
+ * and may lock the account, so the token manager stops asking for a while (the cooldown). By class, not status: a
+ * wrong password is 400 `invalid_grant` on RFC 6749 servers and 403 at the provider, a wrong secret 400 or 401
+ * `invalid_client`; an invalid scope or request is not the credentials' fault, and starts no cooldown.
  */
-export function sanitizeError(original: unknown, secrets: readonly (string | undefined)[], depth = 0): Error {
-  if (!(original instanceof Error)) return new Error(endpointText(String(original), secrets));
-  const nested = original.cause !== undefined && depth < 4 ? sanitizeError(original.cause, secrets, depth + 1) : undefined;
-  const copy = new Error(endpointText(original.message, secrets), nested ? { cause: nested } : undefined);
-  copy.name = original.name;
-  if ('code' in original && typeof original.code === 'string') Object.assign(copy, { code: original.code });
-  copy.stack = `${copy.name}: ${copy.message}`;
-  return copy;
+export function isCredentialFailure(error: unknown): boolean {
+  return (error instanceof InvalidClientError || error instanceof UserAuthenticationError) && error.grant === 'password';
 }

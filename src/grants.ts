@@ -2,7 +2,7 @@
  * One renewal's worth of talking to the token endpoint: the refresh grant when a refresh token is known, the password
  * grant when none is or the endpoint refused it; each with transient failures retried. No cache, no state.
  */
-import { InvalidClientError, OAuthBearerError, TokenEndpointError, UserAuthenticationError } from './errors.js';
+import { OAuthBearerError, TokenEndpointError } from './errors.js';
 import type { TokenSource } from './options.js';
 import { isTransient, type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
 import type { TokenEndpoint } from './token-endpoint.js';
@@ -82,12 +82,3 @@ function isRejection(error: unknown): boolean {
   return !(error instanceof TokenEndpointError) || error.status >= 400;
 }
 
-/**
- * A failure of the client's or the user's credentials on the password grant: retrying with the same ones cannot help
- * and may lock the account, so the token manager stops asking for a while (the cooldown). By class, not status: a
- * wrong password is 400 `invalid_grant` on RFC 6749 servers and 403 at the provider, a wrong secret 400 or 401
- * `invalid_client`; an invalid scope or request is not the credentials' fault, and starts no cooldown.
- */
-export function isCredentialFailure(error: unknown): boolean {
-  return (error instanceof InvalidClientError || error instanceof UserAuthenticationError) && error.grant === 'password';
-}

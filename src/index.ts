@@ -16,18 +16,19 @@ declare module 'axios' {
 
 export { createAuthClient, attachAuth } from './client.js';
 export type { AttachAuthOptions, AuthClient, AuthClientConfig, AuthHandle } from './client.js';
-export { TokenManager } from './token-manager.js';
-export type { TokenManagerOptions } from './token-manager.js';
-export { createTokenEndpoint, formEncode } from './token-endpoint.js';
-export type { TokenEndpoint } from './token-endpoint.js';
-export { resolveAuthOptions, defaults } from './options.js';
-export type { AuthOptions, ClientAuthentication, ResolvedAuthOptions, TokenEvent, TokenSource } from './options.js';
+export type { TokenManager } from './token-manager.js';
+export { createTokenEndpoint } from './token-endpoint.js';
+export type { TokenEndpoint, TokenEndpointOptions } from './token-endpoint.js';
+export { defaults } from './options.js';
+export type { AuthOptions, ClientAuthentication, TokenEvent, TokenSource } from './options.js';
 export type { RetryOptions, RetryPolicy } from './retry.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export { storeKey } from './stores/key.js';
 export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';
+export { TokenStoreError } from './stores/errors.js';
+export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
 export type { TokenSet } from './token-set.js';
 export { MAX_TOKEN_LENGTH, MAX_ENDPOINT_TEXT_LENGTH, MAX_RESPONSE_BYTES } from './limits.js';
 export {

@@ -27,6 +27,7 @@ import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
 import { createRedactedViews, type RedactedViews } from './redacted-view.js';
 import { finalUrlOf, guardRedirects, nextHop } from './redirects.js';
+import type { TokenCache } from './token-cache.js';
 import type { TokenManager } from './token-manager.js';
 
 /** Set on a request config by axios-auth-refresh when it replays the request. */
@@ -51,7 +52,7 @@ type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker
 /** What the interceptors of one instance share. */
 interface Context {
   readonly instance: AxiosInstance;
-  readonly tokens: TokenManager;
+  readonly tokens: TokenCache;
   /** May this request get the token (skipAuth, allowed origin, not the token endpoint)? */
   readonly mayAuthorize: AuthorizePredicate;
   /** The same rule for an absolute URL: a redirect's next hop, a response's final URL. */
@@ -64,7 +65,9 @@ const REDACTED_BEARER = `Bearer ${REDACTED}`;
 /** Installs the interceptors; returns a function that removes exactly them (and the printed forms they gave). */
 export function installInterceptors(
   instance: AxiosInstance,
-  tokens: TokenManager,
+  tokens: TokenCache,
+  /** What the instance's printed form shows as its `tokens`: the user's view, never the cache. */
+  shown: TokenManager,
   mayAuthorize: AuthorizePredicate,
   allowsUrl: UrlPredicate,
 ): () => void {
@@ -90,7 +93,7 @@ export function installInterceptors(
       throw finishError(error, context);
     },
   );
-  const undoViews = context.views.instance(instance, tokens);
+  const undoViews = context.views.instance(instance, shown);
   return () => {
     instance.interceptors.request.eject(requestId);
     instance.interceptors.response.eject(refreshId);
@@ -118,13 +121,13 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
     // A replay retires the token it was refused with: no grant if a newer token is already there, the shared renewal
     // if not, and, if the renewal that followed the token's first refusal failed, that failure rather than another
     // renewal for the same storm.
-    const renewed = tokens.renewAfterRejection(bearerOf(config), config[SENT_AT_SEQ] ?? Infinity).then(() => {
-      config[SENT_AT_SEQ] = tokens.attemptSeq;
+    const renewed = tokens.replay.renewAfterRejection(bearerOf(config), config[SENT_AT_SEQ] ?? Infinity).then(() => {
+      config[SENT_AT_SEQ] = tokens.replay.attemptSeq;
       return tokens.getAccessToken();
     });
     return bounded(renewed, config, context).then(set);
   }
-  config[SENT_AT_SEQ] = tokens.attemptSeq;
+  config[SENT_AT_SEQ] = tokens.replay.attemptSeq;
   const cached = tokens.peekAccessToken();
   // Hot path: a cached token is attached synchronously, with no timer and no promise.
   if (cached !== undefined) return set(cached);
@@ -151,7 +154,7 @@ function isCallersOwn(config: Config, context: Context): boolean {
   return !inherited.some(([, header]) => header === value);
 }
 
-function isOurs(value: string, tokens: TokenManager): boolean {
+function isOurs(value: string, tokens: TokenCache): boolean {
   if (value === REDACTED_BEARER) return true;
   return value.startsWith('Bearer ') && tokens.knownSecrets().includes(value.slice(7));
 }
@@ -258,7 +261,7 @@ const SECOND_CHANCE = Symbol('axios-oauth-bearer.secondChance');
 
 /**
  * The two exceptions to "replayed at most once", both bounded to one more send: a replay refused with a token adopted
- * from the shared store (see TokenManager.adoptedFromStore), sent again after a renewal that no longer trusts it; and a
+ * from the shared store (see ReplayProtocol.adoptedFromStore), sent again after a renewal that no longer trusts it; and a
  * replay refused with a token that a newer one replaced while it was in flight (a server that revokes the old access
  * token when it rotates), sent again with the current token. A replay refused with the current token is final.
  * Returns the config to send again, or undefined.
@@ -268,7 +271,7 @@ function secondChance(error: unknown, context: Context): Config | undefined {
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
   const eligible = config.skipAuthRefresh === true && config[SECOND_CHANCE] !== true && isReplayable(config.data);
   const rejected = bearerOf(config);
-  if (!eligible || !(context.tokens.adoptedFromStore(rejected) || context.tokens.supersedes(rejected))) return undefined;
+  if (!eligible || !(context.tokens.replay.adoptedFromStore(rejected) || context.tokens.replay.supersedes(rejected))) return undefined;
   config[SECOND_CHANCE] = true;
   return config;
 }
@@ -300,7 +303,7 @@ function finishError(error: unknown, context: Context): unknown {
   retireToken(config);
   if (refused && error.response && config.skipAuthRefresh !== true && !isReplayable(config.data)) {
     // Renew in the background so the caller's next attempt has a good token.
-    context.tokens.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+    context.tokens.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
     return new ReplayNotPossibleError(error.response);
   }
   return error;

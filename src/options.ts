@@ -9,6 +9,7 @@ import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
 import { MAX_LEASE_MS, MIN_LEASE_MS, type TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
+import { isLoopback } from './transport-security.js';
 
 /**
  * How the client authenticates (RFC 6749 section 2.3.1): `client_secret_post` as form fields; `client_secret_basic`
@@ -127,18 +128,21 @@ export interface AuthOptions {
   readonly onError?: (error: OAuthBearerError) => void;
 }
 
-/** The defaults, in one place. */
-export const defaults = {
+/**
+ * The defaults, in one place: `resolveAuthOptions` is the only reader, and everything past it receives resolved
+ * options with no fallbacks of its own. Frozen, the retry policy too, so no code can change every client's defaults.
+ */
+export const defaults = Object.freeze({
   clientAuthentication: 'client_secret_post',
   timeout: 10_000,
   defaultExpiresIn: 300,
   refreshMargin: (lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000),
   clockSkewMs: 1_000,
   allowInsecureHttp: false,
-  retry: retryDefaults,
+  retry: Object.freeze(retryDefaults),
   cooldownMs: 60_000,
   leaseMs: 5_000,
-} as const;
+} as const);
 
 /** Options after validation and defaults. */
 export interface ResolvedAuthOptions {
@@ -332,13 +336,6 @@ function resolveMargin(value: unknown, option: string): (lifetimeMs: number) => 
     throw new ConfigurationError(option, 'must be a number of milliseconds >= 0, or a function');
   }
   return () => value;
-}
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
-/** True when the URL's host is this machine, where plain http cannot be overheard. */
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK.test(url.hostname);
 }
 
 /** Parses a URL and refuses plain http off loopback: the password grant sends credentials in the body. */

@@ -9,7 +9,7 @@
  */
 import { AxiosHeaders } from 'axios';
 
-import { sanitizeError } from './errors.js';
+import { sanitizeError } from './sanitize-error.js';
 import { REDACTED, redactText } from './redact.js';
 
 /** Node's hook for util.inspect (what logging prints, and most loggers that format objects). */

@@ -8,7 +8,7 @@ export type { RedisStoreClient, RedisTokenStoreOptions } from './stores/redis.js
 export { storeKey, leaseKeyFor, failureKeyFor, DEFAULT_KEY_PREFIX } from './stores/key.js';
 export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { EncryptionKey } from './stores/crypto.js';
-export { TokenStoreError, TOKEN_STORE_ERROR_CODE } from './stores/errors.js';
+export { TokenStoreError } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
 export { isLeasingStore } from './stores/types.js';
 export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';

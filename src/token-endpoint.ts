@@ -20,7 +20,7 @@ import {
   UserAuthenticationError,
 } from './errors.js';
 import { basicCredentials } from './form-encoding.js';
-import { type ClientAuthentication, defaults, type ResolvedAuthOptions } from './options.js';
+import { type AuthOptions, type ClientAuthentication, defaults, resolveAuthOptions, type ResolvedAuthOptions } from './options.js';
 import { redactBody, withEncodings } from './redact.js';
 import { isTransientStatus } from './retry.js';
 import { createTokenHttpClient, plainHeaders, requestFailure } from './token-http.js';
@@ -28,10 +28,7 @@ import { parseTokenResponse } from './token-response.js';
 import type { TokenSet } from './token-set.js';
 import type { TokenErrorBody } from './wire.js';
 
-// Still exported from here, where index.ts takes it; it lives on its own because redaction uses it too.
-export { formEncode } from './form-encoding.js';
-
-/** Talks to the authorization server. Holds the credentials in a closure: printing it shows two functions. */
+/** Talks to the authorization server. Holds the credentials in a closure: printing it shows three functions. */
 export interface TokenEndpoint {
   /** Obtains a token with the resource owner's username and password. */
   passwordGrant(): Promise<TokenSet>;
@@ -39,8 +36,37 @@ export interface TokenEndpoint {
   refreshGrant(refreshToken: string): Promise<TokenSet>;
   /** The token URL (after discovery, when an issuer was configured). Looked up once; concurrent callers share it. */
   tokenUrl(): Promise<string>;
+}
+
+/** What the client needs beyond the public endpoint: the token URL once known, without waiting (internal). */
+export interface ClientTokenEndpoint extends TokenEndpoint {
   /** The token URL if already known (configured, or discovered), without waiting. */
   knownTokenUrl(): string | undefined;
+}
+
+/** Options of {@link createTokenEndpoint}: the `auth` options that concern the token endpoint. */
+export type TokenEndpointOptions = Pick<
+  AuthOptions,
+  'tokenUrl' | 'issuer' | 'clientId' | 'clientSecret' | 'username' | 'password' | 'scope' | 'clientAuthentication' | 'timeout' | 'defaultExpiresIn' | 'allowInsecureHttp' | 'adapter'
+>;
+
+/**
+ * The token endpoint alone, for code that wants a token and no axios instance: validates `options` as `auth` is
+ * validated (a `ConfigurationError` naming the field), then grants on demand. No cache, no renewal, no retries: each
+ * call is one token request, or two when `client_secret_basic` tries both Basic forms (see the README's "Just a token").
+ *
+ * @example
+ * const endpoint = createTokenEndpoint({ tokenUrl, clientId, clientSecret, username, password });
+ * const tokens = await endpoint.passwordGrant();
+ */
+export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
+  const endpoint = tokenEndpointFor(resolveAuthOptions(options));
+  // Only the public three: the client's own extras stay off what users hold.
+  return {
+    passwordGrant: () => endpoint.passwordGrant(),
+    refreshGrant: (refreshToken) => endpoint.refreshGrant(refreshToken),
+    tokenUrl: () => endpoint.tokenUrl(),
+  };
 }
 
 type GrantType = 'password' | 'refresh_token';
@@ -58,10 +84,10 @@ interface GrantRequest {
  * `client_secret_basic`, the Basic credential form that worked: both per instance, so two clients of one server each
  * learn it once.
  */
-export function createTokenEndpoint(
+export function tokenEndpointFor(
   options: ResolvedAuthOptions,
   http: AxiosInstance = createTokenHttpClient(options.timeout, options.adapter),
-): TokenEndpoint {
+): ClientTokenEndpoint {
   const basic: Readonly<Record<BasicCredentialForm, string>> = {
     'form-encoded': basicCredentials(options.clientId, options.clientSecret, 'form-encoded'),
     raw: basicCredentials(options.clientId, options.clientSecret, 'raw'),

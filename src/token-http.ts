@@ -5,9 +5,10 @@
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 
-import { type GrantKind, InvalidTokenResponseError, sanitizeError, TokenNetworkError } from './errors.js';
+import { type GrantKind, InvalidTokenResponseError, TokenNetworkError } from './errors.js';
 import { MAX_RESPONSE_BYTES } from './limits.js';
 import { redactText } from './redact.js';
+import { sanitizeError } from './sanitize-error.js';
 
 /** Creates the plain axios instance token requests go through, with axios's default adapter unless one is given. */
 export function createTokenHttpClient(timeout: number, adapter?: AxiosRequestConfig['adapter']): AxiosInstance {

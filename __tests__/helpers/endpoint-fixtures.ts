@@ -3,7 +3,9 @@
  * form-encoding) and small helpers. No nock here: importing nock patches `http` for the whole Jest worker, so only
  * files that also restore it (see endpoint-nock.ts) may load it.
  */
-import { type AuthOptions, createTokenEndpoint, resolveAuthOptions, type TokenEndpoint } from '../../src/index.js';
+import { type AuthOptions, type TokenEndpoint } from '../../src/index.js';
+import { resolveAuthOptions } from '../../src/options.js';
+import { tokenEndpointFor } from '../../src/token-endpoint.js';
 
 export const IDP = 'https://idp.test';
 export const TOKEN_PATH = '/connect/token';
@@ -39,7 +41,7 @@ export const tokenBody = {
 
 /** A token endpoint on {@link TOKEN_URL} with plain credentials, unless `overrides` say otherwise. */
 export function endpointWith(overrides: Partial<AuthOptions> = {}): TokenEndpoint {
-  return createTokenEndpoint(resolveAuthOptions({ tokenUrl: TOKEN_URL, ...plainCredentials, ...overrides }));
+  return tokenEndpointFor(resolveAuthOptions({ tokenUrl: TOKEN_URL, ...plainCredentials, ...overrides }));
 }
 
 /** Awaits a promise that must reject and returns what it rejected with. */

@@ -94,7 +94,6 @@ export function createFakeEndpoint(): FakeEndpoint {
     passwordGrant,
     refreshGrant,
     tokenUrl,
-    knownTokenUrl: () => 'https://idp.test/connect/token',
     pending,
     grantCount: () => passwordGrant.mock.calls.length + refreshGrant.mock.calls.length,
     async nextGrant() {

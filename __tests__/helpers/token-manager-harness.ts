@@ -1,5 +1,6 @@
 /**
- * Shared setup for the TokenManager unit tests (token-manager-*.test.ts): a fake endpoint whose grants the test
+ * Shared setup for the token cache unit tests (token-manager-*.test.ts: TokenCache, what the public TokenManager
+ * views): a fake endpoint whose grants the test
  * answers by hand, and fake timers so that both clocks the manager reads are the test's: `performance.now()` (the
  * monotonic clock its schedules run on) and `Date.now()` (the wall clock, read once per token set to learn its
  * lifetime from `expiresAt`). Times are offsets from a fixed T0; `at()` moves both clocks together, as real time does.
@@ -10,7 +11,7 @@
 import { InvalidRequestError, TokenEndpointError, TokenNetworkError } from '../../src/errors.js';
 import { defaults } from '../../src/options.js';
 import { retryDefaults } from '../../src/retry.js';
-import { TokenManager, type TokenManagerOptions } from '../../src/token-manager.js';
+import { TokenCache, type TokenCacheOptions } from '../../src/token-cache.js';
 import { createFakeEndpoint, type FakeEndpoint, type IssueFields } from './fake-endpoint.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -55,8 +56,16 @@ export const noRetry = { ...retryDefaults, attempts: 1 };
  * A manager on the fake endpoint with the default margin, no hooks, no retries and no clock-skew allowance (the margin
  * tests pin exact instants; the allowance has tests of its own), unless `options` says otherwise.
  */
-export function managerWith(options: Partial<TokenManagerOptions> = {}): TokenManager {
-  return new TokenManager(fake, { refreshMargin: defaults.refreshMargin, onToken: undefined, onError: undefined, retry: noRetry, clockSkewMs: 0, ...options });
+export function managerWith(options: Partial<TokenCacheOptions> = {}): TokenCache {
+  return new TokenCache(fake, {
+    ...defaults,
+    store: undefined,
+    onToken: undefined,
+    onError: undefined,
+    retry: noRetry,
+    clockSkewMs: 0,
+    ...options,
+  });
 }
 
 /**
@@ -72,7 +81,7 @@ export function at(ms: number): void {
 }
 
 /** Gets the first token: the password grant, answered at the current time. */
-export async function firstToken(manager: TokenManager, fields?: IssueFields): Promise<string> {
+export async function firstToken(manager: TokenCache, fields?: IssueFields): Promise<string> {
   const token = manager.getAccessToken();
   (await fake.nextGrant()).issue(fields);
   return token;

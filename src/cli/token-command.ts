@@ -23,7 +23,7 @@ import {
 import { type ClientAuthentication, resolveAuthOptions } from '../options.js';
 import { endpointText, printable } from '../endpoint-text.js';
 import { redactText, withEncodings } from '../redact.js';
-import { createTokenEndpoint } from '../token-endpoint.js';
+import { tokenEndpointFor } from '../token-endpoint.js';
 import type { TokenSet } from '../token-set.js';
 import { type Flags, parseFlags, UsageError } from './arguments.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -93,7 +93,7 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
     } catch (error) {
       throw error instanceof ConfigurationError ? configurationProblem(error, sources) : error;
     }
-    const tokens = await createTokenEndpoint(resolved).passwordGrant();
+    const tokens = await tokenEndpointFor(resolved).passwordGrant();
     io.stdout.write(flags.json === true ? `${JSON.stringify(tokenResponse(tokens, Date.now()))}\n` : `${tokens.accessToken}\n`);
     return ExitCode.OK;
   } catch (error) {

@@ -4,14 +4,12 @@
  */
 import { brandErrorClass, ErrorCode, OAuthBearerError } from '../errors.js';
 
-/** The code of every {@link TokenStoreError}: `ErrorCode.TOKEN_STORE`, re-exported for `axios-oauth-bearer/redis`. */
-export const TOKEN_STORE_ERROR_CODE = ErrorCode.TOKEN_STORE;
-
 /**
  * Which store operation failed. `acquire` is the one look that reads the entry and takes the renewal lease; `extend`,
- * `commit`, `fail` and `release` are the lease's own steps (see RenewalLease).
+ * `commit`, `fail` and `release` are the lease's own steps (see RenewalLease); `key` is the derivation of the store
+ * key from the credentials (see `storeKey`), before any store method runs.
  */
-export type TokenStoreOperation = 'get' | 'set' | 'delete' | 'acquire' | 'extend' | 'commit' | 'fail' | 'release' | 'clearFailure';
+export type TokenStoreOperation = 'key' | 'get' | 'set' | 'delete' | 'acquire' | 'extend' | 'commit' | 'fail' | 'release' | 'clearFailure';
 
 /**
  * Why it failed:
@@ -47,13 +45,13 @@ export class TokenStoreError extends OAuthBearerError {
   readonly operation: TokenStoreOperation;
   /** Why it failed. */
   readonly reason: TokenStoreFailure;
-  /** The store key involved: a hash, never a secret (see `storeKey`). */
-  readonly key: string;
+  /** The store key involved: a hash, never a secret (see `storeKey`); undefined when the key could not be derived. */
+  readonly key: string | undefined;
 
   constructor(
     operation: TokenStoreOperation,
     reason: TokenStoreFailure,
-    key: string,
+    key: string | undefined,
     message: string,
     options?: { cause?: Error },
   ) {

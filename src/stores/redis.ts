@@ -17,7 +17,8 @@
  * The renewal protocol (one lease per entry, fenced writes, a shared failure record) is in ./redis-scripts.ts.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { ConfigurationError, sanitizeError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
+import { sanitizeError } from '../sanitize-error.js';
 import { createTokenSet, type TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
@@ -82,11 +83,11 @@ export interface RedisTokenStoreOptions {
 }
 
 /** The defaults of {@link RedisTokenStoreOptions}. */
-export const redisTokenStoreDefaults = {
+export const redisTokenStoreDefaults = Object.freeze({
   prefix: DEFAULT_KEY_PREFIX,
   operationTimeoutMs: 500,
   circuitBreakerMs: 5_000,
-} as const;
+} as const);
 
 /** Kept this long past `expiresAt`, so a process whose clock runs a little behind still finds the token. */
 const EXPIRY_GRACE_MS = 5_000;

@@ -19,13 +19,13 @@ import {
   InvalidClientError,
   InvalidRequestError,
   InvalidTokenResponseError,
+  isCredentialFailure,
   type OAuthBearerError,
   TokenEndpointError,
   TokenNetworkError,
   TokenRequestError,
   UserAuthenticationError,
 } from '../errors.js';
-import { isCredentialFailure } from '../grants.js';
 
 /** What a store keeps of a renewal failure. */
 export interface SharedFailure {

@@ -1,0 +1,186 @@
+/**
+ * The 1.0 surface: what each entry point exports at run time (types are pinned by the API reports in api/, checked by
+ * `npm run check:api`), the token manager users hold (no 401 plumbing, nothing to change), the frozen defaults, and
+ * the one shape of ERR_OAUTH_TOKEN_STORE.
+ */
+import { inspect } from 'node:util';
+
+import nock from 'nock';
+
+import * as main from '../src/index.js';
+import * as redis from '../src/redis.js';
+import * as testing from '../src/testing/index.js';
+import * as testingServer from '../src/testing/server.js';
+import {
+  ConfigurationError,
+  createAuthClient,
+  createTokenEndpoint,
+  defaults,
+  ErrorCode,
+  MemoryTokenStore,
+  type OAuthBearerError,
+  TokenStoreError,
+} from '../src/index.js';
+import { API, createWorld, credentials } from './helpers/world.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.restore());
+
+describe('run-time exports', () => {
+  // A change here is a change to the public surface: it must be deliberate, and it shows in review.
+  test('the main entry', () => {
+    expect(Object.keys(main).sort()).toEqual([
+      'ConfigurationError',
+      'ErrorCode',
+      'InvalidClientError',
+      'InvalidRequestError',
+      'InvalidTokenResponseError',
+      'MAX_ENDPOINT_TEXT_LENGTH',
+      'MAX_RESPONSE_BYTES',
+      'MAX_TOKEN_LENGTH',
+      'MemoryTokenStore',
+      'OAuthBearerError',
+      'OriginNotAllowedError',
+      'ReplayNotPossibleError',
+      'TokenEndpointError',
+      'TokenNetworkError',
+      'TokenRequestError',
+      'TokenStoreError',
+      'UserAuthenticationError',
+      'attachAuth',
+      'createAuthClient',
+      'createTokenEndpoint',
+      'defaults',
+      'storeKey',
+    ]);
+  });
+
+  test('axios-oauth-bearer/redis, and its TokenStoreError is the main entry\'s', () => {
+    expect(Object.keys(redis).sort()).toEqual([
+      'DEFAULT_KEY_PREFIX',
+      'RedisTokenStore',
+      'TokenStoreError',
+      'failureKeyFor',
+      'isLeasingStore',
+      'leaseKeyFor',
+      'redisTokenStoreDefaults',
+      'storeKey',
+    ]);
+    expect(redis.TokenStoreError).toBe(main.TokenStoreError);
+    expect(Object.isFrozen(redis.redisTokenStoreDefaults)).toBe(true);
+  });
+
+  test('axios-oauth-bearer/testing and /testing/server', () => {
+    expect(Object.keys(testing).sort()).toEqual(['createMemoryAuthority', 'fixtureDefaults', 'mockProtectedApi', 'mockTokenEndpoint', 'startAuthServer']);
+    expect(Object.keys(testingServer).sort()).toEqual(['fixtureDefaults', 'startAuthServer']);
+  });
+});
+
+describe('the token manager users hold', () => {
+  test('has exactly the public members, none of the 401 plumbing, and nothing to change', () => {
+    const api = createAuthClient({ baseURL: API, auth: credentials });
+    const { tokens } = api;
+    const prototype: object = Object.getPrototypeOf(tokens) as object;
+    expect(Object.getOwnPropertyNames(prototype).sort()).toEqual(['clear', 'clearCooldown', 'constructor', 'current', 'getAccessToken', 'refresh', 'renewing']);
+    expect(Object.keys(tokens)).toEqual([]);
+    for (const internal of ['attemptSeq', 'peekAccessToken', 'renewAfterRejection', 'adoptedFromStore', 'supersedes', 'failureSince', 'knownSecrets', 'replay']) {
+      expect(internal in tokens).toBe(false);
+    }
+    expect(Object.isFrozen(tokens)).toBe(true);
+    expect(() => Object.assign(tokens, { getAccessToken: () => Promise.resolve('forged') })).toThrow(TypeError);
+    expect(inspect(tokens)).toBe('TokenManager {}');
+    expect(inspect(api, { depth: 1 })).toContain('tokens: TokenManager {}');
+  });
+
+  test('drives the client: getAccessToken, current, refresh, clear', async () => {
+    const world = createWorld();
+    const api = createAuthClient({ baseURL: API, auth: credentials });
+    expect(api.tokens.current).toBeUndefined();
+    expect(api.tokens.renewing).toBe(false);
+    const pending = api.tokens.getAccessToken();
+    expect(api.tokens.renewing).toBe(true);
+    await expect(pending).resolves.toBe('access-token-1');
+    expect(api.tokens.current?.accessToken).toBe('access-token-1');
+    await api.get('/a');
+    expect(world.apiAuthorizations).toEqual(['Bearer access-token-1']);
+    await expect(api.tokens.refresh()).resolves.toMatchObject({ accessToken: 'access-token-2' });
+    expect(world.grants).toEqual({ password: 1, refresh_token: 1 });
+    api.tokens.clear();
+    expect(api.tokens.current).toBeUndefined();
+    await api.get('/b');
+    expect(world.grants).toEqual({ password: 2, refresh_token: 1 });
+  });
+});
+
+describe('defaults', () => {
+  test('are frozen all the way down: no code can change every client\'s policy', () => {
+    expect(Object.isFrozen(defaults)).toBe(true);
+    expect(Object.isFrozen(defaults.retry)).toBe(true);
+    expect(() => {
+      (defaults.retry as { attempts: number }).attempts = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (defaults as { cooldownMs: number }).cooldownMs = 0;
+    }).toThrow(TypeError);
+    expect(defaults.retry.attempts).toBe(3);
+    expect(defaults.cooldownMs).toBe(60_000);
+  });
+});
+
+describe('createTokenEndpoint', () => {
+  test('takes the auth options as written, validates them, and exposes only the three grants', async () => {
+    createWorld();
+    expect(() => createTokenEndpoint({ ...credentials, tokenUrl: 'http://idp.test/token' })).toThrow(ConfigurationError);
+    const endpoint = createTokenEndpoint(credentials);
+    expect(Object.keys(endpoint).sort()).toEqual(['passwordGrant', 'refreshGrant', 'tokenUrl']);
+    await expect(endpoint.tokenUrl()).resolves.toBe(credentials.tokenUrl);
+    const tokens = await endpoint.passwordGrant();
+    expect(tokens.accessToken).toBe('access-token-1');
+  });
+});
+
+describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
+  /** A store whose every method throws, so each background operation fails. */
+  class ThrowingStore extends MemoryTokenStore {
+    override delete(): never {
+      throw new Error('delete refused');
+    }
+  }
+
+  test('a failed background delete (clear) is a TokenStoreError naming the operation and the key', async () => {
+    createWorld();
+    const errors: OAuthBearerError[] = [];
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new ThrowingStore(), onError: (error) => errors.push(error) } });
+    await api.get('/a');
+    api.tokens.clear();
+    // The delete runs in the background: wait for its report (bounded), then a little longer for any second one.
+    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors).toHaveLength(1);
+    const [error] = errors;
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error).toMatchObject({ code: ErrorCode.TOKEN_STORE, operation: 'delete', reason: 'failed' });
+    expect((error as TokenStoreError).key).toMatch(/^axios-oauth-bearer:tokens:\{[0-9a-f]+\}$/);
+    expect(error?.message).toBe('Token store delete failed: the store threw (Error)');
+  });
+
+  /** A store whose key cannot be derived: its binding secret throws. */
+  class KeylessStore extends MemoryTokenStore {
+    override bindingSecret(): never {
+      throw new RangeError('no secret today');
+    }
+  }
+
+  test('a store key that cannot be derived is a TokenStoreError of operation key, with no key; the client goes on alone', async () => {
+    const world = createWorld();
+    const errors: OAuthBearerError[] = [];
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new KeylessStore(), onError: (error) => errors.push(error) } });
+    await api.get('/a');
+    expect(world.apiAuthorizations).toEqual(['Bearer access-token-1']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TokenStoreError);
+    expect(errors[0]).toMatchObject({ code: ErrorCode.TOKEN_STORE, operation: 'key', reason: 'failed', key: undefined });
+    expect(errors[0]?.message).toBe('Token store key failed: deriving it threw (RangeError); continuing without the store');
+  });
+});

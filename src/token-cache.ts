@@ -1,0 +1,218 @@
+/**
+ * The token cache: proactive renewal before expiry, one renewal in flight at a time (single flight), and the parts
+ * it composes: the cooldown after a credential failure (cooldown.ts), the schedule of each token set
+ * (token-schedule.ts), a shared store (store-link.ts) and the 401 replay protocol (replay-protocol.ts). Knows nothing
+ * of axios interceptors. Internal: users get the {@link TokenManager} view of it.
+ *
+ * No timers of its own: renewal is started by the requests that need it, so an idle process holds no handle open (a
+ * retry's backoff waits on a timer only while that retry is pending).
+ */
+import pMemoize from 'p-memoize';
+
+import { monotonicNow } from './clock.js';
+import { Cooldown } from './cooldown.js';
+import { ErrorCode, OAuthBearerError } from './errors.js';
+import { type GrantResult, obtainTokens } from './grants.js';
+import type { ResolvedAuthOptions, TokenSource } from './options.js';
+import { ReplayProtocol } from './replay-protocol.js';
+import { StoreLink } from './store-link.js';
+import { isLeasingStore } from './stores/types.js';
+import type { TokenEndpoint } from './token-endpoint.js';
+import { cacheEntry, type CachedToken, isWorthAdopting, sendable } from './token-schedule.js';
+import { createTokenSet, type TokenSet } from './token-set.js';
+
+/** The resolved options the cache runs on (every one has its default already: see options.ts `defaults`). */
+export interface TokenCacheOptions
+  extends Pick<ResolvedAuthOptions, 'refreshMargin' | 'clockSkewMs' | 'retry' | 'cooldownMs' | 'store' | 'leaseMs' | 'timeout' | 'onToken' | 'onError'> {
+  /** Derives the store key, bound to the full credentials (see storeKey()); required with a store. Asked once. */
+  readonly storeKey?: (() => Promise<string>) | undefined;
+}
+
+/** How many tokens {@link TokenCache.knownSecrets} remembers: four token sets' worth. */
+const RECENT_SECRETS = 8;
+
+/** Holds the current token and renews it. One per credential set; shared by every request of an instance. */
+export class TokenCache {
+  readonly #endpoint: TokenEndpoint;
+  readonly #options: TokenCacheOptions;
+  readonly #cooldown: Cooldown;
+  readonly #store: StoreLink | undefined;
+  /** The interceptors' side: renewal numbering, and the answers a refused request needs. */
+  readonly replay: ReplayProtocol;
+  #cached: CachedToken | undefined;
+  #renewing = 0;
+  /** The access and refresh tokens of the last few token sets, so printed objects can be scrubbed of any of them. */
+  #recent: readonly string[] = [];
+  /** Grows with every clear(): a renewal that started before it must not bring the forgotten tokens back. */
+  #generation = 0;
+  // p-memoize with no result cache is a single flight: the promise is stored synchronously before any await, shared by
+  // every caller while it runs, and dropped when it settles, so a failure is never cached.
+  readonly #renew = pMemoize(() => this.#renewOnce(), { cache: false });
+
+  constructor(endpoint: TokenEndpoint, options: TokenCacheOptions) {
+    this.#endpoint = endpoint;
+    this.#options = options;
+    this.#cooldown = new Cooldown(options.cooldownMs);
+    this.#store = storeLinkFor(options, (error) => this.#report(error));
+    this.replay = new ReplayProtocol({ cached: () => this.#cached, peek: () => this.peekAccessToken(), renew: () => this.#renew() });
+  }
+
+  /** The current token set, if any (it may be expired). Prints redacted. */
+  get current(): TokenSet | undefined {
+    return this.#cached?.tokens;
+  }
+
+  /** True while a renewal is in flight. */
+  get renewing(): boolean {
+    return this.#renewing > 0;
+  }
+
+  /**
+   * The access token if one may be sent right now, without waiting. Starts a background renewal when the token is
+   * inside its refresh margin. The interceptor's fast path: no promise on a warm cache.
+   */
+  peekAccessToken(): string | undefined {
+    const cached = this.#cached;
+    const now = monotonicNow();
+    const token = sendable(cached, now);
+    if (token !== undefined && cached !== undefined && now >= cached.renewAt && this.#renewing === 0) this.#renewInBackground();
+    return token;
+  }
+
+  /**
+   * The access and refresh tokens of the current and the last few token sets, for redaction: a request or an echo
+   * printed a little later may still carry a token that was replaced meanwhile.
+   */
+  knownSecrets(): readonly string[] {
+    return this.#recent;
+  }
+
+  /** A valid access token, renewing first when needed. Concurrent callers share one renewal. */
+  async getAccessToken(): Promise<string> {
+    return this.peekAccessToken() ?? (await this.#renew()).accessToken;
+  }
+
+  /** Forces a renewal now (refresh grant, else password grant), shared with any renewal already in flight. */
+  refresh(): Promise<TokenSet> {
+    return this.#renew();
+  }
+
+  /** Forgets the token and refresh token, here and in the store; the next request makes a password grant. */
+  clear(): void {
+    this.#cached = undefined;
+    this.#generation += 1;
+    this.#store?.background('delete', (store, key) => store.delete(key));
+  }
+
+  /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
+  clearCooldown(): void {
+    this.#cooldown.clear();
+    this.#store?.background('clearFailure', (store, key) => (isLeasingStore(store) ? store.clearFailure(key) : undefined));
+  }
+
+  #renewInBackground(): void {
+    // Failures are reported through onError; the next request that needs a token tries again.
+    this.#renew().catch(() => undefined);
+  }
+
+  async #renewOnce(): Promise<TokenSet> {
+    // Within the cooldown, fail fast with the error that started it: the same credentials would be refused again.
+    const cooling = this.#cooldown.active();
+    if (cooling !== undefined) throw cooling;
+    this.#renewing += 1;
+    const generation = this.#generation;
+    try {
+      const { tokens, source, shared } = await this.#obtain(generation);
+      // Its callers still get the token they waited for; the cache stays empty if clear() ran meanwhile.
+      if (generation === this.#generation) this.#keep(tokens, source, shared);
+      this.replay.recordRenewal(undefined);
+      return tokens;
+    } catch (error) {
+      const typed = toTyped(error);
+      // Library errors were reported where they happened; anything else is a bug, reported here once.
+      if (typed !== error) this.#report(typed);
+      this.replay.recordRenewal(typed);
+      this.#cooldown.afterFailure(typed);
+      throw typed;
+    } finally {
+      this.#renewing -= 1;
+    }
+  }
+
+  /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
+  async #obtain(generation: number): Promise<{ tokens: TokenSet; source: TokenSource; shared: boolean }> {
+    const link = this.#store;
+    const key = link === undefined ? undefined : await link.key();
+    const cached = this.#cached;
+    const localRefreshToken = cached?.tokens.refreshToken;
+    if (link === undefined || key === undefined) return { ...(await this.#grant(localRefreshToken)), shared: false };
+    let source: TokenSource = 'store';
+    const result = await link.renew(key, {
+      localRefreshToken,
+      localRefreshIsShared: cached?.shared === true,
+      isCurrent: () => generation === this.#generation,
+      isUsable: (tokens) => isWorthAdopting(this.#cached, tokens, this.#options),
+      grant: async (refreshToken) => {
+        const granted = await this.#grant(refreshToken);
+        source = granted.source;
+        return granted.tokens;
+      },
+    });
+    return { tokens: result.tokens, source: result.fromStore ? 'store' : source, shared: result.shared };
+  }
+
+  #grant(refreshToken: string | undefined): Promise<GrantResult> {
+    return obtainTokens(this.#endpoint, refreshToken, this.#options.retry, {
+      random: Math.random,
+      onFailure: (error) => this.#report(error),
+      onRefreshRejected: () => this.#dropRefreshToken(refreshToken),
+    });
+  }
+
+  /** The endpoint refused this refresh token: forget it, so a renewal after a failed fallback does not resend it. */
+  #dropRefreshToken(refreshToken: string | undefined): void {
+    const cached = this.#cached;
+    if (cached === undefined || cached.tokens.refreshToken !== refreshToken) return;
+    this.#cached = { ...cached, tokens: createTokenSet({ ...cached.tokens, refreshToken: undefined }) };
+  }
+
+  #keep(tokens: TokenSet, source: TokenSource, shared: boolean): void {
+    this.#cached = cacheEntry(tokens, source, shared, this.#options);
+    const fresh = [tokens.accessToken, ...(tokens.refreshToken === undefined ? [] : [tokens.refreshToken])];
+    this.#recent = [...fresh, ...this.#recent.filter((secret) => !fresh.includes(secret))].slice(0, RECENT_SECRETS);
+    const { onToken } = this.#options;
+    if (onToken === undefined) return;
+    try {
+      onToken({ tokens, source });
+    } catch (error) {
+      // A failing hook must not fail the request that brought the token; it is reported instead.
+      this.#report(new OAuthBearerError(ErrorCode.HOOK, `onToken threw: ${describe(error)}`));
+    }
+  }
+
+  #report(error: OAuthBearerError): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // An error callback that throws has nowhere left to report to; the library's own flow goes on.
+    }
+  }
+}
+
+function storeLinkFor(options: TokenCacheOptions, report: (error: OAuthBearerError) => void): StoreLink | undefined {
+  const { store, storeKey } = options;
+  if (store === undefined) return undefined;
+  if (storeKey === undefined) throw new TypeError('storeKey is required with a store');
+  const { leaseMs, cooldownMs, timeout } = options;
+  return new StoreLink(store, storeKey, { leaseMs, cooldownMs, timeout, maxElapsedMs: options.retry.maxElapsedMs, report });
+}
+
+function toTyped(error: unknown): OAuthBearerError {
+  if (error instanceof OAuthBearerError) return error;
+  // Only this library's own code runs in a renewal, so this is a bug; keep the error's name, never the object.
+  return new OAuthBearerError(ErrorCode.TOKEN_ENDPOINT, `unexpected failure while renewing the token: ${describe(error)}`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
