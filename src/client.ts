@@ -35,11 +35,13 @@ export interface AuthHandle {
 
 /** Options of {@link createAuthClient}: every `axios.create()` option, plus `auth`. */
 export interface AuthClientConfig extends CreateAxiosDefaults {
+  /** The credentials and token settings, and where the token may be sent. */
   readonly auth: AttachAuthOptions;
 }
 
 /** An axios instance that authenticates its requests; `tokens` is its token manager. */
 export interface AuthClient extends AxiosInstance {
+  /** The token manager: current token, forced refresh, forget. */
   readonly tokens: TokenManager;
 }
 

@@ -51,7 +51,7 @@ const DOMAIN = 'axios-oauth-bearer/store-key/v2';
 /**
  * The store key of a token: `${prefix}:tokens:{${64 hex digits}}`. Computed once per client (the token manager caches
  * it); exported so that tools can find or delete an entry. The digest is a Redis Cluster hash tag (in braces): the
- * token, its renewal lease and its failure record (see {@link leaseKeyFor}) hash to one slot, so one script can read
+ * token, its renewal lease and its failure record (see `leaseKeyFor`) hash to one slot, so one script can read
  * and write all three.
  *
  * Canonical: spellings of one identity give one key: the URL is normalized (`https://Auth.example/token` and
