@@ -20,6 +20,8 @@ import {
   MemoryTokenStore,
   type OAuthBearerError,
   TokenStoreError,
+  type TokenSet,
+  type TokenStore,
 } from '../src/index.js';
 import { API, createWorld, credentials } from './helpers/world.js';
 
@@ -163,6 +165,24 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     expect(error).toMatchObject({ code: ErrorCode.TOKEN_STORE, operation: 'delete', reason: 'failed' });
     expect((error as TokenStoreError).key).toMatch(/^axios-oauth-bearer:tokens:\{[0-9a-f]+\}$/);
     expect(error?.message).toBe('Token store delete failed: the store threw (Error)');
+  });
+
+  test('a stored value that cannot even be serialized is a TokenStoreError too, and counts as no token', async () => {
+    const world = createWorld();
+    const errors: OAuthBearerError[] = [];
+    // A store of the user's own that hands back something JSON cannot hold (a BigInt in `extra`).
+    const garbage = { accessToken: 'stored-token', expiresAt: Date.now() + 60_000, extra: { n: 10n } } as unknown as TokenSet;
+    const store: TokenStore = { get: () => garbage, set: () => undefined, delete: () => undefined };
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, store, onError: (error) => errors.push(error) } });
+    await api.get('/a');
+    expect(world.apiAuthorizations).toEqual(['Bearer access-token-1']);
+    expect(errors.map((error) => [error.constructor.name, error.code, (error as TokenStoreError).operation, (error as TokenStoreError).reason])).toContainEqual([
+      'TokenStoreError',
+      ErrorCode.TOKEN_STORE,
+      'get',
+      'invalid-value',
+    ]);
+    expect(errors.every((error) => error instanceof TokenStoreError)).toBe(true);
   });
 
   /** A store whose key cannot be derived: its binding secret throws. */

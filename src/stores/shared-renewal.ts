@@ -184,7 +184,7 @@ function checked(context: SharedRenewalContext, value: TokenSet | null | undefin
   try {
     return parseTokenSet(serializeTokenSet(value), context.key);
   } catch (error) {
-    context.report(error instanceof OAuthBearerError ? error : new OAuthBearerError('ERR_OAUTH_TOKEN_STORE', 'token store read returned an unusable value'));
+    context.report(error instanceof OAuthBearerError ? error : new TokenStoreError('get', 'invalid-value', context.key, 'the store returned a value that is not a token set'));
     return undefined;
   }
 }
