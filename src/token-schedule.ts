@@ -36,7 +36,7 @@ export interface CachedToken {
  * The token set's renewal and retirement instants on the monotonic clock. The wall clock is read once, here, to learn
  * how long the token has left (`expiresAt` is epoch ms); from then on a wall-clock step changes nothing.
  */
-export function scheduleOf(tokens: TokenSet, options: ScheduleOptions): { renewAt: number; retireAt: number } {
+function scheduleOf(tokens: TokenSet, options: ScheduleOptions): { renewAt: number; retireAt: number } {
   // The expiry first, then now: what remains can only come out a hair short, never long.
   const expiry = monotonicDeadline(tokens.expiresAt);
   const now = monotonicNow();
