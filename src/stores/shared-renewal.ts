@@ -10,14 +10,24 @@
  *      │ lease held ──► poll (acquire again) until a token, a failure, the lease, or the wait limit
  *      └ unavailable ──► renew alone, degraded: never with a refresh token adopted from the store
  *
- * A store that fails or is slow never fails a request: the process then renews on its own.
+ * A store that fails, hangs or answers garbage never fails a request nor holds it up for longer than one lease: every
+ * store operation is given up after `leaseMs` (by then any lease it could answer with has run out), and what a store
+ * answers is checked as untrusted input. The process then renews on its own.
  */
 import { OAuthBearerError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
-import { errorFromSharedFailure, sharedFailureOf, sharedFailureTtlMs, TRANSIENT_FAILURE_TTL_MS } from './shared-failure.js';
-import { isLeasingStore, type LeasingTokenStore, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
+import {
+  errorFromSharedFailure,
+  parseSharedFailure,
+  type SharedFailure,
+  serializeSharedFailure,
+  sharedFailureOf,
+  sharedFailureTtlMs,
+  TRANSIENT_FAILURE_TTL_MS,
+} from './shared-failure.js';
+import { isLeasingStore, type LeasingTokenStore, type MaybePromise, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
 import { monotonicNow } from '../clock.js';
 
 /** What a shared renewal needs from the token manager. */
@@ -170,8 +180,40 @@ async function acquire(context: SharedRenewalContext, store: LeasingTokenStore):
     holdMs: context.maxWaitMs,
     maxFailureMs: Math.max(context.cooldownMs, TRANSIENT_FAILURE_TTL_MS),
   };
-  const snapshot = await settle(context, 'acquire', () => store.acquire(context.key, request));
+  const snapshot = await settle(context, 'acquire', async () => snapshotOf(context.key, await store.acquire(context.key, request)));
   return snapshot ?? { state: 'unavailable' };
+}
+
+/**
+ * A store's answer to `acquire`, checked as untrusted input like everything a store hands back: one of the three
+ * states; for `leased`, a lease; for `held`, a failure record that reads back as one (its text escaped and bounded
+ * again, as from Redis) and times that are finite numbers (else unknown: a budget of `NaN` or `Infinity` must not make
+ * a waiter wait for ever). Anything else is the store failing: it throws, so the answer is reported and counts as
+ * `unavailable`. The token set is checked where it is used (see {@link checked}).
+ */
+function snapshotOf(key: string, answer: unknown): StoreSnapshot {
+  const invalid = (problem: string): never => {
+    throw new TokenStoreError('acquire', 'invalid-value', key, `the store's answer ${problem}; continuing without it`);
+  };
+  if (typeof answer !== 'object' || answer === null) return invalid('is not a snapshot');
+  const field = (name: string): unknown => Reflect.get(answer, name);
+  const state = field('state');
+  const tokens = field('tokens') as TokenSet | undefined;
+  if (state === 'unavailable') return { state };
+  if (state === 'leased') {
+    const lease = field('lease');
+    if (typeof lease !== 'object' || lease === null) return invalid('has no lease');
+    return { state, tokens, failure: undefined, lease: lease as RenewalLease };
+  }
+  if (state !== 'held') return invalid('has no known state');
+  const recorded = field('failure');
+  const failure = recorded === undefined ? undefined : parseSharedFailure(serializeSharedFailure(recorded as SharedFailure));
+  if (recorded !== undefined && failure === undefined) return invalid('has a failure record that is not one');
+  return { state, tokens, failure, failureRemainingMs: finite(field('failureRemainingMs')), holderRemainingMs: finite(field('holderRemainingMs')) };
+}
+
+function finite(value: unknown): number | undefined {
+  return Number.isFinite(value) ? (value as number) : undefined;
 }
 
 /**
@@ -189,14 +231,31 @@ function checked(context: SharedRenewalContext, value: TokenSet | null | undefin
   }
 }
 
-/** Runs a store operation; a throw becomes a report and undefined, never a failed request. */
-async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOperation, run: () => T | Promise<T>): Promise<T | undefined> {
+/** What a store operation that did not answer in time settles as. */
+const GAVE_UP = Symbol('gave up');
+
+/**
+ * Runs a store operation for a renewal. A throw, or no answer within one lease (whatever it said by then would be
+ * stale: a lease it took has run out), becomes a report and undefined: never a failed request, nor a hung one.
+ */
+async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOperation, run: () => MaybePromise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof GAVE_UP>((resolve) => {
+    timer = setTimeout(resolve, context.leaseMs, GAVE_UP);
+    // The deadline alone must not keep a process alive; an operation that waits on real I/O holds its own handle.
+    timer.unref();
+  });
   try {
-    return await run();
+    const outcome = await Promise.race([run(), deadline]);
+    if (outcome !== GAVE_UP) return outcome;
+    context.report(new TokenStoreError(operation, 'timeout', context.key, `the store did not answer within ${context.leaseMs} ms; continuing without it`));
+    return undefined;
   } catch (error) {
     const name = error instanceof Error ? error.name : typeof error;
-    context.report(new TokenStoreError(operation, 'failed', context.key, `the store threw (${name}); continuing without it`));
+    context.report(error instanceof TokenStoreError ? error : new TokenStoreError(operation, 'failed', context.key, `the store threw (${name}); continuing without it`));
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
