@@ -5,6 +5,7 @@
  */
 import { fixtureDefaults } from '../src/testing/authority.js';
 import { type AuthServerCredentials, type AuthServerOptions, type AuthServerStats, startAuthServer } from '../src/testing/server.js';
+import { advanceClock } from './virtual-clock.js';
 
 /** A running loopback server and the controls the scenarios use. */
 export interface BenchServer {
@@ -16,6 +17,13 @@ export interface BenchServer {
   /** Every access token issued so far is refused from now on. Resolves once the server has applied it. */
   revokeAll(): Promise<void>;
   setLatency(latency: { readonly tokenMs?: number; readonly apiMs?: number }): Promise<void>;
+  /** Answers the next `count` token requests with `status` (an OAuth error body), as the server's `failNext` does. */
+  failNext(count: number, status: number): Promise<void>;
+  /**
+   * Moves the clock of this process and of the server forward by `ms` (./virtual-clock.ts; the quick check only).
+   * Resolves once both have moved; call it only while no request is in flight.
+   */
+  advanceClock(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +40,9 @@ export const launchInProcess: LaunchServer = async (options) => {
     resetStats: () => settled(() => server.resetStats()),
     revokeAll: () => settled(() => server.revokeAll()),
     setLatency: (latency) => settled(() => server.setLatency(latency)),
+    failNext: (count, status) => settled(() => server.failNext(count, status)),
+    // The server reads this process's Date.now(): moving this process's clock moves both.
+    advanceClock: (ms) => settled(() => advanceClock(ms)),
     close: () => server.close(),
   };
 };
@@ -43,10 +54,11 @@ function settled(run: () => void): Promise<void> {
 }
 
 /**
- * The credentials a server started without credential options accepts. The child process announces only its URLs,
- * so the parent relies on the fixture defaults (never random, so this stays true).
+ * The credentials a server started with `options` accepts: the fixture defaults (never random, so this stays true)
+ * under the options' own. The child process announces only its URLs, so the parent works them out from the options
+ * it started the child with.
  */
-export function defaultCredentials(tokenUrl: string): AuthServerCredentials {
-  const { clientId, clientSecret, username, password } = fixtureDefaults;
+export function credentialsFor(tokenUrl: string, options: AuthServerOptions): AuthServerCredentials {
+  const { clientId, clientSecret, username, password } = { ...fixtureDefaults, ...options };
   return { tokenUrl, clientId, clientSecret, username, password };
 }

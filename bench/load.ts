@@ -9,6 +9,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { type AttachAuthOptions, type AuthClient, createAuthClient } from '../src/index.js';
 import type { AuthServerOptions } from '../src/testing/server.js';
 import type { BenchServer, LaunchServer } from './bench-server.js';
+import { realNow } from './virtual-clock.js';
 
 /** Called as requests finish; the CLI turns it into a live progress line. */
 export type Progress = (done: number, total: number) => void;
@@ -67,12 +68,25 @@ export interface Outcome {
   readonly wallMs: number;
 }
 
+/** Several batches as one outcome: counts and wall times added, the first failure kept. */
+export function sumOutcomes(outcomes: readonly Outcome[]): Outcome {
+  const total = { requests: 0, ok: 0, failures: 0, firstError: undefined as string | undefined, wallMs: 0 };
+  for (const outcome of outcomes) {
+    total.requests += outcome.requests;
+    total.ok += outcome.ok;
+    total.failures += outcome.failures;
+    total.firstError ??= outcome.firstError;
+    total.wallMs += outcome.wallMs;
+  }
+  return total;
+}
+
 /** Counts successes and failures; shared by bursts and worker pools. */
 class Tally {
   ok = 0;
   failures = 0;
   firstError: string | undefined;
-  readonly #started = performance.now();
+  readonly #started = realNow();
 
   async track(request: Promise<unknown>): Promise<void> {
     try {
@@ -86,7 +100,7 @@ class Tally {
 
   outcome(): Outcome {
     const { ok, failures, firstError } = this;
-    return { requests: ok + failures, ok, failures, firstError, wallMs: performance.now() - this.#started };
+    return { requests: ok + failures, ok, failures, firstError, wallMs: realNow() - this.#started };
   }
 }
 
@@ -113,10 +127,10 @@ export interface PoolLimits {
  */
 export async function pool(limits: PoolLimits, send: (index: number) => Promise<unknown>, progress?: Progress): Promise<Outcome> {
   const tally = new Tally();
-  const deadline = performance.now() + limits.maxMs;
+  const deadline = realNow() + limits.maxMs;
   let started = 0;
   const worker = async (): Promise<void> => {
-    while (started < limits.maxRequests && performance.now() < deadline) {
+    while (started < limits.maxRequests && realNow() < deadline) {
       const index = started++;
       await tally.track(send(index));
       progress?.(tally.ok + tally.failures, limits.maxRequests);
@@ -137,9 +151,9 @@ export interface Cost<T> {
 export async function measure<T>(work: () => Promise<T>): Promise<Cost<T>> {
   collectGarbage();
   const cpuBefore = process.cpuUsage();
-  const wallBefore = performance.now();
+  const wallBefore = realNow();
   const result = await work();
-  const wallMs = performance.now() - wallBefore;
+  const wallMs = realNow() - wallBefore;
   const cpu = process.cpuUsage(cpuBefore);
   return { result, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

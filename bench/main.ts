@@ -21,6 +21,7 @@ import { FULL, type Reporter, type Results, runScenarios, TITLES } from './plan.
 import { type Check, runQuick } from './quick.js';
 import { evaluateTargets, renderMarkdown, type RunInfo, type Target } from './report.js';
 import { launchChildProcess } from './server-child.js';
+import { realNow } from './virtual-clock.js';
 
 /** The whole run may not take longer than this; the full run needs about three minutes on 2 shared cores. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
@@ -39,20 +40,20 @@ function progressReporter(): { reporter: Reporter; finish: () => void } {
   let lastWrite = 0;
   const close = (): void => {
     if (open === undefined) return;
-    const seconds = ((performance.now() - open.started) / 1000).toFixed(1);
+    const seconds = ((realNow() - open.started) / 1000).toFixed(1);
     process.stderr.write(`${tty ? '\r\x1b[K' : ''}${open.label} ${open.last} done in ${seconds} s\n`);
     open = undefined;
   };
   const reporter: Reporter = (index): Progress => {
     close();
     const label = `[${index + 1}/${TITLES.length}] ${TITLES[index] ?? ''} …`;
-    open = { label, started: performance.now(), last: '' };
+    open = { label, started: realNow(), last: '' };
     process.stderr.write(tty ? label : `${label}\n`);
-    lastWrite = performance.now();
+    lastWrite = realNow();
     return (done, total) => {
       if (open === undefined) return;
       open.last = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
-      const now = performance.now();
+      const now = realNow();
       // Writing on every response would cost the measured process CPU: a few times a second is enough to see it move.
       if (now - lastWrite < (tty ? 150 : 5_000)) return;
       lastWrite = now;
@@ -92,12 +93,12 @@ async function main(): Promise<number> {
   }
   const mode = values.quick ? 'quick' : 'full';
   const startedAt = new Date().toISOString();
-  const started = performance.now();
+  const started = realNow();
   const output = values.out === undefined ? defaultOutput(mode, startedAt) : resolve(values.out);
   const info = (): RunInfo => ({
     mode,
     startedAt,
-    durationMs: performance.now() - started,
+    durationMs: realNow() - started,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpus: availableParallelism(),

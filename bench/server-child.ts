@@ -3,15 +3,17 @@
  * client work and `process.cpuUsage()` measures the client alone. The child is the published loopback server
  * (axios-oauth-bearer/testing/server) unchanged behind a small IPC shell; this file adds request/reply matching, time limits on every step, and clean-up.
  *
- * server-process.ts offers revokeAll, revokeRefreshTokens, resetStats, getStats, setLatency and close over IPC; it has
- * no failNext, setTokenFault, revoke(token) or "expire now" control, so the scenarios are built from those it has.
+ * server-process.ts offers revokeAll, revokeRefreshTokens, resetStats, getStats, setLatency, failNext (a count and a
+ * status), advanceClock and close over IPC; it has no setTokenFault or revoke(token) control (a hook cannot cross
+ * IPC), so the scenarios are built from those it has.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import type { AuthServerStats } from '../src/testing/server.js';
-import { type BenchServer, defaultCredentials, type LaunchServer } from './bench-server.js';
+import type { AuthServerOptions, AuthServerStats } from '../src/testing/server.js';
+import { type BenchServer, credentialsFor, type LaunchServer } from './bench-server.js';
+import { advanceClock } from './virtual-clock.js';
 
 const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 /**
@@ -56,7 +58,7 @@ export const launchChildProcess: LaunchServer = async (options) => {
   process.once('exit', killChild);
   try {
     const announced = await readAnnouncement(child);
-    return controller(child, announced, () => process.off('exit', killChild));
+    return controller(child, announced, options, () => process.off('exit', killChild));
   } catch (error) {
     killChild();
     process.off('exit', killChild);
@@ -64,7 +66,7 @@ export const launchChildProcess: LaunchServer = async (options) => {
   }
 };
 
-function controller(child: ChildProcess, announced: Announcement, forget: () => void): BenchServer {
+function controller(child: ChildProcess, announced: Announcement, options: AuthServerOptions, forget: () => void): BenchServer {
   const pending = new Map<number, Pending>();
   let nextId = 1;
   child.on('message', (raw: unknown) => {
@@ -105,11 +107,16 @@ function controller(child: ChildProcess, announced: Announcement, forget: () => 
 
   return {
     apiUrl: announced.apiUrl,
-    credentials: defaultCredentials(announced.tokenUrl),
+    credentials: credentialsFor(announced.tokenUrl, options),
     stats: async () => toStats((await control('getStats')).stats),
     resetStats: () => done('resetStats'),
     revokeAll: () => done('revokeAll'),
     setLatency: ({ tokenMs, apiMs }) => done('setLatency', { tokenMs, apiMs }),
+    failNext: (count, status) => done('failNext', { count, status }),
+    advanceClock: async (ms) => {
+      await done('advanceClock', { ms });
+      advanceClock(ms);
+    },
     close: async () => {
       const exited = new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) resolve();

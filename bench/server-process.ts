@@ -5,13 +5,16 @@
  * Options: JSON in argv[2], else in the AUTH_SERVER_OPTIONS environment variable, else the defaults.
  * Once listening it prints one line of JSON, `{"url":...,"tokenUrl":...,"apiUrl":...}`, to stdout.
  * Forked with an IPC channel, it obeys messages `{ type, id? }` and answers each with `{ type, id, ok, stats? }`:
- * `revokeAll`, `revokeRefreshTokens`, `resetStats`, `getStats`, `setLatency` (`tokenMs`, `apiMs`) and `close`.
+ * `revokeAll`, `revokeRefreshTokens`, `resetStats`, `getStats`, `setLatency` (`tokenMs`, `apiMs`), `failNext`
+ * (`count`, `status`: the next token requests get that status), `advanceClock` (`ms`: this process's clock moves
+ * forward, see ./virtual-clock.ts) and `close`.
  * It also closes when its parent disconnects or on SIGTERM/SIGINT.
  * @example
  * const child = fork('bench/server-process.ts', [JSON.stringify({ expiresIn: 5 })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
  * // read the first stdout line for the url, then: child.send({ type: 'getStats', id: 1 })
  */
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
+import { advanceClock } from './virtual-clock.js';
 
 /** A control message from the parent. */
 interface ControlMessage {
@@ -19,6 +22,9 @@ interface ControlMessage {
   readonly id?: unknown;
   readonly tokenMs?: unknown;
   readonly apiMs?: unknown;
+  readonly count?: unknown;
+  readonly status?: unknown;
+  readonly ms?: unknown;
 }
 
 function readOptions(): AuthServerOptions {
@@ -66,6 +72,25 @@ async function main(): Promise<void> {
       case 'setLatency':
         server.setLatency({ tokenMs: optionalNumber(message.tokenMs), apiMs: optionalNumber(message.apiMs) });
         break;
+      case 'failNext': {
+        const count = optionalNumber(message.count);
+        const status = optionalNumber(message.status);
+        if (count === undefined || status === undefined) {
+          process.send?.({ type: message.type, id: message.id, ok: false, error: 'failNext needs a count and a status' });
+          return;
+        }
+        server.failNext(count, status);
+        break;
+      }
+      case 'advanceClock': {
+        const ms = optionalNumber(message.ms);
+        if (ms === undefined || !(Number.isFinite(ms) && ms >= 0)) {
+          process.send?.({ type: message.type, id: message.id, ok: false, error: 'advanceClock needs ms >= 0' });
+          return;
+        }
+        advanceClock(ms);
+        break;
+      }
       case 'close':
         // Shut down only once the reply is on its way: disconnecting first could drop it.
         reply({}, () => void shutdown());

@@ -18,6 +18,7 @@ import { createAuthClient, type RetryOptions } from '../src/index.js';
 import { RedisTokenStore } from '../src/redis.js';
 import type { AuthServerCredentials } from '../src/testing/server.js';
 import { describeError, keepAliveAgent } from './load.js';
+import { advanceClock, realNow } from './virtual-clock.js';
 
 /** What a worker is built with. */
 export interface StoreWorkerConfig {
@@ -44,11 +45,13 @@ export interface StoreWorkerConfig {
 
 /**
  * `burst`: send `count` concurrent GETs to `path/<n>`, answered with a reply of the same id. `renew`: one forced
- * renewal (`tokens.refresh()`), counted as one request. `exit`: leave now.
+ * renewal (`tokens.refresh()`), counted as one request. `clock`: move this process's clock forward by `advanceMs`
+ * (./virtual-clock.ts), answered with an empty reply. `exit`: leave now.
  */
 export type StoreWorkerCommand =
   | { readonly type: 'burst'; readonly id: number; readonly count: number; readonly path: string }
   | { readonly type: 'renew'; readonly id: number }
+  | { readonly type: 'clock'; readonly id: number; readonly advanceMs: number }
   | { readonly type: 'exit' };
 
 /** How a burst went in one process, and the token that process holds afterwards. */
@@ -151,12 +154,12 @@ function main(): void {
     let firstError: string | undefined;
     const errorCodes: Record<string, number> = {};
     const startedAt = Date.now();
-    const started = performance.now();
+    const started = realNow();
     let lastSettledMs = 0;
     const outcomes = await Promise.allSettled(
       Array.from({ length: size }, (_, n) =>
         request(n).finally(() => {
-          lastSettledMs = performance.now() - started;
+          lastSettledMs = realNow() - started;
         }),
       ),
     );
@@ -188,6 +191,10 @@ function main(): void {
   process.on('message', (message: StoreWorkerCommand) => {
     if (message.type === 'exit') leave(0);
     else if (message.type === 'renew') void run(message.id, 1, () => api.tokens.refresh()).then((reply) => send(reply));
+    else if (message.type === 'clock') {
+      advanceClock(message.advanceMs);
+      void run(message.id, 0, () => Promise.resolve()).then((reply) => send(reply));
+    }
     else {
       const size = Math.max(0, Math.min(MAX_BURST, Math.floor(message.count)));
       void run(message.id, size, (n) => api.get(`${message.path}/${n}`)).then((reply) => send(reply));

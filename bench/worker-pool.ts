@@ -26,6 +26,8 @@ export interface WorkerPool {
   readonly workers: readonly PoolWorker[];
   /** Every worker sends `count` concurrent requests at once; resolves with all their replies, each also given to `onReply`. */
   burstAll(count: number, path: string, onReply?: (reply: StoreWorkerReply) => void): Promise<StoreWorkerReply[]>;
+  /** Moves every worker's clock forward by `ms` (./virtual-clock.ts); resolves once all have. */
+  advanceClock(ms: number): Promise<void>;
   /** Asks every worker to exit, and kills any that has not within a few seconds. */
   close(): Promise<void>;
 }
@@ -36,6 +38,8 @@ export interface PoolWorker {
   request(count: number, path: string): Promise<StoreWorkerReply>;
   /** One forced renewal (`tokens.refresh()`). */
   renew(): Promise<StoreWorkerReply>;
+  /** Moves the worker's clock forward by `ms`; resolves once it has. */
+  advanceClock(ms: number): Promise<void>;
   /** SIGKILL: no chance to clean up (its lease stays behind). Resolves once it has exited. */
   kill(): Promise<void>;
 }
@@ -81,6 +85,9 @@ export async function startWorkers(count: number, config: StoreWorkerConfig): Pr
             return reply;
           }),
         ),
+      advanceClock: async (ms) => {
+        await Promise.all(workers.map((worker) => worker.advanceClock(ms)));
+      },
       close,
     };
   } catch (error) {
@@ -127,6 +134,9 @@ async function driven(child: ChildProcess): Promise<Worker> {
     child,
     request: (count, path) => ask((id) => ({ type: 'burst', id, count, path })),
     renew: () => ask((id) => ({ type: 'renew', id })),
+    advanceClock: async (ms) => {
+      await ask((id) => ({ type: 'clock', id, advanceMs: ms }));
+    },
     kill,
   };
 }
