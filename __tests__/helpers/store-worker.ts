@@ -3,7 +3,8 @@
  * own createAuthClient, its own ioredis client and its own RedisTokenStore, pointed at the parent's loopback server and
  * redis-server (or at a delay proxy in front of it: `redisHost`/`redisPort`).
  *
- * Forked with `execArgv: ['--import', 'tsx']` and the {@link WorkerConfig} as JSON in argv[2]. It sends `{ type:
+ * Bundled into one CommonJS file first (./store-worker-bundle.ts), then forked with plain `node` and the
+ * {@link WorkerConfig} as JSON in argv[2]. It sends `{ type:
  * 'ready' }` once its Redis client is connected, then answers each {@link WorkerCommand} with a {@link WorkerReply}
  * carrying the same id. It exits on `exit`, and when the parent goes away (the IPC channel closes), so a crashed
  * test run leaves no process behind.
