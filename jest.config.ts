@@ -62,8 +62,9 @@ const config: Config = {
   },
   ...(process.env.AXIOS_EXPECTED_VERSION ? { setupFilesAfterEnv: ['<rootDir>/scripts/jest-axios-version.cjs'] } : {}),
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', {}] },
-  // p-memoize and mimic-function ship ESM only: let swc turn them into CommonJS for Jest.
-  transformIgnorePatterns: ['/node_modules/(?!(p-memoize|mimic-function)/)'],
+  // p-memoize and mimic-function ship ESM only: let swc turn them into CommonJS for Jest. So does
+  // @badgateway/oauth2-client, a peer the benchmark compares with (bench/peer-clients.ts, __tests__/bench-peers.test.ts).
+  transformIgnorePatterns: ['/node_modules/(?!(p-memoize|mimic-function|@badgateway/oauth2-client)/)'],
   // Jest's own timers stay real unless a test asks for fake ones.
   testTimeout: 20_000,
 };

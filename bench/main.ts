@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (full) and `npm run bench -- --quick`: runs the scenarios against the loopback server in a child
  * process, shows a live progress line per scenario on stderr, prints a markdown report on stdout, and saves the
- * results as JSON.
+ * results as JSON. `npm run bench -- --peers` (with `--quick`: at small sizes) runs the comparison with the libraries
+ * people use instead (./peers.ts) the same way: progress on stderr, the table on stdout, the JSON results saved.
  *
  * Where the JSON goes: `os.tmpdir()/axios-oauth-bearer-bench/<mode>-<timestamp>.json` unless `--out <file>` says
  * otherwise, and the path is printed. Not inside the repository: results are machine-specific artefacts, and a file
@@ -17,9 +18,11 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { canCollectGarbage, type Progress } from './load.js';
+import { PEER_TITLES, PEERS_FULL, PEERS_QUICK, type PeersResult, runPeers } from './peers.js';
 import { FULL, type Reporter, type Results, runScenarios, TITLES } from './plan.js';
 import { type Check, runQuick } from './quick.js';
 import { evaluateTargets, renderMarkdown, type RunInfo, type Target } from './report.js';
+import { renderPeers } from './report-peers.js';
 import { launchChildProcess } from './server-child.js';
 import { realNow } from './virtual-clock.js';
 
@@ -28,13 +31,13 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 
 interface Saved {
   readonly info: RunInfo;
-  readonly results: Results;
+  readonly results: Results | { readonly peers: PeersResult };
   readonly targets?: readonly Target[];
   readonly checks?: readonly Check[];
 }
 
 /** A progress line per scenario: rewritten in place on a terminal, an occasional plain line otherwise (CI logs). */
-function progressReporter(): { reporter: Reporter; finish: () => void } {
+function progressReporter(titles: readonly string[]): { reporter: Reporter; finish: () => void } {
   const tty = process.stderr.isTTY;
   let open: { label: string; started: number; last: string } | undefined;
   let lastWrite = 0;
@@ -46,7 +49,7 @@ function progressReporter(): { reporter: Reporter; finish: () => void } {
   };
   const reporter: Reporter = (index): Progress => {
     close();
-    const label = `[${index + 1}/${TITLES.length}] ${TITLES[index] ?? ''} …`;
+    const label = `[${index + 1}/${titles.length}] ${titles[index] ?? ''} …`;
     open = { label, started: realNow(), last: '' };
     process.stderr.write(tty ? label : `${label}\n`);
     lastWrite = realNow();
@@ -74,16 +77,24 @@ function defaultOutput(mode: RunInfo['mode'], startedAt: string): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      peers: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
       [
-        'usage: npm run bench [-- --quick] [-- --out <file.json>]',
+        'usage: npm run bench [-- --quick] [-- --peers] [-- --out <file.json>]',
         '  (full)   eight scenarios at the sizes of issues 5 and 6, about 4 minutes; markdown report on stdout',
         '           (scenarios 7 and 8 start their own redis-server; without one installed they are reported as SKIPPED)',
         '  --quick  the same scenarios at small sizes; checks exact counts only; exits 1 on a wrong count',
+        '  --peers  this library, axios-auth-refresh, axios-oauth-client and @badgateway/oauth2-client in the same',
+        '           scenarios (storm, another origin, secrets in errors, steady state), about 1 minute; a table on',
+        '           stdout (with --quick: small sizes, seconds)',
         `  --out    where to write the JSON results (default: ${join(tmpdir(), 'axios-oauth-bearer-bench')}/<mode>-<time>.json)`,
         'progress goes to stderr; run under node --expose-gc (the npm script does) for heap figures',
         '',
@@ -91,7 +102,7 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const mode = values.quick ? 'quick' : 'full';
+  const mode: RunInfo['mode'] = values.peers ? (values.quick ? 'peers-quick' : 'peers') : values.quick ? 'quick' : 'full';
   const startedAt = new Date().toISOString();
   const started = realNow();
   const output = values.out === undefined ? defaultOutput(mode, startedAt) : resolve(values.out);
@@ -106,7 +117,19 @@ async function main(): Promise<number> {
   });
   if (!canCollectGarbage()) process.stderr.write('note: run under `node --expose-gc` for heap figures (npm run bench does)\n');
 
-  const progress = progressReporter();
+  const progress = progressReporter(mode === 'peers' || mode === 'peers-quick' ? PEER_TITLES : TITLES);
+  if (mode === 'peers' || mode === 'peers-quick') {
+    const peers = await runPeers(launchChildProcess, mode === 'peers' ? PEERS_FULL : PEERS_QUICK, progress.reporter);
+    progress.finish();
+    const finalInfo = info();
+    process.stdout.write(
+      `\n### axios-oauth-bearer and its peers (${mode})\n\n${finalInfo.startedAt} · Node ${finalInfo.node} · ${finalInfo.platform} · ` +
+        `${finalInfo.cpus} CPUs · ${(finalInfo.durationMs / 1000).toFixed(0)} s · server in a child process\n\n${renderPeers(peers)}\n`,
+    );
+    await save(output, { info: finalInfo, results: { peers } });
+    process.stdout.write(`results: ${output}\n`);
+    return 0;
+  }
   if (mode === 'quick') {
     const report = await runQuick(launchChildProcess, progress.reporter);
     progress.finish();

@@ -30,7 +30,8 @@ export const MAX_HEAP_GROWTH_BYTES = 1024 * 1024;
 
 /** The run's environment, printed above the tables. */
 export interface RunInfo {
-  readonly mode: 'full' | 'quick';
+  /** `peers` and `peers-quick`: the comparison with the peers (./peers.ts) at full or quick sizes. */
+  readonly mode: 'full' | 'quick' | 'peers' | 'peers-quick';
   readonly startedAt: string;
   readonly durationMs: number;
   readonly node: string;
