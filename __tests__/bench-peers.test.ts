@@ -6,8 +6,9 @@
  * refresh is in flight, and so fail) are only bounded.
  */
 import { launchInProcess } from '../bench/bench-server.js';
-import { PEERS } from '../bench/peer-clients.js';
-import { type NotRun, peerOrigin, type PeerOriginRow, peerSecrets, type PeerSecretsRow, peerStorm, type PeerStormRow, type StormVariant } from '../bench/peers.js';
+import { type NotRun, PEERS } from '../bench/peer-clients.js';
+import { peerOrigin, type PeerOriginRow, peerSecrets, type PeerSecretsRow } from '../bench/peer-exposure.js';
+import { peerStorm, type PeerStormRow, type StormVariant } from '../bench/peers.js';
 
 const REQUESTS = 50;
 const OURS = 'axios-oauth-bearer';

@@ -22,9 +22,9 @@ import axios, { type AxiosError } from 'axios';
 import { createAuthRefresh } from 'axios-auth-refresh';
 import { ownerCredentials, refreshToken } from 'axios-oauth-client';
 
-import type { AuthServerCredentials } from '../src/testing/server.js';
+import type { AuthServerCredentials, AuthServerOptions } from '../src/testing/server.js';
 import type { BenchServer } from './bench-server.js';
-import { authClient, keepAliveAgent } from './load.js';
+import { authClient, describeError, keepAliveAgent } from './load.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -155,6 +155,44 @@ function badgatewayClient(server: BenchServer, credentials: AuthServerCredential
       }
     },
   };
+}
+
+/**
+ * Longer than any one scenario lasts, and under the two minutes from which OAuth2Fetch schedules a background
+ * refresh timer (one minute before expiry): a longer token would leave a timer that holds the process for an hour.
+ */
+export const PEER_LONG_LIVED: AuthServerOptions = { expiresIn: 100 };
+
+/** A scenario a peer could not run: the reason, in place of numbers. */
+export interface NotRun {
+  readonly peer: string;
+  readonly notRun: string;
+}
+
+/** A failed request as the pools and bursts count it: the status or what was caught, never its text. */
+export class PeerFailure extends Error {
+  override readonly name = 'PeerFailure';
+  readonly code: string;
+  constructor(answer: Extract<PeerAnswer, { ok: false }>) {
+    const code = answer.status === undefined ? describeError(answer.caught) : `HTTP_${answer.status}`;
+    super(code);
+    this.code = code;
+  }
+}
+
+/** Sends one request and throws a {@link PeerFailure} unless a 2xx reached the caller. */
+export async function succeeds(client: PeerClient, target: string): Promise<void> {
+  const answer = await client.send(target);
+  if (!answer.ok) throw new PeerFailure(answer);
+}
+
+/** Runs one peer's part of a scenario; a throw becomes a {@link NotRun} with its message. */
+export async function attempt<T>(peer: Peer, work: () => Promise<T>): Promise<T | NotRun> {
+  try {
+    return await work();
+  } catch (error) {
+    return { peer: peer.name, notRun: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** This library first, then the peers in the order the README names them. */

@@ -3,7 +3,9 @@
  * function of the results, like ./report.ts, so the table printed and the JSON saved cannot disagree.
  */
 import { count, table } from './markdown.js';
-import type { Leak, NotRun, PeerOriginRow, PeerSecretsRow, PeersResult, PeerSteadyRow, PeerStormRow, SecretsVariant, StormVariant } from './peers.js';
+import type { NotRun } from './peer-clients.js';
+import type { Leak, PeerOriginRow, PeerSecretsRow, SecretsVariant } from './peer-exposure.js';
+import type { PeersResult, PeerSteadyRow, PeerStormRow, StormVariant } from './peers.js';
 
 function isNotRun(row: object): row is NotRun {
   return 'notRun' in row;
