@@ -5,6 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import ts from 'typescript';
+
 const SRC = path.join(__dirname, '..', 'src');
 
 /** Every .ts file under src/, as a path relative to it (`stores/redis.ts`). */
@@ -22,7 +24,8 @@ function sources(dir = SRC): string[] {
  */
 function importsOf(file: string): string[] {
   const text = readFileSync(path.join(SRC, file), 'utf8');
-  const found = [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.{1,2}\/[^']+)'/gms)].map((match) => match[1] ?? '');
+  // TypeScript's own scanner: every quote style, side-effect imports, re-exports, import() and require(); no comments.
+  const found = ts.preProcessFile(text, true, true).importedFiles.map((reference) => reference.fileName).filter((name) => name.startsWith('.'));
   return found.filter((specifier) => !specifier.endsWith('.json')).map((specifier) => path.normalize(path.join(path.dirname(file), specifier.replace(/\.js$/, '.ts'))));
 }
 

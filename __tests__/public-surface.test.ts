@@ -5,6 +5,7 @@
  */
 import { inspect } from 'node:util';
 
+import axios from 'axios';
 import nock from 'nock';
 
 import * as main from '../src/index.js';
@@ -12,6 +13,7 @@ import * as redis from '../src/redis.js';
 import * as testing from '../src/testing/index.js';
 import * as testingServer from '../src/testing/server.js';
 import {
+  attachAuth,
   ConfigurationError,
   createAuthClient,
   createTokenEndpoint,
@@ -84,8 +86,12 @@ describe('the token manager users hold', () => {
     const api = createAuthClient({ baseURL: API, auth: credentials });
     const { tokens } = api;
     const prototype: object = Object.getPrototypeOf(tokens) as object;
-    expect(Object.getOwnPropertyNames(prototype).sort()).toEqual(['clear', 'clearCooldown', 'constructor', 'current', 'getAccessToken', 'refresh', 'renewing']);
-    expect(Object.keys(tokens)).toEqual([]);
+    // Every own key, symbols and non-enumerable ones included, of the view and its prototype; nothing inherited else.
+    expect(Reflect.ownKeys(prototype).map(String).sort()).toEqual(['clear', 'clearCooldown', 'constructor', 'current', 'getAccessToken', 'refresh', 'renewing']);
+    expect(Reflect.ownKeys(tokens)).toEqual([]);
+    expect(Object.getPrototypeOf(prototype)).toBe(Object.prototype);
+    expect(Object.isFrozen(prototype)).toBe(true);
+    expect(inspect(tokens, { showHidden: true, depth: null })).not.toMatch(/Cache|replay|attemptSeq/);
     for (const internal of ['attemptSeq', 'peekAccessToken', 'renewAfterRejection', 'adoptedFromStore', 'supersedes', 'failureSince', 'knownSecrets', 'replay']) {
       expect(internal in tokens).toBe(false);
     }
@@ -93,6 +99,12 @@ describe('the token manager users hold', () => {
     expect(() => Object.assign(tokens, { getAccessToken: () => Promise.resolve('forged') })).toThrow(TypeError);
     expect(inspect(tokens)).toBe('TokenManager {}');
     expect(inspect(api, { depth: 1 })).toContain('tokens: TokenManager {}');
+    // Nor can the instance's manager be swapped for another.
+    expect(() => Object.assign(api, { tokens: {} })).toThrow(TypeError);
+    expect(api.tokens).toBe(tokens);
+    const handle = attachAuth(axios.create({ baseURL: API }), credentials);
+    expect(Object.isFrozen(handle)).toBe(true);
+    expect(inspect(handle.tokens)).toBe('TokenManager {}');
   });
 
   test('drives the client: getAccessToken, current, refresh, clear', async () => {
@@ -125,8 +137,18 @@ describe('defaults', () => {
     expect(() => {
       (defaults as { cooldownMs: number }).cooldownMs = 0;
     }).toThrow(TypeError);
+    expect(Object.isFrozen(defaults.refreshMargin)).toBe(true);
     expect(defaults.retry.attempts).toBe(3);
     expect(defaults.cooldownMs).toBe(60_000);
+  });
+
+  test('so are ErrorCode and the fixtures\' defaults', () => {
+    expect(Object.isFrozen(ErrorCode)).toBe(true);
+    expect(() => {
+      (ErrorCode as { TOKEN_STORE: string }).TOKEN_STORE = 'HIJACKED';
+    }).toThrow(TypeError);
+    expect(new TokenStoreError('get', 'failed', 'k', 'x').code).toBe('ERR_OAUTH_TOKEN_STORE');
+    expect(Object.isFrozen(testing.fixtureDefaults)).toBe(true);
   });
 });
 
@@ -139,6 +161,24 @@ describe('createTokenEndpoint', () => {
     await expect(endpoint.tokenUrl()).resolves.toBe(credentials.tokenUrl);
     const tokens = await endpoint.passwordGrant();
     expect(tokens.accessToken).toBe('access-token-1');
+  });
+
+  test('names its own options in errors, reads only its own options, and takes URL objects', async () => {
+    const world = createWorld();
+    expect(() => createTokenEndpoint({ ...credentials, clientId: '' })).toThrow('Invalid option `createTokenEndpoint.clientId`');
+    // A whole `auth` object: the store, hooks and lease options are not the endpoint's, so not checked either.
+    const auth = { ...credentials, store: 'not a store', leaseMs: -1, onError: 42 } as unknown as typeof credentials;
+    const endpoint = createTokenEndpoint({ ...auth, tokenUrl: new URL(credentials.tokenUrl) });
+    await expect(endpoint.passwordGrant()).resolves.toMatchObject({ accessToken: 'access-token-1' });
+    expect(world.forms).toHaveLength(1);
+  });
+
+  test('refreshGrant refuses a missing or non-string refresh token before sending anything', async () => {
+    const world = createWorld();
+    const endpoint = createTokenEndpoint(credentials);
+    const refresh = endpoint.refreshGrant as (token: unknown) => Promise<unknown>;
+    for (const bad of [undefined, null, 42, '']) await expect(refresh(bad)).rejects.toThrow(ConfigurationError);
+    expect(world.forms).toHaveLength(0);
   });
 });
 
@@ -176,13 +216,47 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     const api = createAuthClient({ baseURL: API, auth: { ...credentials, store, onError: (error) => errors.push(error) } });
     await api.get('/a');
     expect(world.apiAuthorizations).toEqual(['Bearer access-token-1']);
-    expect(errors.map((error) => [error.constructor.name, error.code, (error as TokenStoreError).operation, (error as TokenStoreError).reason])).toContainEqual([
-      'TokenStoreError',
+    expect(errors.map((error) => (error instanceof TokenStoreError ? [error.code, error.operation, error.reason] : [error.code]))).toContainEqual([
       ErrorCode.TOKEN_STORE,
       'get',
       'invalid-value',
     ]);
     expect(errors.every((error) => error instanceof TokenStoreError)).toBe(true);
+  });
+
+  test("a store's own thrown TokenStoreError is reported rebuilt: its reason kept, its message and cause (a token) dropped", async () => {
+    createWorld();
+    const errors: OAuthBearerError[] = [];
+    class LeakyStore extends MemoryTokenStore {
+      override delete(key: string): never {
+        throw new TokenStoreError('delete', 'timeout', key, 'DEL failed for access-token-1', { cause: new Error('row (access_token)=(access-token-1)') });
+      }
+    }
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new LeakyStore(), onError: (error) => errors.push(error) } });
+    await api.get('/a');
+    api.tokens.clear();
+    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ operation: 'delete', reason: 'timeout', message: 'Token store delete failed: the store threw (TokenStoreError)' });
+    expect(inspect(errors[0], { depth: null, showHidden: true }) + JSON.stringify(errors[0])).not.toContain('access-token-1');
+  });
+
+  test('a store that throws a value nothing can look at (a revoked Proxy) is reported, and the process goes on', async () => {
+    createWorld();
+    const errors: OAuthBearerError[] = [];
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    class HostileStore extends MemoryTokenStore {
+      override delete(): never {
+        throw proxy; // eslint-disable-line @typescript-eslint/only-throw-error -- the point of the test
+      }
+    }
+    const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new HostileStore(), onError: (error) => errors.push(error) } });
+    await api.get('/a');
+    api.tokens.clear();
+    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ operation: 'delete', reason: 'failed', message: 'Token store delete failed: the store threw (unknown)' });
   });
 
   /** A store whose key cannot be derived: its binding secret throws. */
@@ -201,6 +275,6 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TokenStoreError);
     expect(errors[0]).toMatchObject({ code: ErrorCode.TOKEN_STORE, operation: 'key', reason: 'failed', key: undefined });
-    expect(errors[0]?.message).toBe('Token store key failed: deriving it threw (RangeError); continuing without the store');
+    expect(errors[0]?.message).toBe('Token store key failed: the store threw (RangeError); continuing without the store');
   });
 });

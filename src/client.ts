@@ -71,7 +71,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const onBaseRefused = reportOncePerOrigin(allowed, (error) => report(resolved.onError, error));
   const mayAuthorize = createAuthorizePredicate(allowed, tokenUrl, onBaseRefused);
   const detach = installInterceptors(instance, cache, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
-  return { tokens, detach };
+  return Object.freeze({ tokens, detach });
 }
 
 /** As the token manager reports: a throwing `onError` has nowhere left to report to, and the request goes on. */
@@ -103,5 +103,6 @@ export function createAuthClient(config: AuthClientConfig): AuthClient {
   const { auth, ...axiosConfig } = config;
   const instance = axios.create(axiosConfig);
   const { tokens } = attachAuth(instance, auth);
-  return Object.assign(instance, { tokens });
+  // Read-only: code that holds the instance cannot swap the manager other code reads from it.
+  return Object.defineProperty(instance, 'tokens', { value: tokens, enumerable: true, writable: false, configurable: false }) as AuthClient;
 }

@@ -8,7 +8,7 @@
  */
 
 /** Stable codes, one per error class. Compare with these rather than with messages. */
-export const ErrorCode = {
+export const ErrorCode = Object.freeze({
   CONFIGURATION: 'ERR_OAUTH_CONFIGURATION',
   INVALID_REQUEST: 'ERR_OAUTH_INVALID_REQUEST',
   INVALID_CLIENT: 'ERR_OAUTH_INVALID_CLIENT',
@@ -20,7 +20,7 @@ export const ErrorCode = {
   TOKEN_STORE: 'ERR_OAUTH_TOKEN_STORE',
   HOOK: 'ERR_OAUTH_HOOK_FAILED',
   ORIGIN_NOT_ALLOWED: 'ERR_OAUTH_ORIGIN_NOT_ALLOWED',
-} as const;
+} as const);
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

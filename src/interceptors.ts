@@ -47,7 +47,23 @@ interface SentMarker {
   [SENT_TOKEN]?: string | undefined;
 }
 
-type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker;
+/**
+ * Set by shouldReplay on a config this library asked axios-auth-refresh to replay. `skipAuthRefresh` alone does not
+ * make a replay: it is axios-auth-refresh's public option too, and a caller who sets it on a request of their own
+ * (to keep that request out of refresh handling) must not have their `Authorization` header replaced, nor the token
+ * in it treated as refused.
+ */
+const OUR_REPLAY = Symbol('axios-oauth-bearer.replay');
+interface OurReplayMarker {
+  [OUR_REPLAY]?: boolean;
+}
+
+type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker & OurReplayMarker;
+
+/** True for the replay of a request this library authenticated and asked to replay. */
+function isOurReplay(config: Config): boolean {
+  return config.skipAuthRefresh === true && config[OUR_REPLAY] === true;
+}
 
 /** What the interceptors of one instance share. */
 interface Context {
@@ -109,7 +125,8 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
   // Each pass decides afresh: a config copied from another (a redirect hop, a re-sent err.config) may carry its mark.
   config[SENT_TOKEN] = undefined;
   if (!context.mayAuthorize(config)) return config;
-  if (config.skipAuthRefresh !== true && isCallersOwn(config, context)) return config;
+  const replay = isOurReplay(config);
+  if (!replay && isCallersOwn(config, context)) return config;
   const set = (token: string): Config => {
     const bearer = `Bearer ${token}`;
     config.headers.set('Authorization', bearer);
@@ -117,7 +134,7 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
     guardRedirects(config, bearer, context.allowsUrl);
     return config;
   };
-  if (config.skipAuthRefresh === true) {
+  if (replay) {
     // A replay retires the token it was refused with: no grant if a newer token is already there, the shared renewal
     // if not, and, if the renewal that followed the token's first refusal failed, that failure rather than another
     // renewal for the same storm.
@@ -243,7 +260,12 @@ function isOurRefusal(error: AxiosError, context: Context): boolean {
 }
 
 function shouldReplay(error: AxiosError, context: Context): boolean {
-  return isOurRefusal(error, context) && isReplayable(error.config?.data);
+  const config: Config | undefined = error.config;
+  if (config === undefined || !isOurRefusal(error, context) || !isReplayable(config.data)) return false;
+  // axios-auth-refresh replays this very config, with skipAuthRefresh set, through axios's mergeConfig, which copies
+  // Symbol keys: the replay carries the mark.
+  config[OUR_REPLAY] = true;
+  return true;
 }
 
 /** A stream (or anything readable once) cannot be sent twice; strings, buffers, forms and plain objects can. */
@@ -269,7 +291,7 @@ const SECOND_CHANCE = Symbol('axios-oauth-bearer.secondChance');
 function secondChance(error: unknown, context: Context): Config | undefined {
   if (!axios.isAxiosError(error) || error.config === undefined || !isOurRefusal(error, context)) return undefined;
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
-  const eligible = config.skipAuthRefresh === true && config[SECOND_CHANCE] !== true && isReplayable(config.data);
+  const eligible = isOurReplay(config) && config[SECOND_CHANCE] !== true && isReplayable(config.data);
   const rejected = bearerOf(config);
   if (!eligible || !(context.tokens.replay.adoptedFromStore(rejected) || context.tokens.replay.supersedes(rejected))) return undefined;
   config[SECOND_CHANCE] = true;
@@ -301,12 +323,14 @@ function finishError(error: unknown, context: Context): unknown {
   if (config === undefined || rejected === undefined) return error;
   const refused = isOurRefusal(error, context);
   retireToken(config);
-  if (refused && error.response && config.skipAuthRefresh !== true && !isReplayable(config.data)) {
-    // Renew in the background so the caller's next attempt has a good token.
-    context.tokens.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
-    return new ReplayNotPossibleError(error.response);
-  }
-  return error;
+  if (!refused || error.response === undefined || isOurReplay(config)) return error;
+  const callersOptOut = config.skipAuthRefresh === true;
+  if (!callersOptOut && isReplayable(config.data)) return error;
+  // Not replayed: a stream body cannot be sent twice, or the caller kept this request out of refresh handling
+  // (axios-auth-refresh's own skipAuthRefresh: its 401 is theirs, as sent). Either way the token is retired and renewed
+  // in the background, so the caller's next attempt has a good one.
+  context.tokens.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+  return callersOptOut ? error : new ReplayNotPossibleError(error.response);
 }
 
 /** The request is done: the header its config keeps is the redacted one (re-sending it attaches the current token). */

@@ -129,17 +129,19 @@ export interface AuthOptions {
 }
 
 /**
- * The defaults, in one place: `resolveAuthOptions` is the only reader, and everything past it receives resolved
- * options with no fallbacks of its own. Frozen, the retry policy too, so no code can change every client's defaults.
+ * The defaults, in one place: `resolveAuthOptions` applies them, and everything past it receives resolved options
+ * with no fallbacks of its own (the one default that depends on the server, `clientAuthentication` with an issuer, is
+ * applied by the token endpoint once discovery has answered). Frozen all the way down (retry.ts freezes the retry
+ * policy it owns), so no code can change every client's defaults.
  */
 export const defaults = Object.freeze({
   clientAuthentication: 'client_secret_post',
   timeout: 10_000,
   defaultExpiresIn: 300,
-  refreshMargin: (lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000),
+  refreshMargin: Object.freeze((lifetimeMs: number): number => Math.min(lifetimeMs * 0.2, 300_000)),
   clockSkewMs: 1_000,
   allowInsecureHttp: false,
-  retry: Object.freeze(retryDefaults),
+  retry: retryDefaults,
   cooldownMs: 60_000,
   leaseMs: 5_000,
 } as const);

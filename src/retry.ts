@@ -34,7 +34,7 @@ export interface RetryOptions {
 export type RetryPolicy = Required<RetryOptions>;
 
 /** The defaults. */
-export const retryDefaults: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: 15_000 };
+export const retryDefaults: RetryPolicy = Object.freeze({ attempts: 3, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: 15_000 });
 
 /** What the retry loop needs from outside: randomness and a clock, injectable for deterministic tests. */
 export interface RetryEnvironment {

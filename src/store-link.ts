@@ -5,7 +5,7 @@
  * goes on alone.
  */
 import type { OAuthBearerError } from './errors.js';
-import { TokenStoreError, type TokenStoreOperation } from './stores/errors.js';
+import { storeThrew, type TokenStoreOperation } from './stores/errors.js';
 import { renewShared, type SharedRenewalResult } from './stores/shared-renewal.js';
 import type { TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
@@ -51,7 +51,7 @@ export class StoreLink {
       .then(this.#derive)
       .catch((error: unknown) => {
         this.#key = undefined; // not cached: the next store operation tries again
-        this.#options.report(new TokenStoreError('key', 'failed', undefined, `deriving it threw (${nameOf(error)}); continuing without the store`));
+        this.#options.report(storeThrew('key', undefined, error, '; continuing without the store'));
         return undefined;
       });
     return this.#key;
@@ -59,14 +59,18 @@ export class StoreLink {
 
   /** Runs a store operation in the background; a failure is reported, never thrown. */
   background(operation: TokenStoreOperation, run: (store: TokenStore, key: string) => unknown): void {
-    void this.key().then(async (key) => {
-      if (key === undefined) return;
-      try {
-        await run(this.#store, key);
-      } catch (error) {
-        this.#options.report(error instanceof TokenStoreError ? error : new TokenStoreError(operation, 'failed', key, `the store threw (${nameOf(error)})`));
-      }
-    });
+    this.key()
+      .then(async (key) => {
+        if (key === undefined) return;
+        try {
+          await run(this.#store, key);
+        } catch (error) {
+          this.#options.report(storeThrew(operation, key, error));
+        }
+      })
+      // report() never throws, and storeThrew looks at any value safely: this is the last guard against an unhandled
+      // rejection, which would end the process.
+      .catch(() => undefined);
   }
 
   /** One renewal through the store: adopt the stored token set, or hold the lease and grant (shared-renewal.ts). */
@@ -84,9 +88,4 @@ export class StoreLink {
       report,
     });
   }
-}
-
-/** An error's class name, never the object: a store's error may quote what it was given. */
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

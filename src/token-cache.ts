@@ -51,7 +51,8 @@ export class TokenCache {
 
   constructor(endpoint: TokenEndpoint, options: TokenCacheOptions) {
     this.#endpoint = endpoint;
-    this.#options = options;
+    // A copy, frozen: nothing the caller (or a hook) does to its object afterwards changes how this cache renews.
+    this.#options = Object.freeze({ ...options });
     this.#cooldown = new Cooldown(options.cooldownMs);
     this.#store = storeLinkFor(options, (error) => this.#report(error));
     this.replay = new ReplayProtocol({ cached: () => this.#cached, peek: () => this.peekAccessToken(), renew: () => this.#renew() });
@@ -191,8 +192,10 @@ export class TokenCache {
   }
 
   #report(error: OAuthBearerError): void {
+    // Called as a plain function: a `function` hook must not get the options (credentials included) as `this`.
+    const { onError } = this.#options;
     try {
-      this.#options.onError?.(error);
+      onError?.(error);
     } catch {
       // An error callback that throws has nowhere left to report to; the library's own flow goes on.
     }

@@ -11,6 +11,7 @@ import { discoverTokenEndpoint } from './discovery.js';
 import { endpointText } from './endpoint-text.js';
 import {
   type BasicCredentialForm,
+  ConfigurationError,
   type GrantKind,
   InvalidClientError,
   InvalidRequestError,
@@ -44,11 +45,30 @@ export interface ClientTokenEndpoint extends TokenEndpoint {
   knownTokenUrl(): string | undefined;
 }
 
-/** Options of {@link createTokenEndpoint}: the `auth` options that concern the token endpoint. */
-export type TokenEndpointOptions = Pick<
-  AuthOptions,
-  'tokenUrl' | 'issuer' | 'clientId' | 'clientSecret' | 'username' | 'password' | 'scope' | 'clientAuthentication' | 'timeout' | 'defaultExpiresIn' | 'allowInsecureHttp' | 'adapter'
->;
+/** The `auth` options that concern the token endpoint: the only ones {@link createTokenEndpoint} reads. */
+const ENDPOINT_OPTIONS = [
+  'tokenUrl',
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'username',
+  'password',
+  'scope',
+  'clientAuthentication',
+  'timeout',
+  'defaultExpiresIn',
+  'allowInsecureHttp',
+  'adapter',
+] as const satisfies readonly (keyof AuthOptions)[];
+
+/**
+ * Options of {@link createTokenEndpoint}: the `auth` options that concern the token endpoint. `tokenUrl` and `issuer`
+ * may also be `URL` objects.
+ */
+export type TokenEndpointOptions = Omit<Pick<AuthOptions, (typeof ENDPOINT_OPTIONS)[number]>, 'tokenUrl' | 'issuer'> & {
+  readonly tokenUrl?: string | URL;
+  readonly issuer?: string | URL;
+};
 
 /**
  * The token endpoint alone, for code that wants a token and no axios instance: validates `options` as `auth` is
@@ -60,7 +80,7 @@ export type TokenEndpointOptions = Pick<
  * const tokens = await endpoint.passwordGrant();
  */
 export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
-  const endpoint = tokenEndpointFor(resolveAuthOptions(options));
+  const endpoint = tokenEndpointFor(resolveAuthOptions(endpointOptions(options), 'createTokenEndpoint'));
   // Only the public three: the client's own extras stay off what users hold.
   return {
     passwordGrant: () => endpoint.passwordGrant(),
@@ -77,6 +97,21 @@ interface GrantRequest {
   readonly url: string;
   readonly fields: readonly (readonly [string, string])[];
   readonly secrets: readonly string[];
+}
+
+/**
+ * Only the endpoint's own options, so that the others of an `auth` object passed whole (a store, hooks, a retry
+ * policy: none of which this endpoint uses) are neither validated nor silently taken for working; URL objects as
+ * their text. Anything that is not an object is left for resolveAuthOptions to refuse.
+ */
+function endpointOptions(options: unknown): unknown {
+  if (options === null || typeof options !== 'object') return options;
+  const picked: Record<string, unknown> = {};
+  for (const key of ENDPOINT_OPTIONS) {
+    const value: unknown = Reflect.get(options, key);
+    if (value !== undefined) picked[key] = value instanceof URL ? value.href : value;
+  }
+  return picked;
 }
 
 /**
@@ -182,7 +217,13 @@ export function tokenEndpointFor(
         ['username', options.username],
         ['password', options.password],
       ]),
-    refreshGrant: (refreshToken) => grant('refresh_token', [['refresh_token', refreshToken]], refreshToken),
+    refreshGrant: (refreshToken) => {
+      // A JavaScript caller's undefined would go out as the text "undefined": refuse before anything is sent.
+      if (typeof refreshToken !== 'string' || refreshToken === '') {
+        return Promise.reject(new ConfigurationError('refreshToken', 'must be a non-empty string (the refresh_token of a token set)'));
+      }
+      return grant('refresh_token', [['refresh_token', refreshToken]], refreshToken);
+    },
   };
 }
 

@@ -66,6 +66,9 @@ class TokenManagerView implements TokenManager {
   }
 }
 Object.defineProperty(TokenManagerView, 'name', { value: 'TokenManager' });
+// Frozen too, so code that reaches the prototype (through any client's view) cannot change every client's methods.
+Object.freeze(TokenManagerView.prototype);
+Object.freeze(TokenManagerView);
 
 /** The public token manager of a cache. */
 export function tokenManagerOf(cache: TokenCache): TokenManager {

@@ -61,3 +61,25 @@ export class TokenStoreError extends OAuthBearerError {
     this.key = key;
   }
 }
+
+const FAILURES: readonly TokenStoreFailure[] = ['timeout', 'failed', 'invalid-value', 'undecryptable', 'lease-lost', 'no-ttl', 'lease-overstayed'];
+
+/**
+ * What is reported when a store (one of the user's own: the library's stores report instead of throwing) throws or
+ * rejects during `operation`. Built afresh, never the thrown value: its message and cause may quote a token set, a
+ * stored value or a connection string. Kept: the thrown error's class name, and the reason of a TokenStoreError it
+ * threw. Safe with any value, a revoked Proxy or a throwing getter included (then "unknown").
+ */
+export function storeThrew(operation: TokenStoreOperation, key: string | undefined, error: unknown, note = ''): TokenStoreError {
+  let name = 'unknown';
+  let reason: TokenStoreFailure = 'failed';
+  try {
+    const thrownName: unknown = error instanceof Error ? error.name : typeof error;
+    name = typeof thrownName === 'string' ? thrownName : 'Error';
+    const thrown = error instanceof TokenStoreError ? error.reason : undefined;
+    if (thrown !== undefined && FAILURES.includes(thrown)) reason = thrown;
+  } catch {
+    // A value that cannot even be looked at is reported as unknown.
+  }
+  return new TokenStoreError(operation, reason, key, `the store threw (${name.slice(0, 100)})${note}`);
+}

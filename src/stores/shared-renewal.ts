@@ -16,7 +16,7 @@
  */
 import { OAuthBearerError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
-import { TokenStoreError, type TokenStoreOperation } from './errors.js';
+import { storeThrew, TokenStoreError, type TokenStoreOperation } from './errors.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
 import {
   errorFromSharedFailure,
@@ -243,7 +243,7 @@ async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOpe
   const deadline = new Promise<typeof GAVE_UP>((resolve) => {
     timer = setTimeout(resolve, context.leaseMs, GAVE_UP);
     // The deadline alone must not keep a process alive; an operation that waits on real I/O holds its own handle.
-    timer.unref();
+    (timer as { unref?: () => void }).unref?.(); // Node and Bun; Deno's and browsers' timers are numbers
   });
   try {
     const outcome = await Promise.race([run(), deadline]);
@@ -251,8 +251,7 @@ async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOpe
     context.report(new TokenStoreError(operation, 'timeout', context.key, `the store did not answer within ${context.leaseMs} ms; continuing without it`));
     return undefined;
   } catch (error) {
-    const name = error instanceof Error ? error.name : typeof error;
-    context.report(error instanceof TokenStoreError ? error : new TokenStoreError(operation, 'failed', context.key, `the store threw (${name}); continuing without it`));
+    context.report(storeThrew(operation, context.key, error, '; continuing without it'));
     return undefined;
   } finally {
     clearTimeout(timer);

@@ -40,7 +40,7 @@ export interface AuthorityOptions {
 }
 
 /** The defaults, in one place: fixed demo credentials, never random, so failures reproduce. */
-export const fixtureDefaults = {
+export const fixtureDefaults = Object.freeze({
   clientId: 'demo-client',
   clientSecret: 'demo-secret',
   username: 'demo-user',
@@ -49,7 +49,7 @@ export const fixtureDefaults = {
   expiresIn: 3600,
   rotateRefreshTokens: true,
   issueRefreshTokens: true,
-} as const;
+} as const);
 
 /** One grant the authority answered with tokens. Tokens are counters (`at-1`, `rt-1`): opaque and deterministic. */
 export interface IssuedToken {
