@@ -87,6 +87,18 @@ async function spawnWorker(config: WorkerConfig): Promise<Worker> {
   return { child, send, burst: (count) => send({ type: 'burst', count }) };
 }
 
+/**
+ * Moves every clock that judges a token forward by `ms`, once per test and only while nothing is in flight: this
+ * process's (the loopback server dates and checks expiries with Date.now) and each worker's. This process's is put back
+ * by `jest.restoreAllMocks()` after the test; the workers exit.
+ */
+async function moveClocks(workers: readonly Worker[], ms: number): Promise<void> {
+  if (jest.isMockFunction(Date.now)) throw new Error('moveClocks moves the clocks once per test');
+  const realNow = Date.now.bind(Date);
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
+  await Promise.all(workers.map((worker) => worker.send({ type: 'clock', advanceMs: ms })));
+}
+
 /** Every worker bursts at once; resolves with all their replies. */
 function burstAll(workers: readonly Worker[], count: number): Promise<WorkerReply[]> {
   return Promise.all(workers.map((worker) => worker.burst(count)));
@@ -138,6 +150,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  jest.restoreAllMocks();
   await Promise.all([...running].map((child) => stopWorker(child, 'exit')));
   await server?.close();
   server = undefined;
@@ -166,7 +179,10 @@ describe('a RedisTokenStore shared by several processes', () => {
   });
 
   test('eight processes that meet an expired token at once make exactly one grant in total', async () => {
-    const auth = await startServer({ expiresIn: 2.5 });
+    // The token lives an hour, and every clock (the server's, in this process, and each worker's) is moved past its
+    // expiry at once, while nothing is in flight. With a 2.5-second token and a real sleep, a loaded machine's warm-up
+    // outlasted the refresh margin and renewed early, and a slow storm could outlast the next token's margin too.
+    const auth = await startServer({ expiresIn: 3_600 });
     const workers = await spawnWorkers(8);
     const warm = await burstAll(workers, 3);
     expect(total(warm, 'failed')).toBe(0);
@@ -175,7 +191,7 @@ describe('a RedisTokenStore shared by several processes', () => {
     expect(new Set(warm.map((reply) => reply.accessToken)).size).toBe(1);
 
     const expiresAt = Math.max(...warm.map((reply) => reply.expiresAt ?? 0));
-    await sleep(expiresAt - Date.now() + 50);
+    await moveClocks(workers, expiresAt - Date.now() + 1_000);
     auth.resetStats();
     const storm = await burstAll(workers, 5);
 

@@ -18,6 +18,7 @@ import type { OAuthBearerError } from '../../src/errors.js';
 import { RedisTokenStore } from '../../src/redis.js';
 import type { RetryOptions } from '../../src/retry.js';
 import type { AuthServerCredentials } from '../../src/testing/server.js';
+import { advanceClock } from '../../bench/virtual-clock.js';
 
 /** What a worker is built with. Every optional field is passed on only when given, so the library's default applies. */
 export interface WorkerConfig {
@@ -45,12 +46,15 @@ export interface WorkerConfig {
 
 /**
  * `burst`: send `count` concurrent GETs. `timedBurst`: the same, and the reply carries its {@link BurstTiming}.
- * `redisReady`: wait until the Redis client is connected again.
+ * `redisReady`: wait until the Redis client is connected again. `clock`: move this process's `Date.now()` and
+ * `performance.now()` forward by `advanceMs` (bench/virtual-clock.ts), so a test ages the shared token past its expiry
+ * at once instead of sleeping through it; send it only while nothing is in flight.
  */
 export type WorkerRequest =
   | { readonly type: 'burst'; readonly count: number }
   | { readonly type: 'timedBurst'; readonly count: number }
-  | { readonly type: 'redisReady' };
+  | { readonly type: 'redisReady' }
+  | { readonly type: 'clock'; readonly advanceMs: number };
 
 /** When a timed burst's requests settled, measured in the worker. */
 export interface BurstTiming {
@@ -200,13 +204,24 @@ function exit(): void {
   process.exit(0);
 }
 
+function answerTo(message: Exclude<WorkerCommand, { type: 'exit' }>): Promise<WorkerReply> {
+  switch (message.type) {
+    case 'redisReady':
+      return redisReady(message.id);
+    case 'clock':
+      advanceClock(message.advanceMs);
+      return Promise.resolve(reply(message.id, { ok: 0, failed: 0, errors: {} }));
+    default:
+      return burst(message.id, message.count, message.type === 'timedBurst');
+  }
+}
+
 process.on('message', (message: WorkerCommand) => {
   if (message.type === 'exit') {
     exit();
     return;
   }
-  const answer =
-    message.type === 'redisReady' ? redisReady(message.id) : burst(message.id, message.count, message.type === 'timedBurst');
+  const answer = answerTo(message);
   void answer.then((result) => process.send?.(result));
 });
 process.on('disconnect', exit);
