@@ -63,6 +63,7 @@ describe('run-time exports', () => {
   test('axios-oauth-bearer/redis, and its TokenStoreError is the main entry\'s', () => {
     expect(Object.keys(redis).sort()).toEqual([
       'DEFAULT_KEY_PREFIX',
+      'ErrorCode',
       'RedisTokenStore',
       'TokenStoreError',
       'failureKeyFor',
@@ -72,6 +73,7 @@ describe('run-time exports', () => {
       'storeKey',
     ]);
     expect(redis.TokenStoreError).toBe(main.TokenStoreError);
+    expect(redis.ErrorCode).toBe(main.ErrorCode);
     expect(Object.isFrozen(redis.redisTokenStoreDefaults)).toBe(true);
   });
 

@@ -45,4 +45,4 @@ export {
   ReplayNotPossibleError,
   OriginNotAllowedError,
 } from './errors.js';
-export type { ErrorCodeValue, GrantKind, OAuthErrorFields, RedactedResponse } from './errors.js';
+export type { BasicCredentialForm, ErrorCodeValue, GrantKind, InvalidClientFields, OAuthErrorFields, RedactedResponse } from './errors.js';

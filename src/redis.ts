@@ -13,3 +13,9 @@ export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js'
 export { isLeasingStore } from './stores/types.js';
 export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';
+// What the declarations above name, so this entry's surface is complete on its own: ErrorCode (to compare an error's
+// code), and types only for the rest (the base class itself comes from the main entry:
+// `import { OAuthBearerError } from 'axios-oauth-bearer'`).
+export { ErrorCode } from './errors.js';
+export type { BasicCredentialForm, ErrorCodeValue, GrantKind, OAuthBearerError } from './errors.js';
+export type { TokenSet } from './token-set.js';

@@ -45,8 +45,21 @@ export interface ClientTokenEndpoint extends TokenEndpoint {
   knownTokenUrl(): string | undefined;
 }
 
-/** The `auth` options that concern the token endpoint: the only ones {@link createTokenEndpoint} reads. */
-const ENDPOINT_OPTIONS = [
+
+/**
+ * Options of {@link createTokenEndpoint}: the `auth` options that concern the token endpoint. `tokenUrl` and `issuer`
+ * may also be `URL` objects.
+ */
+export type TokenEndpointOptions = Omit<
+  Pick<AuthOptions, 'tokenUrl' | 'issuer' | 'clientId' | 'clientSecret' | 'username' | 'password' | 'scope' | 'clientAuthentication' | 'timeout' | 'defaultExpiresIn' | 'allowInsecureHttp' | 'adapter'>,
+  'tokenUrl' | 'issuer'
+> & {
+  readonly tokenUrl?: string | URL;
+  readonly issuer?: string | URL;
+};
+
+/** The names of {@link TokenEndpointOptions}: the only options {@link createTokenEndpoint} reads. */
+const ENDPOINT_OPTIONS: readonly (keyof TokenEndpointOptions)[] = [
   'tokenUrl',
   'issuer',
   'clientId',
@@ -59,16 +72,7 @@ const ENDPOINT_OPTIONS = [
   'defaultExpiresIn',
   'allowInsecureHttp',
   'adapter',
-] as const satisfies readonly (keyof AuthOptions)[];
-
-/**
- * Options of {@link createTokenEndpoint}: the `auth` options that concern the token endpoint. `tokenUrl` and `issuer`
- * may also be `URL` objects.
- */
-export type TokenEndpointOptions = Omit<Pick<AuthOptions, (typeof ENDPOINT_OPTIONS)[number]>, 'tokenUrl' | 'issuer'> & {
-  readonly tokenUrl?: string | URL;
-  readonly issuer?: string | URL;
-};
+];
 
 /**
  * The token endpoint alone, for code that wants a token and no axios instance: validates `options` as `auth` is

@@ -6,7 +6,7 @@
  *   server need no mocking library; the nock fixtures load nock, an optional peer dependency, only when one is
  *   first created (./nock.ts), so importing this path never needs nock installed.
  * - `axios-oauth-bearer/testing/server` (./server.ts): the loopback server alone, for the demo, the benchmark and
- *   the server-process entry.
+ *   the benchmark's server process.
  * The main entry `axios-oauth-bearer` loads none of them. Shared rules live in ./authority.ts and the site around
  * them (routes, counters, faults) in ./host.ts, so the server, the in-memory authority and the nock fixtures answer
  * alike.
