@@ -106,6 +106,22 @@ async function advance(ms: number): Promise<void> {
   await flush();
 }
 
+/**
+ * Awaits a renewal that should end without waiting on anything but fake time: runs fake time forward (a minute at
+ * most) until it settles, so a change that makes it wait fails the test at once instead of hanging it.
+ */
+async function finish<T>(promise: Promise<T>): Promise<T> {
+  const state = { settled: false };
+  const done = (): void => {
+    state.settled = true;
+  };
+  promise.then(done, done);
+  await flush();
+  for (let waited = 0; !state.settled && waited < 60_000; waited += 1_000) await advance(1_000);
+  if (!state.settled) throw new Error('the renewal is still pending after a minute of fake time');
+  return promise;
+}
+
 /** What the reports say, as `operation/reason` for store errors and the code for anything else. */
 function summary(reports: readonly OAuthBearerError[]): string[] {
   return reports.map((error) => (error instanceof TokenStoreError ? `${error.operation}/${error.reason}` : error.code));
@@ -120,7 +136,7 @@ describe('which protocol a store gets', () => {
     const store = new ScriptedStore();
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: true });
     expect(grant.mock.calls).toEqual([['rt-local']]);
@@ -133,9 +149,9 @@ describe('which protocol a store gets', () => {
 
   test('the lease is asked for with this process’s lease, its budget as the holder and the longer of cooldown and transient record', async () => {
     const store = new ScriptedStore();
-    await renewShared(setup(store).context);
-    await renewShared(setup(store, { cooldownMs: 0 }).context);
-    await renewShared(setup(store, { cooldownMs: 500 }).context);
+    await finish(renewShared(setup(store).context));
+    await finish(renewShared(setup(store, { cooldownMs: 0 }).context));
+    await finish(renewShared(setup(store, { cooldownMs: 500 }).context));
 
     expect(store.requests).toEqual([
       { leaseMs: LEASE_MS, holdMs: MAX_WAIT_MS, maxFailureMs: COOLDOWN_MS },
@@ -148,7 +164,7 @@ describe('which protocol a store gets', () => {
     const { store, scripted, reads } = plainStore();
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: true });
     expect(grant.mock.calls).toEqual([['rt-local']]);
@@ -170,7 +186,7 @@ describe('which protocol a store gets', () => {
     };
     const { context, reports } = setup(store);
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(acquire).not.toHaveBeenCalled();
     expect(scripted.calls).toEqual(['get', 'set']);
@@ -184,7 +200,7 @@ describe('what the store already holds', () => {
     store.inner.set(KEY, tokens('stored', 60_000, 'rt-stored'));
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'stored', refreshToken: 'rt-stored' }) as TokenSet, fromStore: true, shared: true });
     expect(grant).not.toHaveBeenCalled();
@@ -199,7 +215,7 @@ describe('what the store already holds', () => {
     expect(store.inner.acquire(KEY, OTHER).state).toBe('leased');
     const { context, grant } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'stored' }) as TokenSet, fromStore: true, shared: true });
     expect(grant).not.toHaveBeenCalled();
@@ -211,7 +227,7 @@ describe('what the store already holds', () => {
     scripted.inner.set(KEY, tokens('stored', 60_000, 'rt-stored'));
     const { context, grant } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'stored' }) as TokenSet, fromStore: true, shared: true });
     expect(grant).not.toHaveBeenCalled();
@@ -233,7 +249,7 @@ describe('what the store already holds', () => {
     inner.set(KEY, tokens('stored-but-expiring', 10_000, 'rt-rotated'));
     const { context, grant } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([['rt-rotated']]);
     expect(result.fromStore).toBe(false);
@@ -254,14 +270,14 @@ describe('what the store already holds', () => {
     inner.set(KEY, tokens('stored-but-expiring', 10_000));
     const { context, grant } = setup(store);
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([['rt-local']]);
   });
 
   test('nothing stored and no refresh token of its own: a password grant (refresh token undefined)', async () => {
     const { context, grant } = setup(new ScriptedStore(), { localRefreshToken: undefined });
-    await renewShared(context);
+    await finish(renewShared(context));
     expect(grant.mock.calls).toEqual([[undefined]]);
   });
 
@@ -270,7 +286,7 @@ describe('what the store already holds', () => {
     scripted.faults.set('get', { answer: null });
     const { context, grant, reports } = setup(store);
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([['rt-local']]);
     expect(reports).toEqual([]);
@@ -287,7 +303,7 @@ describe('what the store already holds', () => {
     scripted.faults.set('get', { answer: garbage });
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result.tokens.accessToken).toBe('granted-1');
     expect(grant.mock.calls).toEqual([['rt-local']]);
@@ -305,7 +321,7 @@ describe('what the store already holds', () => {
     scripted.faults.set('get', { answer: poisoned });
     const { context, grant, reports } = setup(store);
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([['rt-local']]);
     expect(reports).toHaveLength(1);
@@ -323,7 +339,7 @@ describe('a failed grant under the lease', () => {
     const refused = userRefused();
     const { context } = setup(store, { grant: jest.fn(() => Promise.reject(refused)) });
 
-    await expect(renewShared(context)).rejects.toBe(refused);
+    await expect(finish(renewShared(context))).rejects.toBe(refused);
 
     expect(store.calls).toEqual(['acquire', 'fail']);
     const snapshot = store.inner.acquire(KEY, OTHER);
@@ -334,7 +350,7 @@ describe('a failed grant under the lease', () => {
     const store = new ScriptedStore();
     const { context } = setup(store, { grant: jest.fn(() => Promise.reject(networkDown())) });
 
-    await expect(renewShared(context)).rejects.toBeInstanceOf(TokenNetworkError);
+    await expect(finish(renewShared(context))).rejects.toBeInstanceOf(TokenNetworkError);
 
     expect(store.inner.acquire(KEY, OTHER)).toMatchObject({ state: 'held', failure: { code: ErrorCode.NETWORK }, failureRemainingMs: TRANSIENT_FAILURE_TTL_MS });
   });
@@ -346,10 +362,21 @@ describe('a failed grant under the lease', () => {
     const store = new ScriptedStore();
     const { context } = setup(store, { grant: jest.fn(() => Promise.reject(error)) });
 
-    await expect(renewShared(context)).rejects.toBe(error);
+    await expect(finish(renewShared(context))).rejects.toBe(error);
 
     expect(store.calls).toEqual(['acquire', 'release']);
     expect(store.inner.acquire(KEY, OTHER)).toMatchObject({ state: 'leased', failure: undefined });
+  });
+
+  test('a release that throws after a failure that is not recorded is reported as a release; the caller gets the grant’s error', async () => {
+    const store = new ScriptedStore();
+    store.faults.set('release', 'throw');
+    const error = new TypeError('a bug');
+    const { context, reports } = setup(store, { grant: jest.fn(() => Promise.reject(error)) });
+
+    await expect(finish(renewShared(context))).rejects.toBe(error);
+
+    expect(summary(reports)).toEqual(['release/failed']);
   });
 
   test('a failure recorded by another process fails this one with the same class, without a grant, its cooldown ending with the record', async () => {
@@ -360,7 +387,7 @@ describe('a failed grant under the lease', () => {
     await advance(5_000);
     const { context, grant } = setup(store);
 
-    const error: unknown = await renewShared(context).catch((caught: unknown) => caught);
+    const error: unknown = await finish(renewShared(context)).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(UserAuthenticationError);
     expect(sharedFailureRemainingMs(error as object)).toBe(15_000);
@@ -373,7 +400,7 @@ describe('a failed grant under the lease', () => {
     const refused = userRefused();
     const { context, reports } = setup(store, { grant: jest.fn(() => Promise.reject(refused)) });
 
-    await expect(renewShared(context)).rejects.toBe(refused);
+    await expect(finish(renewShared(context))).rejects.toBe(refused);
 
     expect(summary(reports)).toEqual(['fail/failed']);
   });
@@ -432,7 +459,7 @@ describe('the lease while the grant runs', () => {
     store.faults.set('commit', { answer: false });
     const { context } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: false });
   });
@@ -442,7 +469,7 @@ describe('the lease while the grant runs', () => {
     store.faults.set('commit', 'throw');
     const { context, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toMatchObject({ fromStore: false, shared: false });
     expect(summary(reports)).toEqual(['commit/failed']);
@@ -454,7 +481,7 @@ describe('clear() while the grant ran', () => {
     const store = new ScriptedStore();
     const { context } = setup(store, { isCurrent: () => false });
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: false });
     expect(store.calls).toEqual(['acquire', 'release']);
@@ -467,7 +494,7 @@ describe('clear() while the grant ran', () => {
     store.faults.set('release', 'throw');
     const { context, reports } = setup(store, { isCurrent: () => false });
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(summary(reports)).toEqual(['release/failed']);
   });
@@ -476,7 +503,7 @@ describe('clear() while the grant ran', () => {
     const { store, scripted } = plainStore();
     const { context } = setup(store, { isCurrent: () => false });
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toMatchObject({ fromStore: false, shared: false });
     expect(scripted.calls).toEqual(['get']);
@@ -598,7 +625,7 @@ describe('waiting on another process’s renewal', () => {
     store.faults.set('acquire', { answer: { state: 'held', tokens: undefined, failure: undefined, holderRemainingMs: -60_000 } });
     const { context, grant } = setup(store, { localRefreshIsShared: true });
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([[undefined]]);
   });
@@ -610,7 +637,7 @@ describe('a store that cannot be asked: renewing alone (degraded)', () => {
     store.faults.set('acquire', { answer: { state: 'unavailable' } });
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: false });
     expect(grant.mock.calls).toEqual([['rt-local']]);
@@ -623,31 +650,48 @@ describe('a store that cannot be asked: renewing alone (degraded)', () => {
     store.faults.set('acquire', { answer: { state: 'unavailable' } });
     const { context, grant } = setup(store, { localRefreshIsShared: true });
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(grant.mock.calls).toEqual([[undefined]]);
   });
 
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+
   test.each([
-    ['nothing', undefined],
-    ['a number', 42],
-    ['null', null],
-    ['an unknown state', { state: 'busy' }],
-    ['no state at all', { tokens: undefined }],
-    ['a lease that is not one', { state: 'leased', tokens: undefined, failure: undefined, lease: 'yes' }],
-    ['a lease that is null', { state: 'leased', tokens: undefined, failure: undefined, lease: null }],
-    ['a failure record that is not one', { state: 'held', tokens: undefined, failure: { code: 'ERR_NOT_A_CODE', grant: 'password' } }],
-  ])('an acquire that answers garbage (%s) is reported and counts as unavailable: no wait, one grant', async (_name, garbage) => {
+    ['nothing', undefined, 'is not a snapshot'],
+    ['a number', 42, 'is not a snapshot'],
+    ['null', null, 'is not a snapshot'],
+    ['an unknown state', { state: 'busy' }, 'has no known state'],
+    ['no state at all', { tokens: undefined }, 'has no known state'],
+    ['a lease that is not one', { state: 'leased', tokens: undefined, failure: undefined, lease: 'yes' }, 'has no lease'],
+    ['a lease that is null', { state: 'leased', tokens: undefined, failure: undefined, lease: null }, 'has no lease'],
+    ['a failure record that is not one', { state: 'held', tokens: undefined, failure: { code: 'ERR_NOT_A_CODE', grant: 'password' } }, 'has a failure record that is not one'],
+    ['a failure record that cannot be written out', { state: 'held', tokens: undefined, failure: { code: ErrorCode.NETWORK, grant: 'password', status: 10n } }, 'could not be read'],
+  ])('an acquire that answers garbage (%s) is reported and counts as unavailable: no wait, one grant', async (_name, garbage, problem) => {
     const store = new ScriptedStore();
     store.faults.set('acquire', { answer: garbage });
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
+
+    expect(result).toEqual({ tokens: expect.objectContaining({ accessToken: 'granted-1' }) as TokenSet, fromStore: false, shared: false });
+    expect(grant.mock.calls).toEqual([['rt-local']]);
+    expect(store.calls).toEqual(['acquire']);
+    expect(summary(reports)).toEqual(['acquire/invalid-value']);
+    expect(reports[0]?.message).toContain(`the store's answer ${problem}; continuing without it`);
+  });
+
+  test('an answer nothing can look at (a revoked Proxy: even awaiting it throws) is the store failing: reported, renewed alone', async () => {
+    const store = new ScriptedStore();
+    store.faults.set('acquire', { answer: revoked.proxy });
+    const { context, grant, reports } = setup(store);
+
+    const result = await finish(renewShared(context));
 
     expect(result).toMatchObject({ fromStore: false, shared: false });
     expect(grant).toHaveBeenCalledTimes(1);
-    expect(store.calls).toEqual(['acquire']);
-    expect(summary(reports)).toEqual(['acquire/invalid-value']);
+    expect(summary(reports)).toEqual(['acquire/failed']);
   });
 
   test('a failure record’s remaining time that is not a number is unknown: the reader gets the full cooldown', async () => {
@@ -656,7 +700,7 @@ describe('a store that cannot be asked: renewing alone (degraded)', () => {
     store.faults.set('acquire', { answer: { state: 'held', tokens: undefined, failure, failureRemainingMs: 'a while' } });
     const { context, reports } = setup(store);
 
-    const error: unknown = await renewShared(context).catch((caught: unknown) => caught);
+    const error: unknown = await finish(renewShared(context)).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(UserAuthenticationError);
     expect(sharedFailureRemainingMs(error as object)).toBeUndefined();
@@ -669,7 +713,7 @@ describe('a store that cannot be asked: renewing alone (degraded)', () => {
     store.faults.set('acquire', { answer: { state: 'held', tokens: undefined, failure } });
     const { context } = setup(store);
 
-    const error: unknown = await renewShared(context).catch((caught: unknown) => caught);
+    const error: unknown = await finish(renewShared(context)).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(UserAuthenticationError);
     const description = (error as UserAuthenticationError).errorDescription ?? '';
@@ -687,7 +731,7 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     store.faults.set('acquire', fault);
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result).toMatchObject({ fromStore: false, shared: false });
     expect(grant.mock.calls).toEqual([['rt-local']]);
@@ -707,7 +751,7 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     };
     const { context, reports } = setup(store);
 
-    await renewShared(context);
+    await finish(renewShared(context));
 
     expect(summary(reports)).toEqual(['get/failed']);
     expect(reports[0]?.message).toContain('the store threw (string)');
@@ -719,7 +763,7 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     scripted.faults.set('set', 'reject');
     const { context, grant, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
 
     expect(result.tokens.accessToken).toBe('granted-1');
     expect(grant).toHaveBeenCalledTimes(1);
@@ -732,7 +776,7 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     store.faults.set('release', 'throw');
     const { context, reports } = setup(store);
 
-    const result = await renewShared(context);
+    const result = await finish(renewShared(context));
     await flush();
 
     expect(result.fromStore).toBe(true);

@@ -180,16 +180,26 @@ async function acquire(context: SharedRenewalContext, store: LeasingTokenStore):
     holdMs: context.maxWaitMs,
     maxFailureMs: Math.max(context.cooldownMs, TRANSIENT_FAILURE_TTL_MS),
   };
-  const snapshot = await settle(context, 'acquire', async () => snapshotOf(context.key, await store.acquire(context.key, request)));
-  return snapshot ?? { state: 'unavailable' };
+  // Boxed: settle's undefined means the store threw or timed out (reported), not that it answered undefined.
+  const boxed = await settle(context, 'acquire', async () => ({ answer: await store.acquire(context.key, request) }));
+  if (boxed === undefined) return UNAVAILABLE;
+  try {
+    return snapshotOf(context.key, boxed.answer);
+  } catch (error) {
+    // Garbage (snapshotOf says what is wrong with it), or a value nothing can look at: a revoked Proxy, a getter that throws.
+    context.report(error instanceof TokenStoreError ? error : new TokenStoreError('acquire', 'invalid-value', context.key, "the store's answer could not be read; continuing without it"));
+    return UNAVAILABLE;
+  }
 }
+
+const UNAVAILABLE: StoreSnapshot = Object.freeze({ state: 'unavailable' as const });
 
 /**
  * A store's answer to `acquire`, checked as untrusted input like everything a store hands back: one of the three
  * states; for `leased`, a lease; for `held`, a failure record that reads back as one (its text escaped and bounded
  * again, as from Redis) and times that are finite numbers (else unknown: a budget of `NaN` or `Infinity` must not make
- * a waiter wait for ever). Anything else is the store failing: it throws, so the answer is reported and counts as
- * `unavailable`. The token set is checked where it is used (see {@link checked}).
+ * a waiter wait for ever). Anything else is the store failing: it is reported, and counts as `unavailable`. The token
+ * set is checked where it is used (see {@link checked}).
  */
 function snapshotOf(key: string, answer: unknown): StoreSnapshot {
   const invalid = (problem: string): never => {
@@ -199,7 +209,7 @@ function snapshotOf(key: string, answer: unknown): StoreSnapshot {
   const field = (name: string): unknown => Reflect.get(answer, name);
   const state = field('state');
   const tokens = field('tokens') as TokenSet | undefined;
-  if (state === 'unavailable') return { state };
+  if (state === 'unavailable') return UNAVAILABLE;
   if (state === 'leased') {
     const lease = field('lease');
     if (typeof lease !== 'object' || lease === null) return invalid('has no lease');
@@ -207,8 +217,8 @@ function snapshotOf(key: string, answer: unknown): StoreSnapshot {
   }
   if (state !== 'held') return invalid('has no known state');
   const recorded = field('failure');
-  const failure = recorded === undefined ? undefined : parseSharedFailure(serializeSharedFailure(recorded as SharedFailure));
-  if (recorded !== undefined && failure === undefined) return invalid('has a failure record that is not one');
+  const failure =
+    recorded === undefined ? undefined : (parseSharedFailure(serializeSharedFailure(recorded as SharedFailure)) ?? invalid('has a failure record that is not one'));
   return { state, tokens, failure, failureRemainingMs: finite(field('failureRemainingMs')), holderRemainingMs: finite(field('holderRemainingMs')) };
 }
 
