@@ -338,3 +338,105 @@ describe('withEncodings', () => {
     expect(withEncodings(['a b&c'])).toEqual(expect.arrayContaining(['a+b%26c', 'a%20b%26c', 'a b&amp;c']));
   });
 });
+
+describe('redactText, exactly', () => {
+  test('a secret of exactly four characters is replaced', () => {
+    expect(redactText('pin 1234 ok', ['1234'])).toBe(`pin ${REDACTED} ok`);
+  });
+
+  test('undefined entries are skipped, the others still replaced', () => {
+    expect(redactText('a secret-1 b', [undefined, 'secret-1', undefined])).toBe(`a ${REDACTED} b`);
+  });
+
+  test('longest first, whatever order the secrets come in', () => {
+    const text = 'x abcd1234 y abcd12 z abcd';
+    const expected = `x ${REDACTED} y ${REDACTED} z ${REDACTED}`;
+    expect(redactText(text, ['abcd', 'abcd12', 'abcd1234'])).toBe(expected);
+    expect(redactText(text, ['abcd12', 'abcd', 'abcd1234'])).toBe(expected);
+    expect(redactText(text, ['abcd1234', 'abcd12', 'abcd'])).toBe(expected);
+  });
+
+  test('a text without any of the secrets is returned as it is', () => {
+    expect(redactText('nothing to see', ['hunter22'])).toBe('nothing to see');
+  });
+});
+
+describe('withEncodings, exactly', () => {
+  test('every spelling of a secret with a space, both quotes, a slash, a non-ASCII letter and <&>, in order, without duplicates', () => {
+    expect(withEncodings([`a "b'/é<&>`])).toEqual([
+      `a "b'/é<&>`,
+      // form-encoded, then percent-encoded (encodeURIComponent), then both with lower-case hex digits
+      'a+%22b%27%2F%C3%A9%3C%26%3E',
+      "a%20%22b'%2F%C3%A9%3C%26%3E",
+      'a+%22b%27%2f%c3%a9%3c%26%3e',
+      "a%20%22b'%2f%c3%a9%3c%26%3e",
+      // HTML: the double quote and the single quote as each family of escapers writes them
+      'a &quot;b&#39;/é&lt;&amp;&gt;',
+      'a &#34;b&#39;/é&lt;&amp;&gt;',
+      'a &quot;b&#039;/é&lt;&amp;&gt;',
+      'a &quot;b&#x27;/é&lt;&amp;&gt;',
+      'a &quot;b&apos;/é&lt;&amp;&gt;',
+      "a &quot;b'/é&lt;&amp;&gt;",
+      // JSON: as JavaScript writes it, non-ASCII as \uXXXX in lower and upper case, and each with \/ for /
+      `a \\"b'/é<&>`,
+      `a \\"b'/\\u00e9<&>`,
+      `a \\"b'/\\u00E9<&>`,
+      `a \\"b'\\/é<&>`,
+      `a \\"b'\\/\\u00e9<&>`,
+      `a \\"b'\\/\\u00E9<&>`,
+    ]);
+  });
+
+  test('a secret with a control character: JSON writes it escaped', () => {
+    expect(withEncodings(['ctl\u0001x'])).toEqual(['ctl\u0001x', 'ctl%01x', 'ctl\\u0001x']);
+  });
+
+  test('a secret that no encoding changes is listed once', () => {
+    expect(withEncodings(['plain-1234', 'plain-1234'])).toEqual(['plain-1234']);
+  });
+});
+
+describe('redactBody, exactly', () => {
+  test('every credential field is replaced, wherever it is; other fields are kept', () => {
+    const body = {
+      access_token: 'a',
+      refresh_token: 'r',
+      id_token: 'i',
+      password: 'p',
+      client_secret: 'c',
+      token_type: 'bearer',
+      nested: [{ password: 'p2', note: 'kept' }],
+    };
+    expect(redactBody(body)).toEqual({
+      access_token: REDACTED,
+      refresh_token: REDACTED,
+      id_token: REDACTED,
+      password: REDACTED,
+      client_secret: REDACTED,
+      token_type: 'bearer',
+      nested: [{ password: REDACTED, note: 'kept' }],
+    });
+  });
+
+  test('values that are not objects or strings pass through as they are', () => {
+    expect(redactBody(null)).toBeNull();
+    expect(redactBody(42)).toBe(42);
+    expect(redactBody(true)).toBe(true);
+    expect(redactBody(undefined)).toBeUndefined();
+    expect(redactBody([1, null, 'hunter22 x'], ['hunter22'])).toEqual([1, null, `${REDACTED} x`]);
+  });
+
+  test('with no secrets given, no string is changed, whatever it says', () => {
+    // "Stryker was here" is the stand-in a mutant of the default `[]` would put there as a secret.
+    expect(redactBody({ note: 'Stryker was here', list: ['Stryker was here'] })).toEqual({ note: 'Stryker was here', list: ['Stryker was here'] });
+  });
+
+  test('nesting is followed eight levels deep; anything deeper is cut off', () => {
+    const nest = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : { a: nest(levels - 1, leaf) });
+    const arrays = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : [arrays(levels - 1, leaf)]);
+
+    expect(redactBody(nest(8, 'leaf'))).toEqual(nest(8, 'leaf'));
+    expect(redactBody(nest(9, 'leaf'))).toEqual(nest(8, REDACTED));
+    expect(redactBody(arrays(9, 'leaf'))).toEqual(arrays(8, REDACTED));
+  });
+});

@@ -19,9 +19,7 @@ export function redactText(text: string, secrets: readonly (string | undefined)[
   // longer one in the text.
   const longestFirst = secrets.filter((secret) => secret !== undefined).sort((a, b) => b.length - a.length);
   for (const secret of longestFirst) {
-    if (secret.length >= 4 && out.includes(secret)) {
-      out = out.split(secret).join(REDACTED);
-    }
+    if (secret.length >= 4) out = out.replaceAll(secret, REDACTED);
   }
   return out;
 }
