@@ -17,7 +17,7 @@ import { createAuthClient } from '../src/index.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
 // A bound for a hang, not a measurement: the counts are exact however slow the machine. Unloaded each test takes 3-8 s;
-// on two cores with three busy loops, another Jest and other suites running, they took 17-36 s.
+// on two cores with three busy loops and a second Jest beside it, 7-13 s, and up to 36 s in a heavier run.
 jest.setTimeout(120_000);
 
 let server: AuthServer | undefined;
