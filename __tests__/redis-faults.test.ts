@@ -373,8 +373,11 @@ describe('a slow Redis', () => {
 });
 
 describe('four processes and a Redis that cannot answer', () => {
-  const OPERATION_TIMEOUT_MS = 500;
-  const BREAKER_MS = 3_000;
+  // Long enough that a loaded 2-core machine's slowest healthy Redis reply stays under it (at 500 ms a loaded run
+  // timed out after the outage, renewed alone and made 4 grants where 1 is right); the breaker outlasts the two
+  // bursts of the outage, each of which costs at most one timeout plus the grants.
+  const OPERATION_TIMEOUT_MS = 1_500;
+  const BREAKER_MS = 8_000;
   const group: Group = { server: undefined, workers: new Set() };
   let auth: AuthServer;
   let workers: Worker[];
@@ -417,7 +420,9 @@ describe('four processes and a Redis that cannot answer', () => {
     expect(second.map((reply) => reply.reports)).toEqual(workers.map(() => ({})));
     // The incident cost each request at most one operation timeout; with the breaker open, not even that.
     for (const reply of first) expect(reply.timing.elapsedMs).toBeLessThan(OPERATION_TIMEOUT_MS + SLACK_MS);
-    for (const reply of second) expect(reply.timing.elapsedMs).toBeLessThan(OPERATION_TIMEOUT_MS);
+    // The reports above prove the second burst never waited on Redis (a timeout is reported); its time is only bounded:
+    // under a timeout plus scheduling noise (579-694 ms was seen at load 15 against a former bound of 500 ms).
+    for (const reply of second) expect(reply.timing.elapsedMs).toBeLessThan(OPERATION_TIMEOUT_MS + SLACK_MS);
     // Each renewed alone, and none spent the refresh token committed to the store (a password grant each, at first).
     expect(auth.stats.failedTokenRequests).toBe(0);
     expect(auth.stats.grants.password).toBeGreaterThanOrEqual(workers.length);
