@@ -5,9 +5,15 @@ import { ConfigurationError, OriginNotAllowedError } from '../src/index.js';
 import { allowedOrigins, type AuthorizePredicate, createAuthorizePredicate, createUrlPredicate, MAX_REPORTED_ORIGINS, reportOncePerOrigin } from '../src/origins.js';
 
 const BASE = 'https://api.test/v1';
-// Built on first use, inside a test: a fault in building it then fails tests rather than the whole file's loading.
+// Built afresh in each test, on first use: a fault in building it fails tests rather than the file's loading, and
+// each test reads the endpoint itself (a predicate kept from an earlier test would have it memoized already).
 let built: AuthorizePredicate | undefined;
+beforeEach(() => {
+  built = undefined;
+});
 const may: AuthorizePredicate = (request) => (built ??= createAuthorizePredicate(allowedOrigins(undefined, BASE), () => 'https://api.test/connect/token'))(request);
+/** The allowed origins of BASE, computed inside the test that asks. */
+const baseOrigins = (): ReadonlySet<string> => allowedOrigins(undefined, BASE);
 const config = (fields: Partial<InternalAxiosRequestConfig>): InternalAxiosRequestConfig => ({
   headers: new axios.AxiosHeaders(),
   baseURL: BASE,
@@ -111,6 +117,14 @@ describe('the base a request resolves under', () => {
     expect(may(config({ baseURL: '', url: '/reports' }))).toBe(false);
   });
 
+  test.each([
+    ['no base', undefined],
+    ['an empty base', ''],
+  ])('with %s, allowAbsoluteUrls: false has nothing to force the URL under: axios sends it as it is', (_name, baseURL) => {
+    expect(may(config({ baseURL, url: 'https://api.test/reports', allowAbsoluteUrls: false }))).toBe(true);
+    expect(may(config({ baseURL, url: 'https://evil.test/steal', allowAbsoluteUrls: false }))).toBe(false);
+  });
+
   test('a per-request baseURL that does not parse withholds the token, and is not reported', () => {
     const refused = jest.fn();
     const predicate = createAuthorizePredicate(allowedOrigins(undefined, BASE), () => undefined, refused);
@@ -168,6 +182,13 @@ describe('the token endpoint', () => {
     expect(root(config({ baseURL: 'https://api.test', url: '/reports' }))).toBe(true);
   });
 
+  test('an endpoint at the root of an internationalised origin is withheld however the host is spelled', () => {
+    const idn = createAuthorizePredicate(allowedOrigins(undefined, 'https://bücher.test'), () => 'https://bücher.test/');
+    expect(idn(config({ baseURL: 'https://bücher.test', url: '/' }))).toBe(false);
+    expect(idn(config({ baseURL: 'https://xn--bcher-kva.test', url: '' }))).toBe(false);
+    expect(idn(config({ baseURL: 'https://bücher.test', url: '/reports' }))).toBe(true);
+  });
+
   test('an endpoint on another origin does not withhold the same path here', () => {
     const elsewhere = createAuthorizePredicate(allowedOrigins(undefined, BASE), () => 'https://idp.test/connect/token');
     expect(elsewhere(config({ url: 'https://api.test/connect/token' }))).toBe(true);
@@ -220,11 +241,9 @@ describe('the hot path', () => {
 });
 
 describe('reportOncePerOrigin', () => {
-  const allowed = allowedOrigins(undefined, BASE);
-
   test('reports an OriginNotAllowedError once per origin, naming it and the allowed ones', () => {
     const report = jest.fn<undefined, [OriginNotAllowedError]>();
-    const refused = reportOncePerOrigin(allowed, report);
+    const refused = reportOncePerOrigin(baseOrigins(), report);
 
     refused('https://moved.test');
     refused('https://moved.test');
@@ -239,31 +258,29 @@ describe('reportOncePerOrigin', () => {
 
   test('an opaque origin ("null") is not reported: it could not be listed', () => {
     const report = jest.fn();
-    reportOncePerOrigin(allowed, report)('null');
+    reportOncePerOrigin(baseOrigins(), report)('null');
     expect(report).not.toHaveBeenCalled();
   });
 
   test(`reports ${MAX_REPORTED_ORIGINS} origins at most, however many there are`, () => {
     const report = jest.fn();
-    const refused = reportOncePerOrigin(allowed, report);
+    const refused = reportOncePerOrigin(baseOrigins(), report);
     for (let n = 0; n < MAX_REPORTED_ORIGINS + 10; n += 1) refused(`https://o${n}.test`);
     expect(report).toHaveBeenCalledTimes(MAX_REPORTED_ORIGINS);
   });
 });
 
 describe('createUrlPredicate (redirect hops, final URLs)', () => {
-  const allowed = allowedOrigins(undefined, BASE);
-
   test.each([
     ['an allowed origin', 'https://api.test/next', true],
     ['another origin', 'https://evil.test/next', false],
     ['something that is not a URL', '/relative/next', false],
     ['the token endpoint', 'https://api.test/Connect/Token/', false],
   ])('%s: %s', (_name, href, expected) => {
-    expect(createUrlPredicate(allowed, () => 'https://api.test/connect/token')(href)).toBe(expected);
+    expect(createUrlPredicate(baseOrigins(), () => 'https://api.test/connect/token')(href)).toBe(expected);
   });
 
   test('with no token endpoint known yet, every URL on an allowed origin may get the token', () => {
-    expect(createUrlPredicate(allowed, () => undefined)('https://api.test/connect/token')).toBe(true);
+    expect(createUrlPredicate(baseOrigins(), () => undefined)('https://api.test/connect/token')).toBe(true);
   });
 });

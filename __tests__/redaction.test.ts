@@ -340,6 +340,10 @@ describe('withEncodings', () => {
 });
 
 describe('redactText, exactly', () => {
+  test('the marker is [REDACTED]', () => {
+    expect(redactText('pw hunter22', ['hunter22'])).toBe('pw [REDACTED]');
+  });
+
   test('a secret of exactly four characters is replaced', () => {
     expect(redactText('pin 1234 ok', ['1234'])).toBe(`pin ${REDACTED} ok`);
   });

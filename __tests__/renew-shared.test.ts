@@ -736,7 +736,7 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     expect(result).toMatchObject({ fromStore: false, shared: false });
     expect(grant.mock.calls).toEqual([['rt-local']]);
     expect(summary(reports)).toEqual(['acquire/failed']);
-    expect(reports[0]?.message).toContain('the store threw (StoreBroke)');
+    expect(reports[0]?.message).toContain('the store threw (StoreBroke); continuing without it');
     expect(reports[0]?.message).not.toContain('hunter2');
   });
 
@@ -813,6 +813,30 @@ describe('a store that throws or hangs never fails or holds up a renewal', () =>
     else expect(renewal.result?.tokens.accessToken).toBe('granted-1');
     expect(summary(reports)).toEqual([`${step}/timeout`]);
     expect(reports[0]?.message).toContain(`did not answer within ${LEASE_MS} ms`);
+  });
+
+  test('where timers are numbers (Deno, browsers), a hanging store is still given up after one lease', async () => {
+    const { store, scripted } = plainStore({ bindingSecret: true });
+    scripted.faults.set('get', 'hang');
+    const fakeSetTimeout = globalThis.setTimeout;
+    const numbered = ((handler: (value: unknown) => void, ms: number, value: unknown) => {
+      fakeSetTimeout(handler, ms, value);
+      return 0;
+    }) as unknown as typeof setTimeout;
+    jest.spyOn(globalThis, 'setTimeout').mockImplementation(numbered);
+    const { context, grant, reports } = setup(store);
+
+    try {
+      const renewal = watch(renewShared(context));
+      await advance(LEASE_MS);
+      expect(renewal.settled).toBe(true);
+      expect(grant).toHaveBeenCalledTimes(1);
+      expect(summary(reports)).toEqual(['get/timeout']);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    // clearTimeout(0) cleared nothing: let the deadline of the set that followed run out.
+    await advance(LEASE_MS);
   });
 
   test('an acquire that hangs while waiting on a holder ends the wait: renewed alone, after one lease', async () => {

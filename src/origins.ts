@@ -71,7 +71,7 @@ export function createAuthorizePredicate(
     // With a base, the endpoint's name may be spelled by the base itself (a per-request baseURL naming the endpoint).
     if (token?.origin !== origin || !mayName(useBase ? `${base}/${url}` : url, token.lastSegment)) return true;
     const full = URL.parse(useBase ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);
-    // Stryker disable next-line ConditionalExpression: never null (the origin came from a URL that parsed, and a path joined to it parses too); the check is for the type
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: never null (the origin came from a URL that parsed, and a path joined to it parses too); the check is for the type
     if (full === null) return true;
     return endpointKey(full) !== token.key;
   };
