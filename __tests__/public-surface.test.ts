@@ -25,6 +25,7 @@ import {
   type TokenSet,
   type TokenStore,
 } from '../src/index.js';
+import { waitFor } from './helpers/waiting.js';
 import { API, createWorld, credentials } from './helpers/world.js';
 
 beforeAll(() => nock.disableNetConnect());
@@ -199,7 +200,7 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     await api.get('/a');
     api.tokens.clear();
     // The delete runs in the background: wait for its report (bounded), then a little longer for any second one.
-    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the store failure report', () => errors.length > 0, 5_000, 10);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(errors).toHaveLength(1);
     const [error] = errors;
@@ -237,7 +238,7 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new LeakyStore(), onError: (error) => errors.push(error) } });
     await api.get('/a');
     api.tokens.clear();
-    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the store failure report', () => errors.length > 0, 5_000, 10);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ operation: 'delete', reason: 'timeout', message: 'Token store delete failed: the store threw (TokenStoreError)' });
     expect(inspect(errors[0], { depth: null, showHidden: true }) + JSON.stringify(errors[0])).not.toContain('access-token-1');
@@ -256,7 +257,7 @@ describe('ERR_OAUTH_TOKEN_STORE has one shape: TokenStoreError', () => {
     const api = createAuthClient({ baseURL: API, auth: { ...credentials, store: new HostileStore(), onError: (error) => errors.push(error) } });
     await api.get('/a');
     api.tokens.clear();
-    for (let turn = 0; turn < 500 && errors.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the store failure report', () => errors.length > 0, 5_000, 10);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ operation: 'delete', reason: 'failed', message: 'Token store delete failed: the store threw (unknown)' });
   });
