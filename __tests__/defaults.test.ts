@@ -45,6 +45,8 @@ describe('the defaults, as literal values', () => {
       retry: { attempts: 3, baseDelayMs: 250, maxDelayMs: 5_000, maxElapsedMs: 15_000 },
       cooldownMs: 60_000,
       leaseMs: 5_000,
+      maxAccounts: 1_000,
+      accountIdleMs: 3_600_000,
     });
   });
 

@@ -6,7 +6,7 @@
 import nock from 'nock';
 
 import {
-  type AttachAuthOptions,
+  type SingleAccountAttachOptions,
   createAuthClient,
   InvalidClientError,
   InvalidRequestError,
@@ -28,7 +28,7 @@ beforeEach(async () => {
 afterEach(() => server.close());
 afterAll(() => nock.restore());
 
-const client = (auth: Partial<AttachAuthOptions> = {}) =>
+const client = (auth: Partial<SingleAccountAttachOptions> = {}) =>
   createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, retry: { attempts: 1 }, ...auth } });
 
 async function reasonsOf(count: number, send: () => Promise<unknown>): Promise<unknown[]> {

@@ -191,7 +191,7 @@ test('resolved options print the password and client secret redacted, while hold
     expect(printed).not.toContain(plainCredentials.clientSecret);
     expect(printed).toContain(plainCredentials.username);
   }
-  expect(resolved.password).toBe(plainCredentials.password);
+  expect(resolved.owner?.password).toBe(plainCredentials.password);
 });
 
 test('a refreshMargin function that answers nonsense falls back to the default margin instead of turning renewal off', () => {

@@ -37,6 +37,7 @@ describe('run-time exports', () => {
   test('the main entry', () => {
     expect(Object.keys(main).sort()).toEqual([
       'ConfigurationError',
+      'CredentialError',
       'ErrorCode',
       'InvalidClientError',
       'InvalidRequestError',

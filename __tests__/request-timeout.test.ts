@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import axios, { type AxiosError, type AxiosRequestConfig } from 'axios';
 import nock from 'nock';
 
-import { type AuthClient, type AuthClientConfig, createAuthClient } from '../src/index.js';
+import { type AuthClient, createAuthClient, type SingleAccountAttachOptions } from '../src/index.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
 let server: AuthServer | undefined;
@@ -42,7 +42,7 @@ async function start(options: Parameters<typeof startAuthServer>[0]): Promise<Au
   return server;
 }
 
-function client(srv: AuthServer, adapter: 'http' | 'fetch', auth: Partial<AuthClientConfig['auth']> = {}): AuthClient {
+function client(srv: AuthServer, adapter: 'http' | 'fetch', auth: Partial<SingleAccountAttachOptions> = {}): AuthClient {
   return createAuthClient({ baseURL: srv.apiUrl, adapter, auth: { ...srv.credentials, ...auth } });
 }
 

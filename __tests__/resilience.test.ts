@@ -11,7 +11,7 @@ import nock from 'nock';
 import {
   createAuthClient,
   InvalidClientError,
-  type AttachAuthOptions,
+  type SingleAccountAttachOptions,
   type OAuthBearerError,
   TokenEndpointError,
   TokenNetworkError,
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 afterAll(() => nock.restore());
 
-function client(auth: Partial<AttachAuthOptions> = {}) {
+function client(auth: Partial<SingleAccountAttachOptions> = {}) {
   const errors: OAuthBearerError[] = [];
   const api = createAuthClient({
     baseURL: server.apiUrl,

@@ -7,7 +7,7 @@ import nock from 'nock';
 
 import {
   type AuthClient,
-  type AuthOptions,
+  type SingleAccountAuthOptions,
   createAuthClient,
   MemoryTokenStore,
   type OAuthBearerError,
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 afterAll(() => nock.restore());
 
-function client(store: MemoryTokenStore, options: Partial<AuthOptions> = {}, errors: OAuthBearerError[] = []): AuthClient {
+function client(store: MemoryTokenStore, options: Partial<SingleAccountAuthOptions> = {}, errors: OAuthBearerError[] = []): AuthClient {
   return createAuthClient({
     baseURL: server.apiUrl,
     auth: { ...server.credentials, store, onError: (error) => errors.push(error), ...options },
@@ -90,7 +90,7 @@ describe('a failed renewal is shared', () => {
   test('when the holder’s grant times out, the waiters fail with the same error class at once, without a grant of their own', async () => {
     const store = new MemoryTokenStore();
     server.failNext(10, { type: 'hang' });
-    const options: Partial<AuthOptions> = { timeout: 300, retry: { attempts: 1 } };
+    const options: Partial<SingleAccountAuthOptions> = { timeout: 300, retry: { attempts: 1 } };
     const [a, b, c] = [1, 2, 3].map(() => client(store, options));
 
     const outcomes = await Promise.allSettled([a!.get('/a'), b!.get('/b'), c!.get('/c')]);
@@ -107,7 +107,7 @@ describe('a failed renewal is shared', () => {
   test('the record is short-lived for a transient failure: a request after it makes its own grant', async () => {
     const store = new MemoryTokenStore();
     server.failNext(1, 503);
-    const options: Partial<AuthOptions> = { retry: { attempts: 1 } };
+    const options: Partial<SingleAccountAuthOptions> = { retry: { attempts: 1 } };
     const [a, b] = [1, 2].map(() => client(store, options));
     await expect(a!.get('/a')).rejects.toMatchObject({ status: 503 });
     await expect(b!.get('/b')).rejects.toMatchObject({ status: 503 });

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 
 import {
   type AuthClient,
-  type AuthOptions,
+  type SingleAccountAuthOptions,
   ConfigurationError,
   createAuthClient,
   MemoryTokenStore,
@@ -123,7 +123,7 @@ interface Client {
   readonly errors: OAuthBearerError[];
 }
 
-function clientOf(authority: MemoryAuthority, store: TokenStore, options: Partial<AuthOptions> = {}): Client {
+function clientOf(authority: MemoryAuthority, store: TokenStore, options: Partial<SingleAccountAuthOptions> = {}): Client {
   const errors: OAuthBearerError[] = [];
   const api = createAuthClient({
     baseURL: authority.apiUrl,

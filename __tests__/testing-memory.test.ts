@@ -155,7 +155,7 @@ describe('the protected API and discovery', () => {
   test('echoes method, path, body and token for a valid bearer token', async () => {
     await postToken({ ...USER, ...CLIENT });
     const response = await callApi('at-1');
-    expect([response.status, response.data]).toEqual([200, { method: 'POST', path: '/api/orders?page=2', body: { item: 1 }, token: 'at-1' }]);
+    expect([response.status, response.data]).toEqual([200, { method: 'POST', path: '/api/orders?page=2', body: { item: 1 }, token: 'at-1', username: 'demo-user' }]);
   });
 
   test('a request without a token gets a bare Bearer challenge; after revokeAll an invalid_token one', async () => {

@@ -151,7 +151,7 @@ describe('mockProtectedApi', () => {
     const api = mockProtectedApi({ baseUrl: 'https://api.test/v1', tokens: idp });
     await passwordGrant();
     const response = await http.put('https://api.test/v1/orders/7?x=1', { qty: 2 }, { headers: { Authorization: 'Bearer at-1' } });
-    expect([response.status, response.data]).toEqual([200, { method: 'PUT', path: '/v1/orders/7?x=1', body: { qty: 2 }, token: 'at-1' }]);
+    expect([response.status, response.data]).toEqual([200, { method: 'PUT', path: '/v1/orders/7?x=1', body: { qty: 2 }, token: 'at-1', username: 'demo-user' }]);
     expect(api.stats).toEqual({ requests: 1, ok: 1, unauthorized: 0 });
   });
 

@@ -170,7 +170,7 @@ describe('the protected API', () => {
   test('echoes method, path, body and token for a valid bearer token', async () => {
     await postToken({ ...USER, ...CLIENT });
     const response = await callApi('at-1');
-    expect([response.status, response.data]).toEqual([200, { method: 'POST', path: '/api/orders?page=2', body: { item: 1 }, token: 'at-1' }]);
+    expect([response.status, response.data]).toEqual([200, { method: 'POST', path: '/api/orders?page=2', body: { item: 1 }, token: 'at-1', username: 'demo-user' }]);
   });
 
   test('a request without a token gets a bare Bearer challenge, as RFC 6750 asks', async () => {

@@ -6,7 +6,7 @@ import { Agent } from 'node:http';
 
 import axios, { type AxiosInstance } from 'axios';
 
-import { type AttachAuthOptions, type AuthClient, createAuthClient } from '../src/index.js';
+import { type SingleAccountAttachOptions, type AuthClient, createAuthClient } from '../src/index.js';
 import type { AuthServerOptions } from '../src/testing/server.js';
 import type { BenchServer, LaunchServer } from './bench-server.js';
 import { realNow } from './virtual-clock.js';
@@ -26,7 +26,7 @@ export function keepAliveAgent(maxSockets = 512): Agent {
 }
 
 /** The library's client, with the server's credentials and any option overrides. */
-export function authClient(server: BenchServer, agent: Agent, auth: Partial<AttachAuthOptions> = {}): AuthClient {
+export function authClient(server: BenchServer, agent: Agent, auth: Partial<SingleAccountAttachOptions> = {}): AuthClient {
   return createAuthClient({
     baseURL: server.apiUrl,
     httpAgent: agent,

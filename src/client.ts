@@ -4,18 +4,34 @@
  */
 import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
+import { AccountRegistry, type AccountTokenManagers, accountTokenManagersOf, singleCache, type TokenCaches } from './accounts.js';
 import { assertSupportedAxios } from './axios-support.js';
+import { credentialSource, type GrantCredentials } from './credentials.js';
 import { installInterceptors } from './interceptors.js';
-import { type AuthOptions, type ResolvedAuthOptions, resolveAuthOptions } from './options.js';
+import {
+  type MultiAccountAuthOptions,
+  type ResolvedAuthOptions,
+  resolveAuthOptions,
+  type SingleAccountAuthOptions,
+} from './options.js';
 import type { OAuthBearerError } from './errors.js';
 import { allowedOrigins, createAuthorizePredicate, createUrlPredicate, reportOncePerOrigin } from './origins.js';
 import { storeKey, type StoreKeyCredentials } from './stores/key.js';
-import { tokenEndpointFor } from './token-endpoint.js';
+import { type ClientTokenEndpoint, tokenEndpointFor } from './token-endpoint.js';
 import { TokenCache } from './token-cache.js';
 import { type TokenManager, tokenManagerOf } from './token-manager.js';
 
-/** Options of {@link attachAuth}: the credentials and token settings, plus where the token may be sent. */
-export interface AttachAuthOptions extends AuthOptions {
+/** Options of `attachAuth`: the credentials and token settings, plus where the token may be sent. */
+export type AttachAuthOptions = SingleAccountAttachOptions | MultiAccountAttachOptions;
+
+/** `attachAuth`'s options for one user. */
+export interface SingleAccountAttachOptions extends SingleAccountAuthOptions, OriginOptions {}
+
+/** `attachAuth`'s options for many accounts (`account`): each request names its own. */
+export interface MultiAccountAttachOptions extends MultiAccountAuthOptions, OriginOptions {}
+
+/** Where the token may be sent. */
+export interface OriginOptions {
   /**
    * The origins (`https://api.example.com`) whose requests get the token. A request to any other origin, for example
    * an absolute URL to a third party, is sent without it, and its 401 starts no grant.
@@ -25,24 +41,33 @@ export interface AttachAuthOptions extends AuthOptions {
   readonly allowedOrigins?: readonly string[];
 }
 
-/** What {@link attachAuth} returns. */
-export interface AuthHandle {
+/**
+ * What `attachAuth` returns. `Tokens` is the token manager ({@link TokenManager}) of a single-account client, or
+ * the accounts' managers ({@link AccountTokenManagers}) of a client with `auth.account`.
+ */
+export interface AuthHandle<Tokens = TokenManager> {
   /** The token manager: current token, forced refresh, forget. */
-  readonly tokens: TokenManager;
+  readonly tokens: Tokens;
   /** Removes exactly the interceptors attachAuth added; the instance then works as it did before. */
   detach(): void;
 }
 
-/** Options of {@link createAuthClient}: every `axios.create()` option, plus `auth`. */
-export interface AuthClientConfig extends CreateAxiosDefaults {
-  /** The credentials and token settings, and where the token may be sent. */
-  readonly auth: AttachAuthOptions;
+/** Options of `createAuthClient`: every `axios.create()` option, plus `auth`. */
+export interface AuthClientConfig<Auth extends AttachAuthOptions = AttachAuthOptions> extends Omit<CreateAxiosDefaults, 'auth'> {
+  /**
+   * The credentials and token settings, and where the token may be sent (in place of axios's own `auth`, Basic
+   * credentials for every request, which this client does not take).
+   */
+  readonly auth: Auth;
 }
 
-/** An axios instance that authenticates its requests; `tokens` is its token manager. */
-export interface AuthClient extends AxiosInstance {
+/**
+ * An axios instance that authenticates its requests; `tokens` is its token manager (one account's), or the accounts'
+ * managers of a client with `auth.account`.
+ */
+export interface AuthClient<Tokens = TokenManager> extends AxiosInstance {
   /** The token manager: current token, forced refresh, forget. */
-  readonly tokens: TokenManager;
+  readonly tokens: Tokens;
 }
 
 /**
@@ -54,28 +79,47 @@ export interface AuthClient extends AxiosInstance {
  * await existingInstance.get('/reports'); // carries `Authorization: Bearer ...`
  * handle.detach();
  */
-export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
+export function attachAuth(instance: AxiosInstance, options: MultiAccountAttachOptions): AuthHandle<AccountTokenManagers>;
+export function attachAuth(instance: AxiosInstance, options: SingleAccountAttachOptions): AuthHandle;
+export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle<TokenManager | AccountTokenManagers>;
+export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle<TokenManager | AccountTokenManagers> {
   // First: an instance of an axios this library cannot drive would fail only later, after a grant was spent.
   assertSupportedAxios(instance);
   const resolved = resolveAuthOptions(options);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   const endpoint = tokenEndpointFor(resolved);
-  const { store } = resolved;
-  const cache = new TokenCache(endpoint, {
-    ...resolved,
-    storeKey: store === undefined ? undefined : () => storeKey(keyCredentials(resolved), store),
-  });
-  const tokens = tokenManagerOf(cache);
+  const { caches, tokens } = cachesFor(resolved, endpoint);
   const tokenUrl = (): string | undefined => endpoint.knownTokenUrl();
   // A baseURL changed after attaching (a generated client's setConfig) would otherwise get 401s and no word of why.
   const onBaseRefused = reportOncePerOrigin(allowed, (error) => report(resolved.onError, error));
   const mayAuthorize = createAuthorizePredicate(allowed, tokenUrl, onBaseRefused);
-  const detach = installInterceptors(instance, cache, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
+  const detach = installInterceptors(instance, caches, tokens, mayAuthorize, createUrlPredicate(allowed, tokenUrl));
   return Object.freeze({ tokens, detach });
 }
 
+/**
+ * The token caches and the view users get: one cache and its manager, or, with `account`, a registry that makes one
+ * cache per account, all on the one endpoint (one discovery, one connection pool, one learned Basic form).
+ */
+function cachesFor(resolved: ResolvedAuthOptions, endpoint: ClientTokenEndpoint): { caches: TokenCaches; tokens: TokenManager | AccountTokenManagers } {
+  const { store, owner, accounts, clientSecret, timeout } = resolved;
+  const keyOf = store === undefined ? undefined : (credentials: GrantCredentials | undefined) => storeKey(keyCredentials(resolved, credentials), store);
+  if (accounts === undefined) {
+    // A fixed password and secret need no fetching; a function one is called at each renewal.
+    const fixed = owner !== undefined && typeof owner.password === 'string' && typeof clientSecret === 'string';
+    const credentials = owner === undefined || fixed ? undefined : credentialSource({ clientSecret, user: owner, timeoutMs: timeout });
+    const cache = new TokenCache(endpoint, { ...resolved, storeKey: keyOf, credentials });
+    return { caches: singleCache(cache), tokens: tokenManagerOf(cache) };
+  }
+  const registry = new AccountRegistry(accounts, (account) => {
+    const credentials = credentialSource({ clientSecret, user: { account, provider: accounts.provider }, timeoutMs: timeout });
+    return new TokenCache(endpoint, { ...resolved, storeKey: keyOf, credentials, account });
+  });
+  return { caches: registry, tokens: accountTokenManagersOf(registry) };
+}
+
 /** As the token manager reports: a throwing `onError` has nowhere left to report to, and the request goes on. */
-function report(onError: ((error: OAuthBearerError) => void) | undefined, error: OAuthBearerError): void {
+function report(onError: ResolvedAuthOptions['onError'], error: OAuthBearerError): void {
   try {
     onError?.(error);
   } catch {
@@ -83,10 +127,19 @@ function report(onError: ((error: OAuthBearerError) => void) | undefined, error:
   }
 }
 
-/** What a store key is bound to. With discovery the token URL is not known yet; the issuer names the same endpoint. */
-function keyCredentials(resolved: ResolvedAuthOptions): StoreKeyCredentials {
-  const { clientId, clientSecret, username, password, scope } = resolved;
-  return { tokenUrl: (resolved.tokenUrl ?? resolved.issuer ?? '').toString(), clientId, clientSecret, username, password, scope };
+/**
+ * What a store key is bound to: the renewal's credentials, or the fixed ones of the options. With discovery the token
+ * URL is not known yet; the issuer names the same endpoint.
+ */
+function keyCredentials(resolved: ResolvedAuthOptions, credentials: GrantCredentials | undefined): StoreKeyCredentials {
+  const { clientId, scope } = resolved;
+  const tokenUrl = (resolved.tokenUrl ?? resolved.issuer ?? '').toString();
+  if (credentials !== undefined) return { tokenUrl, clientId, scope, ...credentials };
+  const { owner, clientSecret } = resolved;
+  if (owner === undefined || typeof owner.password !== 'string' || typeof clientSecret !== 'string') {
+    throw new TypeError('unreachable: credentials given as functions are fetched before a key is asked for');
+  }
+  return { tokenUrl, clientId, scope, clientSecret, username: owner.username, password: owner.password };
 }
 
 /**
@@ -99,10 +152,15 @@ function keyCredentials(resolved: ResolvedAuthOptions): StoreKeyCredentials {
  * });
  * const { data } = await api.get('/reports');
  */
-export function createAuthClient(config: AuthClientConfig): AuthClient {
+export function createAuthClient(config: AuthClientConfig<MultiAccountAttachOptions>): AuthClient<AccountTokenManagers>;
+export function createAuthClient(config: AuthClientConfig<SingleAccountAttachOptions>): AuthClient;
+export function createAuthClient(config: AuthClientConfig): AuthClient<TokenManager | AccountTokenManagers>;
+export function createAuthClient(config: AuthClientConfig): AuthClient<TokenManager | AccountTokenManagers> {
   const { auth, ...axiosConfig } = config;
   const instance = axios.create(axiosConfig);
   const { tokens } = attachAuth(instance, auth);
   // Read-only: code that holds the instance cannot swap the manager other code reads from it.
-  return Object.defineProperty(instance, 'tokens', { value: tokens, enumerable: true, writable: false, configurable: false }) as AuthClient;
+  return Object.defineProperty(instance, 'tokens', { value: tokens, enumerable: true, writable: false, configurable: false }) as AuthClient<
+    TokenManager | AccountTokenManagers
+  >;
 }

@@ -20,6 +20,7 @@ export const ErrorCode = Object.freeze({
   TOKEN_STORE: 'ERR_OAUTH_TOKEN_STORE',
   HOOK: 'ERR_OAUTH_HOOK_FAILED',
   ORIGIN_NOT_ALLOWED: 'ERR_OAUTH_ORIGIN_NOT_ALLOWED',
+  CREDENTIAL: 'ERR_OAUTH_CREDENTIAL',
 } as const);
 
 /** One of the {@link ErrorCode} values. */
@@ -348,6 +349,40 @@ export class OriginNotAllowedError extends OAuthBearerError {
     );
     this.origin = origin;
     this.allowedOrigins = Object.freeze([...allowedOrigins]);
+  }
+}
+
+/** Which credential a {@link CredentialError} could not get: a `password` or `clientSecret` function, or `auth.account`. */
+export type CredentialName = 'password' | 'clientSecret' | 'account';
+
+/** How getting a credential failed: the function threw (or rejected), took longer than `timeout`, or answered garbage. */
+export type CredentialFailure = 'threw' | 'timed-out' | 'invalid';
+
+/**
+ * A credential given as a function (`password`, `clientSecret`, or the `account` provider) could not be had, so no
+ * token request was sent. Never a cooldown: the endpoint has not refused anything. Holds no value the function
+ * returned and nothing of what it threw but its class name (a vault's error may quote the secret it failed on): log
+ * inside your function if you need more.
+ */
+export class CredentialError extends OAuthBearerError {
+  static {
+    brandErrorClass(this, 'CredentialError');
+  }
+
+  /** Which credential. */
+  readonly credential: CredentialName;
+  /** How it failed. */
+  readonly failure: CredentialFailure;
+  /** The account it was for, on a client with `auth.account`. */
+  readonly account: string | undefined;
+
+  constructor(credential: CredentialName, failure: CredentialFailure, problem: string, account?: string) {
+    const who = account === undefined ? '' : ` for account ${JSON.stringify(account)}`;
+    const what = credential === 'account' ? 'the account provider (auth.account)' : `the ${credential} function (auth.${credential})`;
+    super(ErrorCode.CREDENTIAL, `Could not get credentials${who}: ${what} ${problem}; no token request was sent`);
+    this.credential = credential;
+    this.failure = failure;
+    this.account = account;
   }
 }
 

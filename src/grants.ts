@@ -5,13 +5,18 @@
 import { OAuthBearerError, TokenEndpointError } from './errors.js';
 import type { TokenSource } from './options.js';
 import { isTransient, type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
-import type { TokenEndpoint } from './token-endpoint.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
 /** A new token set and the grant that produced it. */
 export interface GrantResult {
   readonly tokens: TokenSet;
   readonly source: Exclude<TokenSource, 'store'>;
+}
+
+/** The two grants of one renewal, bound to the credentials it fetched. */
+export interface GrantCalls {
+  password(): Promise<TokenSet>;
+  refresh(refreshToken: string): Promise<TokenSet>;
 }
 
 /** The retry environment, plus a word when the endpoint refused the refresh token (so the caller can forget it). */
@@ -25,14 +30,14 @@ export interface GrantEnvironment extends RetryEnvironment {
  * one password grant (see {@link escalate}).
  */
 export async function obtainTokens(
-  endpoint: TokenEndpoint,
+  endpoint: GrantCalls,
   refreshToken: string | undefined,
   retry: RetryPolicy,
   env: GrantEnvironment,
 ): Promise<GrantResult> {
   if (refreshToken !== undefined) {
     try {
-      const tokens = await withRetry(() => endpoint.refreshGrant(refreshToken), retry, env);
+      const tokens = await withRetry(() => endpoint.refresh(refreshToken), retry, env);
       // No refresh token in the answer means the old one stays valid (RFC 6749 section 6): keep it.
       const kept = tokens.refreshToken === undefined ? createTokenSet({ ...tokens, refreshToken }) : tokens;
       return { tokens: kept, source: 'refresh_token' };
@@ -42,7 +47,7 @@ export async function obtainTokens(
       env.onRefreshRejected();
     }
   }
-  return { tokens: await withRetry(() => endpoint.passwordGrant(), retry, env), source: 'password' };
+  return { tokens: await withRetry(() => endpoint.password(), retry, env), source: 'password' };
 }
 
 /**
@@ -59,9 +64,9 @@ export async function obtainTokens(
  * library error already redacted and already reported through `onError`, becomes its `cause` when the password
  * grant's error has none of its own (a network error's cause is its socket error, and stays so).
  */
-async function escalate(endpoint: TokenEndpoint, refreshFailure: OAuthBearerError, retry: RetryPolicy, env: GrantEnvironment): Promise<GrantResult> {
+async function escalate(endpoint: GrantCalls, refreshFailure: OAuthBearerError, retry: RetryPolicy, env: GrantEnvironment): Promise<GrantResult> {
   try {
-    return { tokens: await withRetry(() => endpoint.passwordGrant(), { ...retry, attempts: 1 }, env), source: 'password' };
+    return { tokens: await withRetry(() => endpoint.password(), { ...retry, attempts: 1 }, env), source: 'password' };
   } catch (error) {
     if (error instanceof OAuthBearerError && error.cause === undefined) {
       // Non-enumerable, as the `cause` the Error constructor installs: JSON.stringify never shows it.

@@ -11,16 +11,41 @@ declare module 'axios' {
      * @default false
      */
     skipAuth?: boolean;
+    /**
+     * The account this request acts for, on a client made with `auth.account` (axios-oauth-bearer): it is sent with
+     * that account's token. Required there unless `auth.defaultAccount` is set; refused on a single-account client.
+     * @default undefined
+     */
+    account?: string;
   }
 }
 
 export { createAuthClient, attachAuth } from './client.js';
-export type { AttachAuthOptions, AuthClient, AuthClientConfig, AuthHandle } from './client.js';
+export type {
+  AttachAuthOptions,
+  AuthClient,
+  AuthClientConfig,
+  AuthHandle,
+  MultiAccountAttachOptions,
+  OriginOptions,
+  SingleAccountAttachOptions,
+} from './client.js';
 export type { TokenManager } from './token-manager.js';
+export type { AccountTokenManagers } from './accounts.js';
+export type { AccountCredentials, AccountProvider, Credential } from './credentials.js';
 export { createTokenEndpoint } from './token-endpoint.js';
 export type { TokenEndpoint, TokenEndpointOptions } from './token-endpoint.js';
 export { defaults } from './options.js';
-export type { AuthOptions, ClientAuthentication, TokenEvent, TokenSource } from './options.js';
+export type {
+  AuthOptions,
+  ClientAuthentication,
+  CommonAuthOptions,
+  ErrorContext,
+  MultiAccountAuthOptions,
+  SingleAccountAuthOptions,
+  TokenEvent,
+  TokenSource,
+} from './options.js';
 export type { RetryOptions, RetryPolicy } from './retry.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export { storeKey } from './stores/key.js';
@@ -35,6 +60,7 @@ export {
   ErrorCode,
   OAuthBearerError,
   ConfigurationError,
+  CredentialError,
   TokenRequestError,
   TokenEndpointError,
   InvalidRequestError,
@@ -45,4 +71,4 @@ export {
   ReplayNotPossibleError,
   OriginNotAllowedError,
 } from './errors.js';
-export type { BasicCredentialForm, ErrorCodeValue, GrantKind, InvalidClientFields, OAuthErrorFields, RedactedResponse } from './errors.js';
+export type { BasicCredentialForm, CredentialFailure, CredentialName, ErrorCodeValue, GrantKind, InvalidClientFields, OAuthErrorFields, RedactedResponse } from './errors.js';

@@ -22,13 +22,13 @@ import axios, {
 } from 'axios';
 import { createAuthRefresh } from 'axios-auth-refresh';
 
+import type { TokenCaches } from './accounts.js';
 import { ReplayNotPossibleError } from './errors.js';
 import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
 import { createRedactedViews, type RedactedViews } from './redacted-view.js';
 import { finalUrlOf, guardRedirects, nextHop } from './redirects.js';
 import type { TokenCache } from './token-cache.js';
-import type { TokenManager } from './token-manager.js';
 
 /** Set on a request config by axios-auth-refresh when it replays the request. */
 interface ReplayMarker {
@@ -58,7 +58,16 @@ interface OurReplayMarker {
   [OUR_REPLAY]?: boolean;
 }
 
-type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker & OurReplayMarker;
+/**
+ * The token cache a request was authenticated by (its account's): its replay goes back to it, whatever happened to the
+ * account's entry meanwhile. Never printed (printers see string keys only) and never sent.
+ */
+const CACHE = Symbol('axios-oauth-bearer.cache');
+interface CacheMarker {
+  [CACHE]?: TokenCache | undefined;
+}
+
+type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker & OurReplayMarker & CacheMarker;
 
 /** True for the replay of a request this library authenticated and asked to replay. */
 function isOurReplay(config: Config): boolean {
@@ -68,7 +77,8 @@ function isOurReplay(config: Config): boolean {
 /** What the interceptors of one instance share. */
 interface Context {
   readonly instance: AxiosInstance;
-  readonly tokens: TokenCache;
+  /** The caches, by the request's `account` (one cache for a single-account client). */
+  readonly caches: TokenCaches;
   /** May this request get the token (skipAuth, allowed origin, not the token endpoint)? */
   readonly mayAuthorize: AuthorizePredicate;
   /** The same rule for an absolute URL: a redirect's next hop, a response's final URL. */
@@ -81,13 +91,13 @@ const REDACTED_BEARER = `Bearer ${REDACTED}`;
 /** Installs the interceptors; returns a function that removes exactly them (and the printed forms they gave). */
 export function installInterceptors(
   instance: AxiosInstance,
-  tokens: TokenCache,
-  /** What the instance's printed form shows as its `tokens`: the user's view, never the cache. */
-  shown: TokenManager,
+  caches: TokenCaches,
+  /** What the instance's printed form shows as its `tokens`: the user's view, never a cache. */
+  shown: object,
   mayAuthorize: AuthorizePredicate,
   allowsUrl: UrlPredicate,
 ): () => void {
-  const context: Context = { instance, tokens, mayAuthorize, allowsUrl, views: createRedactedViews(() => tokens.knownSecrets()) };
+  const context: Context = { instance, caches, mayAuthorize, allowsUrl, views: createRedactedViews(() => caches.knownSecrets()) };
   const requestId = instance.interceptors.request.use((config: Config) => attachToken(config, context));
   const refreshId = createAuthRefresh(
     instance,
@@ -120,13 +130,17 @@ export function installInterceptors(
 
 /** Changes and returns the config it was given (never a clone), synchronously when the token is cached. */
 function attachToken(config: Config, context: Context): Config | Promise<Config> {
-  const { tokens } = context;
   context.views.config(config);
   // Each pass decides afresh: a config copied from another (a redirect hop, a re-sent err.config) may carry its mark.
   config[SENT_TOKEN] = undefined;
   if (!context.mayAuthorize(config)) return config;
   const replay = isOurReplay(config);
   if (!replay && isCallersOwn(config, context)) return config;
+  // A replay goes back to the cache that was refused; any other pass looks up the request's account (and throws a
+  // ConfigurationError, before anything is sent, for a request that names none on a multi-account client).
+  const pinned = replay ? config[CACHE] : undefined;
+  const tokens = pinned ?? context.caches.forRequest(config.account);
+  config[CACHE] = tokens;
   const set = (token: string): Config => {
     const bearer = `Bearer ${token}`;
     config.headers.set('Authorization', bearer);
@@ -161,7 +175,7 @@ function isCallersOwn(config: Config, context: Context): boolean {
   if (config.auth !== undefined) return true;
   const value: unknown = config.headers.get('Authorization');
   if (value === undefined || value === null || value === false || value === '') return false;
-  if (typeof value === 'string' && isOurs(value, context.tokens)) return false;
+  if (typeof value === 'string' && isOurs(value, context.caches)) return false;
   const defaults = context.instance.defaults.headers as unknown as Record<string, Record<string, unknown> | undefined>;
   // `axios.create({ headers: { Authorization } })` keeps it at the top of defaults.headers, beside common and the methods.
   const top = defaults as unknown as Record<string, unknown>;
@@ -171,9 +185,9 @@ function isCallersOwn(config: Config, context: Context): boolean {
   return !inherited.some(([, header]) => header === value);
 }
 
-function isOurs(value: string, tokens: TokenCache): boolean {
+function isOurs(value: string, caches: TokenCaches): boolean {
   if (value === REDACTED_BEARER) return true;
-  return value.startsWith('Bearer ') && tokens.knownSecrets().includes(value.slice(7));
+  return value.startsWith('Bearer ') && caches.knownSecrets().includes(value.slice(7));
 }
 
 /** setTimeout's largest delay; a longer one would fire at once (Node clamps it to 1 ms). */
@@ -246,7 +260,7 @@ function timeoutError(config: Config): AxiosError {
 /** A replay that gave up keeps the refused token in its header: its config (the error's) gets the redacted one. */
 function retireRefused(config: Config, context: Context): void {
   const header: unknown = config.headers.get('Authorization');
-  if (typeof header === 'string' && header !== REDACTED_BEARER && isOurs(header, context.tokens)) {
+  if (typeof header === 'string' && header !== REDACTED_BEARER && isOurs(header, context.caches)) {
     config.headers.set('Authorization', REDACTED_BEARER);
   }
 }
@@ -293,7 +307,8 @@ function secondChance(error: unknown, context: Context): Config | undefined {
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
   const eligible = isOurReplay(config) && config[SECOND_CHANCE] !== true && isReplayable(config.data);
   const rejected = bearerOf(config);
-  if (!eligible || !(context.tokens.replay.adoptedFromStore(rejected) || context.tokens.replay.supersedes(rejected))) return undefined;
+  const replay = config[CACHE]?.replay;
+  if (!eligible || replay === undefined || !(replay.adoptedFromStore(rejected) || replay.supersedes(rejected))) return undefined;
   config[SECOND_CHANCE] = true;
   return config;
 }
@@ -329,7 +344,7 @@ function finishError(error: unknown, context: Context): unknown {
   // Not replayed: a stream body cannot be sent twice, or the caller kept this request out of refresh handling
   // (axios-auth-refresh's own skipAuthRefresh: its 401 is theirs, as sent). Either way the token is retired and renewed
   // in the background, so the caller's next attempt has a good one.
-  context.tokens.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+  config[CACHE]?.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
   return callersOptOut ? error : new ReplayNotPossibleError(error.response);
 }
 

@@ -4,6 +4,7 @@
  */
 import type { AxiosRequestConfig } from 'axios';
 
+import type { AccountProvider, Credential } from './credentials.js';
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
 import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -24,14 +25,73 @@ const CLIENT_AUTHENTICATIONS: readonly ClientAuthentication[] = ['client_secret_
 /** Why a new token set arrived. */
 export type TokenSource = 'password' | 'refresh_token' | 'store';
 
-/** What {@link AuthOptions.onToken} receives. The token set prints redacted; its fields hold the real values. */
+/** What {@link CommonAuthOptions.onToken} receives. The token set prints redacted; its fields hold the real values. */
 export interface TokenEvent {
   readonly tokens: TokenSet;
   readonly source: TokenSource;
+  /** The account the token is for, on a client with `auth.account`; absent on a single-account client. */
+  readonly account?: string;
 }
 
-/** Everything needed to obtain and renew tokens. Secrets are kept in closures, never on printable objects. */
-export interface AuthOptions {
+/** What {@link CommonAuthOptions.onError} receives beside the error, on a client with `auth.account` only. */
+export interface ErrorContext {
+  /** The account whose renewal failed. */
+  readonly account: string;
+}
+
+/**
+ * Everything needed to obtain and renew tokens: the options of one account ({@link SingleAccountAuthOptions}, the
+ * password grant with one username and password) or of many ({@link MultiAccountAuthOptions}). Secrets are kept in
+ * closures, never on printable objects.
+ */
+export type AuthOptions = SingleAccountAuthOptions | MultiAccountAuthOptions;
+
+/** The password grant for one resource owner: every request of the client acts for this user. */
+export interface SingleAccountAuthOptions extends CommonAuthOptions {
+  /** The resource owner's username. */
+  readonly username: string;
+  /**
+   * The resource owner's password, or a function (sync or async) that gives it, called at the start of each renewal
+   * (so a password rotated in a vault is picked up without a restart), bounded by `timeout`.
+   */
+  readonly password: Credential;
+  readonly account?: undefined;
+}
+
+/**
+ * One client for many resource owners (a vendor acting for its customers): each request names its `account`, and each
+ * account has a token manager of its own (its own token, renewal, cooldown and store entry), never crossed.
+ */
+export interface MultiAccountAuthOptions extends CommonAuthOptions {
+  /**
+   * Gives an account's username and password; called at the start of each renewal of that account (the first request,
+   * then about once per token lifetime), bounded by `timeout`, and its answer is not kept past the renewal. May look
+   * them up anywhere (a vault, a database).
+   */
+  readonly account: AccountProvider;
+  /**
+   * At most this many accounts have a token manager at once; beyond it the least recently used one is dropped, and
+   * its tokens forgotten in this process (a shared store keeps them).
+   * @default 1000
+   */
+  readonly maxAccounts?: number;
+  /**
+   * An account unused for this many milliseconds is dropped the same way.
+   * @default 3600000 (an hour)
+   */
+  readonly accountIdleMs?: number;
+  /**
+   * The account of a request that names none. Without it, such a request fails with a `ConfigurationError` before
+   * anything is sent.
+   * @default undefined
+   */
+  readonly defaultAccount?: string;
+  readonly username?: undefined;
+  readonly password?: undefined;
+}
+
+/** The options every client has, whoever it acts for. */
+export interface CommonAuthOptions {
   /**
    * The token endpoint, e.g. `https://oidc-pre.semansys.com/connect/token`. Give this or `issuer`.
    */
@@ -43,12 +103,11 @@ export interface AuthOptions {
   readonly issuer?: string;
   /** The client id from the provider. */
   readonly clientId: string;
-  /** The client secret from the provider. */
-  readonly clientSecret: string;
-  /** The resource owner's username. */
-  readonly username: string;
-  /** The resource owner's password. */
-  readonly password: string;
+  /**
+   * The client secret from the provider, or a function (sync or async) that gives it, called at the start of each
+   * renewal and bounded by `timeout`.
+   */
+  readonly clientSecret: Credential;
   /** The scope to request, space-separated. Sent only when set. */
   readonly scope?: string;
   /**
@@ -124,8 +183,12 @@ export interface AuthOptions {
   readonly adapter?: AxiosRequestConfig['adapter'];
   /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
   readonly onToken?: (event: TokenEvent) => void;
-  /** Called once with each failure to obtain a token (secrets already redacted). */
-  readonly onError?: (error: OAuthBearerError) => void;
+  /**
+   * Called once with each failure to obtain a token (secrets already redacted); on a client with `auth.account`, with
+   * the account it was for as a second argument (`undefined` for a failure of no one account's, or on a single-account
+   * client).
+   */
+  readonly onError?: (error: OAuthBearerError, context?: ErrorContext) => void;
 }
 
 /**
@@ -144,6 +207,8 @@ export const defaults = Object.freeze({
   retry: retryDefaults,
   cooldownMs: 60_000,
   leaseMs: 5_000,
+  maxAccounts: 1_000,
+  accountIdleMs: 3_600_000,
 } as const);
 
 /** Options after validation and defaults. */
@@ -151,9 +216,11 @@ export interface ResolvedAuthOptions {
   readonly tokenUrl: URL | undefined;
   readonly issuer: URL | undefined;
   readonly clientId: string;
-  readonly clientSecret: string;
-  readonly username: string;
-  readonly password: string;
+  readonly clientSecret: Credential;
+  /** The one resource owner of a single-account client; undefined with `account`. */
+  readonly owner: { readonly username: string; readonly password: Credential } | undefined;
+  /** The accounts of a multi-account client; undefined without `account`. */
+  readonly accounts: ResolvedAccounts | undefined;
   readonly scope: string | undefined;
   /** Undefined when the caller chose none: the token endpoint then picks (the default, or from discovery). */
   readonly clientAuthentication: ClientAuthentication | undefined;
@@ -168,7 +235,15 @@ export interface ResolvedAuthOptions {
   readonly leaseMs: number;
   readonly adapter: AxiosRequestConfig['adapter'];
   readonly onToken: ((event: TokenEvent) => void) | undefined;
-  readonly onError: ((error: OAuthBearerError) => void) | undefined;
+  readonly onError: ((error: OAuthBearerError, context?: ErrorContext) => void) | undefined;
+}
+
+/** `account`, `maxAccounts`, `accountIdleMs` and `defaultAccount`, checked. */
+export interface ResolvedAccounts {
+  readonly provider: AccountProvider;
+  readonly maxAccounts: number;
+  readonly idleMs: number;
+  readonly defaultAccount: string | undefined;
 }
 
 /**
@@ -177,8 +252,8 @@ export interface ResolvedAuthOptions {
  */
 export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAuthOptions {
   if (input === null || typeof input !== 'object') throw new ConfigurationError(prefix, 'must be an object');
-  const read = (key: keyof AuthOptions): unknown => Reflect.get(input, key);
-  const name = (key: keyof AuthOptions): string => `${prefix}.${key}`;
+  const read = (key: OptionName): unknown => Reflect.get(input, key);
+  const name = (key: OptionName): string => `${prefix}.${key}`;
   const allowInsecureHttp = optionalBoolean(read('allowInsecureHttp'), name('allowInsecureHttp')) ?? defaults.allowInsecureHttp;
 
   const tokenUrl = read('tokenUrl');
@@ -193,9 +268,8 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
     tokenUrl: tokenUrl === undefined ? undefined : secureUrl(tokenUrl, name('tokenUrl'), allowInsecureHttp),
     issuer: issuer === undefined ? undefined : secureUrl(issuer, name('issuer'), allowInsecureHttp),
     clientId: requiredString(read('clientId'), name('clientId')),
-    clientSecret: requiredString(read('clientSecret'), name('clientSecret')),
-    username: requiredString(read('username'), name('username')),
-    password: requiredString(read('password'), name('password')),
+    clientSecret: credential(read('clientSecret'), name('clientSecret')),
+    ...resolveOwner(read, name),
     scope: scope === undefined ? undefined : requiredString(scope, name('scope')),
     clientAuthentication,
     timeout: positiveNumber(read('timeout'), name('timeout')) ?? defaults.timeout,
@@ -213,9 +287,58 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
   });
 }
 
+/** Every option name of either kind of client. */
+type OptionName = keyof SingleAccountAuthOptions | keyof MultiAccountAuthOptions;
+
+/** One user (`username` and `password`) or many (`account`): exactly one of the two. */
+function resolveOwner(
+  read: (key: OptionName) => unknown,
+  name: (key: OptionName) => string,
+): Pick<ResolvedAuthOptions, 'owner' | 'accounts'> {
+  const provider = read('account');
+  if (provider === undefined) {
+    for (const key of ['maxAccounts', 'accountIdleMs', 'defaultAccount'] as const) {
+      if (read(key) !== undefined) throw new ConfigurationError(name(key), 'applies only with `account` (a client for many accounts)');
+    }
+    return { owner: { username: requiredString(read('username'), name('username')), password: credential(read('password'), name('password')) }, accounts: undefined };
+  }
+  if (typeof provider !== 'function') throw new ConfigurationError(name('account'), 'must be a function (account id => { username, password })');
+  if (read('username') !== undefined || read('password') !== undefined) {
+    throw new ConfigurationError(name('account'), 'give either `account` (many accounts) or `username` and `password` (one), not both');
+  }
+  const defaultAccount = read('defaultAccount');
+  return {
+    owner: undefined,
+    accounts: {
+      provider: provider as AccountProvider,
+      maxAccounts: wholeNumber(read('maxAccounts'), name('maxAccounts')) ?? defaults.maxAccounts,
+      idleMs: positiveNumber(read('accountIdleMs'), name('accountIdleMs')) ?? defaults.accountIdleMs,
+      defaultAccount: defaultAccount === undefined ? undefined : requiredString(defaultAccount, name('defaultAccount')),
+    },
+  };
+}
+
+/** A secret: a non-empty string, or a function that gives one when called (checked then: see credentials.ts). */
+function credential(value: unknown, option: string): Credential {
+  if (typeof value === 'function') return value as Credential;
+  if (typeof value !== 'string' || value === '') throw new ConfigurationError(option, 'must be a non-empty string, or a function that returns one');
+  return value;
+}
+
+function wholeNumber(value: unknown, option: string): number | undefined {
+  const number = positiveNumber(value, option);
+  if (number !== undefined && !Number.isInteger(number)) throw new ConfigurationError(option, 'must be a whole number');
+  return number;
+}
+
 /** Resolved options hold the password and client secret: printing them (inspect, JSON) shows them redacted. */
 function withRedactedView(options: ResolvedAuthOptions): ResolvedAuthOptions {
-  const view = (): Record<string, unknown> => ({ ...options, clientSecret: REDACTED, password: REDACTED });
+  const { owner } = options;
+  const view = (): Record<string, unknown> => ({
+    ...options,
+    clientSecret: REDACTED,
+    owner: owner === undefined ? undefined : { username: owner.username, password: REDACTED },
+  });
   Object.defineProperty(options, 'toJSON', { value: view });
   Object.defineProperty(options, Symbol.for('nodejs.util.inspect.custom'), { value: view });
   return options;

@@ -4,7 +4,10 @@
  * (stores/shared-renewal.ts). A store never throws into a request: every failure here is reported and the process
  * goes on alone.
  */
-import type { OAuthBearerError } from './errors.js';
+import { createHash } from 'node:crypto';
+
+import type { CredentialSource, GrantCredentials } from './credentials.js';
+import { OAuthBearerError } from './errors.js';
 import { storeThrew, type TokenStoreOperation } from './stores/errors.js';
 import { renewShared, type SharedRenewalResult } from './stores/shared-renewal.js';
 import type { TokenStore } from './stores/types.js';
@@ -22,6 +25,9 @@ export interface SharedRenewalRequest {
   readonly grant: (refreshToken: string | undefined) => Promise<TokenSet>;
 }
 
+/** Derives the store key of a renewal's credentials (undefined: the client's own, fixed ones). */
+export type StoreKeyOf = (credentials: GrantCredentials | undefined) => Promise<string>;
+
 /** The resolved options a store link runs on. */
 export interface StoreLinkOptions {
   readonly leaseMs: number;
@@ -30,36 +36,62 @@ export interface StoreLinkOptions {
   /** The retry budget of one grant, in milliseconds. */
   readonly maxElapsedMs: number;
   readonly report: (error: OAuthBearerError) => void;
+  /** Where the credentials come from when no renewal has fetched any yet (a `clear()` first): absent, fixed ones. */
+  readonly credentials: CredentialSource | undefined;
 }
 
 export class StoreLink {
   readonly #store: TokenStore;
-  readonly #derive: () => Promise<string>;
+  readonly #derive: StoreKeyOf;
   readonly #options: StoreLinkOptions;
-  /** The store key once derived: computed on the first store operation, at most once while it succeeds. */
-  #key: Promise<string | undefined> | undefined;
+  /**
+   * The key of the credentials last seen, and a digest of those credentials to tell when they change (a rotated
+   * password is another identity: another key). A digest, not the credentials: they are not kept past a renewal.
+   */
+  #last: { readonly tag: string; readonly key: Promise<string | undefined> } | undefined;
 
-  constructor(store: TokenStore, deriveKey: () => Promise<string>, options: StoreLinkOptions) {
+  constructor(store: TokenStore, deriveKey: StoreKeyOf, options: StoreLinkOptions) {
     this.#store = store;
     this.#derive = deriveKey;
     this.#options = options;
   }
 
-  /** The store key, derived once; undefined (reported) when the derivation failed, so the process goes on alone. */
-  key(): Promise<string | undefined> {
-    this.#key ??= Promise.resolve()
+  /**
+   * The store key of `credentials`, derived once for as long as they stay the same; undefined (reported) when the
+   * derivation failed, so the process goes on alone.
+   */
+  key(credentials: GrantCredentials | undefined): Promise<string | undefined> {
+    const tag = tagOf(credentials);
+    if (this.#last?.tag === tag) return this.#last.key;
+    const key = Promise.resolve(credentials)
       .then(this.#derive)
       .catch((error: unknown) => {
-        this.#key = undefined; // not cached: the next store operation tries again
+        if (this.#last?.key === key) this.#last = undefined; // not cached: the next store operation tries again
         this.#options.report(storeThrew('key', undefined, error, '; continuing without the store'));
         return undefined;
       });
-    return this.#key;
+    this.#last = { tag, key };
+    return key;
+  }
+
+  /** The key of the credentials last used, else of credentials fetched now; undefined when they cannot be had. */
+  #currentKey(): Promise<string | undefined> {
+    if (this.#last !== undefined) return this.#last.key;
+    const source = this.#options.credentials;
+    if (source === undefined) return this.key(undefined);
+    return source().then(
+      (credentials) => this.key(credentials),
+      (error: unknown) => {
+        // A CredentialError: typed, and free of the credentials. Reported, and the store operation is skipped.
+        if (error instanceof OAuthBearerError) this.#options.report(error);
+        return undefined;
+      },
+    );
   }
 
   /** Runs a store operation in the background; a failure is reported, never thrown. */
   background(operation: TokenStoreOperation, run: (store: TokenStore, key: string) => unknown): void {
-    this.key()
+    this.#currentKey()
       .then(async (key) => {
         if (key === undefined) return;
         try {
@@ -88,4 +120,11 @@ export class StoreLink {
       report,
     });
   }
+}
+
+/** A digest of the credentials, to compare them without keeping them; '' for the client's fixed ones. */
+function tagOf(credentials: GrantCredentials | undefined): string {
+  if (credentials === undefined) return '';
+  const { clientSecret, username, password } = credentials;
+  return createHash('sha256').update(JSON.stringify([clientSecret, username, password])).digest('base64');
 }

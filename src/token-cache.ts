@@ -11,29 +11,43 @@ import pMemoize from 'p-memoize';
 
 import { monotonicNow } from './clock.js';
 import { Cooldown } from './cooldown.js';
+import type { CredentialSource, GrantCredentials } from './credentials.js';
 import { ErrorCode, OAuthBearerError } from './errors.js';
-import { type GrantResult, obtainTokens } from './grants.js';
+import { type GrantCalls, type GrantResult, obtainTokens } from './grants.js';
 import type { ResolvedAuthOptions, TokenSource } from './options.js';
 import { ReplayProtocol } from './replay-protocol.js';
-import { StoreLink } from './store-link.js';
+import { StoreLink, type StoreKeyOf } from './store-link.js';
 import { isLeasingStore } from './stores/types.js';
-import type { TokenEndpoint } from './token-endpoint.js';
+import type { ClientTokenEndpoint } from './token-endpoint.js';
 import { cacheEntry, type CachedToken, isWorthAdopting, sendable } from './token-schedule.js';
 import { createTokenSet, type TokenSet } from './token-set.js';
 
 /** The resolved options the cache runs on (every one has its default already: see options.ts `defaults`). */
 export interface TokenCacheOptions
   extends Pick<ResolvedAuthOptions, 'refreshMargin' | 'clockSkewMs' | 'retry' | 'cooldownMs' | 'store' | 'leaseMs' | 'timeout' | 'onToken' | 'onError'> {
-  /** Derives the store key, bound to the full credentials (see storeKey()); required with a store. Asked once. */
-  readonly storeKey?: (() => Promise<string>) | undefined;
+  /**
+   * Derives the store key of a renewal's credentials, bound to all of them (see storeKey()); required with a store.
+   * Asked again only when the credentials change.
+   */
+  readonly storeKey?: StoreKeyOf | undefined;
+  /**
+   * Fetches the credentials at the start of each renewal (a function password, an account's provider); absent, the
+   * endpoint grants with the options' own, fixed ones.
+   */
+  readonly credentials?: CredentialSource | undefined;
+  /** The account this cache acts for, on a multi-account client: named in its hooks' events. */
+  readonly account?: string | undefined;
 }
+
+/** The grants a cache calls; the credentials are the renewal's (undefined: the endpoint's own). */
+export type GrantEndpoint = Pick<ClientTokenEndpoint, 'passwordGrant' | 'refreshGrant'>;
 
 /** How many tokens {@link TokenCache.knownSecrets} remembers: four token sets' worth. */
 const RECENT_SECRETS = 8;
 
 /** Holds the current token and renews it. One per credential set; shared by every request of an instance. */
 export class TokenCache {
-  readonly #endpoint: TokenEndpoint;
+  readonly #endpoint: GrantEndpoint;
   readonly #options: TokenCacheOptions;
   readonly #cooldown: Cooldown;
   readonly #store: StoreLink | undefined;
@@ -49,7 +63,7 @@ export class TokenCache {
   // every caller while it runs, and dropped when it settles, so a failure is never cached.
   readonly #renew = pMemoize(() => this.#renewOnce(), { cache: false });
 
-  constructor(endpoint: TokenEndpoint, options: TokenCacheOptions) {
+  constructor(endpoint: GrantEndpoint, options: TokenCacheOptions) {
     this.#endpoint = endpoint;
     // A copy, frozen: nothing the caller (or a hook) does to its object afterwards changes how this cache renews.
     this.#options = Object.freeze({ ...options });
@@ -140,13 +154,28 @@ export class TokenCache {
     }
   }
 
+  /** The renewal's credentials, fetched now (never kept past it). */
+  async #fetchCredentials(source: CredentialSource): Promise<GrantCredentials> {
+    try {
+      return await source();
+    } catch (error) {
+      // A CredentialError (credentials.ts): reported here, where it happened, like a failed grant.
+      if (error instanceof OAuthBearerError) this.#report(error);
+      throw error;
+    }
+  }
+
   /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
   async #obtain(generation: number): Promise<{ tokens: TokenSet; source: TokenSource; shared: boolean }> {
+    // Fixed credentials (no source) cost no await: the grant starts in the same tick as the renewal.
+    const fetch = this.#options.credentials;
+    const credentials = fetch === undefined ? undefined : await this.#fetchCredentials(fetch);
+    const calls = grantCalls(this.#endpoint, credentials);
     const link = this.#store;
-    const key = link === undefined ? undefined : await link.key();
+    const key = link === undefined ? undefined : await link.key(credentials);
     const cached = this.#cached;
     const localRefreshToken = cached?.tokens.refreshToken;
-    if (link === undefined || key === undefined) return { ...(await this.#grant(localRefreshToken)), shared: false };
+    if (link === undefined || key === undefined) return { ...(await this.#grant(calls, localRefreshToken)), shared: false };
     let source: TokenSource = 'store';
     const result = await link.renew(key, {
       localRefreshToken,
@@ -154,7 +183,7 @@ export class TokenCache {
       isCurrent: () => generation === this.#generation,
       isUsable: (tokens) => isWorthAdopting(this.#cached, tokens, this.#options),
       grant: async (refreshToken) => {
-        const granted = await this.#grant(refreshToken);
+        const granted = await this.#grant(calls, refreshToken);
         source = granted.source;
         return granted.tokens;
       },
@@ -162,8 +191,8 @@ export class TokenCache {
     return { tokens: result.tokens, source: result.fromStore ? 'store' : source, shared: result.shared };
   }
 
-  #grant(refreshToken: string | undefined): Promise<GrantResult> {
-    return obtainTokens(this.#endpoint, refreshToken, this.#options.retry, {
+  #grant(calls: GrantCalls, refreshToken: string | undefined): Promise<GrantResult> {
+    return obtainTokens(calls, refreshToken, this.#options.retry, {
       random: Math.random,
       onFailure: (error) => this.#report(error),
       onRefreshRejected: () => this.#dropRefreshToken(refreshToken),
@@ -184,7 +213,8 @@ export class TokenCache {
     const { onToken } = this.#options;
     if (onToken === undefined) return;
     try {
-      onToken({ tokens, source });
+      const { account } = this.#options;
+      onToken(account === undefined ? { tokens, source } : { tokens, source, account });
     } catch (error) {
       // A failing hook must not fail the request that brought the token; it is reported instead.
       this.#report(new OAuthBearerError(ErrorCode.HOOK, `onToken threw: ${describe(error)}`));
@@ -193,21 +223,29 @@ export class TokenCache {
 
   #report(error: OAuthBearerError): void {
     // Called as a plain function: a `function` hook must not get the options (credentials included) as `this`.
-    const { onError } = this.#options;
+    const { onError, account } = this.#options;
     try {
-      onError?.(error);
+      // The account only where there are many: a single-account client's hook is called as it always was.
+      if (account === undefined) onError?.(error);
+      else onError?.(error, { account });
     } catch {
       // An error callback that throws has nowhere left to report to; the library's own flow goes on.
     }
   }
 }
 
+/** The endpoint's grants with the renewal's credentials, or with the endpoint's own when it fetched none. */
+function grantCalls(endpoint: GrantEndpoint, credentials: GrantCredentials | undefined): GrantCalls {
+  if (credentials === undefined) return { password: () => endpoint.passwordGrant(), refresh: (refreshToken) => endpoint.refreshGrant(refreshToken) };
+  return { password: () => endpoint.passwordGrant(credentials), refresh: (refreshToken) => endpoint.refreshGrant(refreshToken, credentials) };
+}
+
 function storeLinkFor(options: TokenCacheOptions, report: (error: OAuthBearerError) => void): StoreLink | undefined {
   const { store, storeKey } = options;
   if (store === undefined) return undefined;
   if (storeKey === undefined) throw new TypeError('storeKey is required with a store');
-  const { leaseMs, cooldownMs, timeout } = options;
-  return new StoreLink(store, storeKey, { leaseMs, cooldownMs, timeout, maxElapsedMs: options.retry.maxElapsedMs, report });
+  const { leaseMs, cooldownMs, timeout, credentials } = options;
+  return new StoreLink(store, storeKey, { leaseMs, cooldownMs, timeout, maxElapsedMs: options.retry.maxElapsedMs, report, credentials });
 }
 
 function toTyped(error: unknown): OAuthBearerError {

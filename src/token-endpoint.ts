@@ -7,6 +7,7 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import pMemoize from 'p-memoize';
 
+import { credentialSource, type GrantCredentials } from './credentials.js';
 import { discoverTokenEndpoint } from './discovery.js';
 import { endpointText } from './endpoint-text.js';
 import {
@@ -21,7 +22,7 @@ import {
   UserAuthenticationError,
 } from './errors.js';
 import { basicCredentials } from './form-encoding.js';
-import { type AuthOptions, type ClientAuthentication, defaults, resolveAuthOptions, type ResolvedAuthOptions } from './options.js';
+import { type ClientAuthentication, defaults, resolveAuthOptions, type ResolvedAuthOptions, type SingleAccountAuthOptions } from './options.js';
 import { redactBody, withEncodings } from './redact.js';
 import { isTransientStatus } from './retry.js';
 import { createTokenHttpClient, plainHeaders, requestFailure } from './token-http.js';
@@ -39,8 +40,15 @@ export interface TokenEndpoint {
   tokenUrl(): Promise<string>;
 }
 
-/** What the client needs beyond the public endpoint: the token URL once known, without waiting (internal). */
-export interface ClientTokenEndpoint extends TokenEndpoint {
+/**
+ * What the client needs beyond the public endpoint (internal): the token URL once known, without waiting, and grants
+ * with the credentials a renewal fetched (one account's, or a rotated secret). Without them, a grant fetches the
+ * options' own (a single-account client's).
+ */
+export interface ClientTokenEndpoint {
+  passwordGrant(credentials?: GrantCredentials): Promise<TokenSet>;
+  refreshGrant(refreshToken: string, credentials?: GrantCredentials): Promise<TokenSet>;
+  tokenUrl(): Promise<string>;
   /** The token URL if already known (configured, or discovered), without waiting. */
   knownTokenUrl(): string | undefined;
 }
@@ -51,7 +59,7 @@ export interface ClientTokenEndpoint extends TokenEndpoint {
  * may also be `URL` objects.
  */
 export type TokenEndpointOptions = Omit<
-  Pick<AuthOptions, 'tokenUrl' | 'issuer' | 'clientId' | 'clientSecret' | 'username' | 'password' | 'scope' | 'clientAuthentication' | 'timeout' | 'defaultExpiresIn' | 'allowInsecureHttp' | 'adapter'>,
+  Pick<SingleAccountAuthOptions, 'tokenUrl' | 'issuer' | 'clientId' | 'clientSecret' | 'username' | 'password' | 'scope' | 'clientAuthentication' | 'timeout' | 'defaultExpiresIn' | 'allowInsecureHttp' | 'adapter'>,
   'tokenUrl' | 'issuer'
 > & {
   readonly tokenUrl?: string | URL;
@@ -101,7 +109,12 @@ interface GrantRequest {
   readonly url: string;
   readonly fields: readonly (readonly [string, string])[];
   readonly secrets: readonly string[];
+  readonly clientSecret: string;
+  readonly basic: BasicHeaders;
 }
+
+/** The two Basic header values of one client secret (see ClientAuthentication). */
+type BasicHeaders = Readonly<Record<BasicCredentialForm, string>>;
 
 /**
  * Only the endpoint's own options, so that the others of an `auth` object passed whole (a store, hooks, a retry
@@ -127,9 +140,14 @@ export function tokenEndpointFor(
   options: ResolvedAuthOptions,
   http: AxiosInstance = createTokenHttpClient(options.timeout, options.adapter),
 ): ClientTokenEndpoint {
-  const basic: Readonly<Record<BasicCredentialForm, string>> = {
-    'form-encoded': basicCredentials(options.clientId, options.clientSecret, 'form-encoded'),
-    raw: basicCredentials(options.clientId, options.clientSecret, 'raw'),
+  const { owner } = options;
+  // The options' own credentials, for a grant called without any (the public endpoint, the CLI): fetched per grant.
+  const ownCredentials =
+    owner === undefined ? undefined : credentialSource({ clientSecret: options.clientSecret, user: owner, timeoutMs: options.timeout });
+  const credentialsOf = async (given: GrantCredentials | undefined): Promise<GrantCredentials> => {
+    if (given !== undefined) return given;
+    if (ownCredentials === undefined) throw new TypeError('unreachable: a multi-account client passes each account\'s credentials');
+    return ownCredentials();
   };
   let known = options.tokenUrl?.href;
   let discoveredMethods: readonly string[] | undefined;
@@ -148,7 +166,7 @@ export function tokenEndpointFor(
    * With auto-detecting Basic, the form that worked before, else the RFC's form-encoded one and then the raw one,
    * when the two differ and the raw one can be parsed at all (RFC 7617: a user-id with a colon cannot).
    */
-  function basicForms(method: Exclude<ClientAuthentication, 'client_secret_post'>): readonly BasicCredentialForm[] {
+  function basicForms(method: Exclude<ClientAuthentication, 'client_secret_post'>, basic: BasicHeaders): readonly BasicCredentialForm[] {
     if (method === 'client_secret_basic_encoded') return ['form-encoded'];
     if (method === 'client_secret_basic_raw') return ['raw'];
     if (workingForm !== undefined) return [workingForm];
@@ -166,7 +184,7 @@ export function tokenEndpointFor(
     if (form === undefined) throw new TypeError('unreachable: at least one Basic form is tried');
     tried.push(form);
     try {
-      const tokens = await send(request, `Basic ${basic[form]}`, tried);
+      const tokens = await send(request, `Basic ${request.basic[form]}`, tried);
       workingForm = form;
       return tokens;
     } catch (error) {
@@ -175,14 +193,19 @@ export function tokenEndpointFor(
     return withBasic(request, rest, tried);
   }
 
-  async function grant(kind: GrantType, fields: GrantRequest['fields'], extraSecret?: string): Promise<TokenSet> {
+  async function grant(kind: GrantType, credentials: GrantCredentials, fields: GrantRequest['fields'], extraSecret?: string): Promise<TokenSet> {
+    const { clientSecret } = credentials;
+    const basic: BasicHeaders = {
+      'form-encoded': basicCredentials(options.clientId, clientSecret, 'form-encoded'),
+      raw: basicCredentials(options.clientId, clientSecret, 'raw'),
+    };
     // Each secret in every spelling an endpoint might echo it in (form-encoded as it travels in the body, HTML- and
     // JSON-escaped as an error page or a JSON answer would quote it), and both Basic headers' base64, so an endpoint
     // that echoes the raw request back cannot make an error print it.
-    const secrets = withEncodings([options.clientSecret, options.password, extraSecret, basic['form-encoded'], basic.raw]);
-    const request: GrantRequest = { kind, url: await tokenUrl(), fields, secrets };
+    const secrets = withEncodings([clientSecret, credentials.password, extraSecret, basic['form-encoded'], basic.raw]);
+    const request: GrantRequest = { kind, url: await tokenUrl(), fields, secrets, clientSecret, basic };
     const method = options.clientAuthentication ?? methodFromDiscovery(discoveredMethods);
-    return method === 'client_secret_post' ? send(request, undefined, []) : withBasic(request, basicForms(method));
+    return method === 'client_secret_post' ? send(request, undefined, []) : withBasic(request, basicForms(method, basic));
   }
 
   async function send(request: GrantRequest, authorization: string | undefined, tried: readonly BasicCredentialForm[]): Promise<TokenSet> {
@@ -191,7 +214,7 @@ export function tokenEndpointFor(
     const form = new URLSearchParams([['grant_type', kind]]);
     if (authorization === undefined) {
       form.append('client_id', options.clientId);
-      form.append('client_secret', options.clientSecret);
+      form.append('client_secret', request.clientSecret);
     }
     for (const [key, value] of request.fields) form.append(key, value);
     if (options.scope !== undefined) form.append('scope', options.scope);
@@ -216,17 +239,19 @@ export function tokenEndpointFor(
   return {
     tokenUrl,
     knownTokenUrl: () => known,
-    passwordGrant: () =>
-      grant('password', [
-        ['username', options.username],
-        ['password', options.password],
-      ]),
-    refreshGrant: (refreshToken) => {
+    passwordGrant: async (given) => {
+      const credentials = await credentialsOf(given);
+      return grant('password', credentials, [
+        ['username', credentials.username],
+        ['password', credentials.password],
+      ]);
+    },
+    refreshGrant: async (refreshToken, given) => {
       // A JavaScript caller's undefined would go out as the text "undefined": refuse before anything is sent.
       if (typeof refreshToken !== 'string' || refreshToken === '') {
-        return Promise.reject(new ConfigurationError('refreshToken', 'must be a non-empty string (the refresh_token of a token set)'));
+        throw new ConfigurationError('refreshToken', 'must be a non-empty string (the refresh_token of a token set)');
       }
-      return grant('refresh_token', [['refresh_token', refreshToken]], refreshToken);
+      return grant('refresh_token', await credentialsOf(given), [['refresh_token', refreshToken]], refreshToken);
     },
   };
 }

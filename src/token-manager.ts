@@ -30,39 +30,48 @@ export interface TokenManager {
 }
 
 /**
- * The view: a frozen object whose only state is a private reference to the cache, so `Object.keys` finds nothing and a
+ * Where a view finds its cache: `live` the one to act on (an account's is made again after it was dropped), `peek` the
+ * one to read, without making one.
+ */
+export interface CacheLookup {
+  live(): TokenCache;
+  peek(): TokenCache | undefined;
+}
+
+/**
+ * The view: a frozen object whose only state is a private lookup of the cache, so `Object.keys` finds nothing and a
  * printer shows `TokenManager {}`.
  */
 class TokenManagerView implements TokenManager {
-  readonly #cache: TokenCache;
+  readonly #lookup: CacheLookup;
 
-  constructor(cache: TokenCache) {
-    this.#cache = cache;
+  constructor(lookup: CacheLookup) {
+    this.#lookup = lookup;
     Object.freeze(this);
   }
 
   get current(): TokenSet | undefined {
-    return this.#cache.current;
+    return this.#lookup.peek()?.current;
   }
 
   get renewing(): boolean {
-    return this.#cache.renewing;
+    return this.#lookup.peek()?.renewing ?? false;
   }
 
   getAccessToken(): Promise<string> {
-    return this.#cache.getAccessToken();
+    return this.#lookup.live().getAccessToken();
   }
 
   refresh(): Promise<TokenSet> {
-    return this.#cache.refresh();
+    return this.#lookup.live().refresh();
   }
 
   clear(): void {
-    this.#cache.clear();
+    this.#lookup.live().clear();
   }
 
   clearCooldown(): void {
-    this.#cache.clearCooldown();
+    this.#lookup.live().clearCooldown();
   }
 }
 Object.defineProperty(TokenManagerView, 'name', { value: 'TokenManager' });
@@ -72,5 +81,10 @@ Object.freeze(TokenManagerView);
 
 /** The public token manager of a cache. */
 export function tokenManagerOf(cache: TokenCache): TokenManager {
-  return new TokenManagerView(cache);
+  return new TokenManagerView({ live: () => cache, peek: () => cache });
+}
+
+/** The public token manager of whatever cache `lookup` finds each time (one account's of many). */
+export function tokenManagerFor(lookup: CacheLookup): TokenManager {
+  return new TokenManagerView(lookup);
 }

@@ -1,5 +1,5 @@
 /** What the interop suites share: a client for a server, a raw token request, and settling a burst. */
-import { createAuthClient, type AuthClient, type AuthOptions } from '../../src/index.js';
+import { createAuthClient, type AuthClient, type SingleAccountAuthOptions } from '../../src/index.js';
 import type { InteropServer } from './servers/types.js';
 
 /** What both protected APIs answer to a valid token. */
@@ -10,8 +10,8 @@ export interface WhoAmI {
 }
 
 /** A client of the server's API with its credentials, token URL and `overrides`. */
-export function clientFor(server: InteropServer, overrides: Partial<AuthOptions> = {}): AuthClient {
-  const auth = { tokenUrl: server.tokenUrl, ...server.credentials, ...overrides } as AuthOptions;
+export function clientFor(server: InteropServer, overrides: Partial<SingleAccountAuthOptions> = {}): AuthClient {
+  const auth = { tokenUrl: server.tokenUrl, ...server.credentials, ...overrides } as SingleAccountAuthOptions;
   return createAuthClient({ baseURL: server.apiUrl, auth });
 }
 

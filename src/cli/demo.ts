@@ -7,7 +7,7 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 
-import { attachAuth, type AttachAuthOptions, type AuthHandle, OAuthBearerError } from '../index.js';
+import { attachAuth, type SingleAccountAttachOptions, type AuthHandle, OAuthBearerError } from '../index.js';
 import { startAuthServer } from '../testing/server.js';
 import { createTimeline, type Timeline } from './timeline.js';
 
@@ -25,7 +25,7 @@ interface Demo {
   readonly sentWith: WeakMap<object, string>;
 }
 
-function createDemo(api: AxiosInstance, auth: AttachAuthOptions, tl: Timeline): Demo {
+function createDemo(api: AxiosInstance, auth: SingleAccountAttachOptions, tl: Timeline): Demo {
   const names = new Map<string, number>();
   const name = (token: string | undefined): string => {
     if (token === undefined) return 'no token';
@@ -127,7 +127,7 @@ async function proactiveRenewal(demo: Demo): Promise<void> {
 
 async function wrongPassword(
   apiUrl: string,
-  credentials: AttachAuthOptions,
+  credentials: SingleAccountAttachOptions,
   tokenRequests: () => number,
   tl: Timeline,
 ): Promise<void> {
@@ -159,7 +159,7 @@ function summary(demo: Demo, stats: { tokenRequests: number; grants: { password:
 }
 
 /** The real-provider mode: the same client, against OAUTH_* and API_URL from the environment. */
-function providerFromEnv(env: NodeJS.ProcessEnv): { auth: AttachAuthOptions; apiUrl: string; path: string } | undefined {
+function providerFromEnv(env: NodeJS.ProcessEnv): { auth: SingleAccountAttachOptions; apiUrl: string; path: string } | undefined {
   const { OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_USERNAME, OAUTH_PASSWORD, API_URL } = env;
   if (OAUTH_TOKEN_URL === undefined || API_URL === undefined) return undefined;
   const need = { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_USERNAME, OAUTH_PASSWORD };

@@ -16,6 +16,12 @@ export interface AuthorityOptions {
   /** @default 'demo-password' */
   readonly password?: string;
   /**
+   * More resource owners beside `username`, username to password: a server for a client that acts for many accounts
+   * (`auth.account`). Each token is issued to one user, and the protected API's echo names it (`username`).
+   * @default {}
+   */
+  readonly users?: Readonly<Record<string, string>>;
+  /**
    * The scopes the client may have, space-separated. A request without `scope` is granted all of them.
    * @default 'read write'
    */
@@ -45,6 +51,7 @@ export const fixtureDefaults = Object.freeze({
   clientSecret: 'demo-secret',
   username: 'demo-user',
   password: 'demo-password',
+  users: Object.freeze({}),
   scope: 'read write',
   expiresIn: 3600,
   rotateRefreshTokens: true,
@@ -54,6 +61,8 @@ export const fixtureDefaults = Object.freeze({
 /** One grant the authority answered with tokens. Tokens are counters (`at-1`, `rt-1`): opaque and deterministic. */
 export interface IssuedToken {
   readonly grant: 'password' | 'refresh_token';
+  /** The resource owner the token was issued to. */
+  readonly username: string;
   readonly accessToken: string;
   readonly refreshToken?: string;
   /** Epoch milliseconds from which the access token is refused. */
@@ -71,7 +80,7 @@ export interface TokenAnswer {
 
 /** The verdict on a protected request's `Authorization` header; a refusal carries the 401's challenge and body. */
 export type AccessCheck =
-  | { readonly ok: true; readonly token: string }
+  | { readonly ok: true; readonly token: string; readonly username: string }
   | { readonly ok: false; readonly challenge: string; readonly body: Readonly<Record<string, string>> };
 
 /** The parts of a token request the rules look at. */
@@ -86,10 +95,13 @@ export interface Authority {
   readonly settings: Readonly<Required<AuthorityOptions>>;
   token(request: TokenRequest): TokenAnswer;
   checkAccess(authorization: string | undefined): AccessCheck;
-  revokeAccessTokens(): void;
+  /** Refuses every access token issued so far, or only those of `username`. */
+  revokeAccessTokens(username?: string): void;
   revokeRefreshTokens(): void;
   /** Revokes one access or refresh token; false when it was not known. */
   revoke(token: string): boolean;
+  /** Gives a user a new password (or a new user), as a rotation in a vault would; tokens issued so far stay valid. */
+  setPassword(username: string, password: string): void;
 }
 
 // RFC 6749 section 5.1: token answers must not be cached. Error answers carry the same headers.
@@ -112,12 +124,13 @@ export function resolveAuthorityOptions(options: AuthorityOptions = {}): Readonl
 export function createAuthority(options: AuthorityOptions = {}): Authority {
   const settings = resolveAuthorityOptions(options);
   const allowedScopes = new Set(splitScope(settings.scope));
-  const accessTokens = new Map<string, number>();
-  const refreshTokens = new Map<string, string>();
+  const users = new Map<string, string>([...Object.entries(settings.users), [settings.username, settings.password]]);
+  const accessTokens = new Map<string, { readonly expiresAt: number; readonly username: string }>();
+  const refreshTokens = new Map<string, { readonly scope: string; readonly username: string }>();
   let counter = 0;
   let sweepAbove = FIRST_SWEEP;
 
-  function issue(grant: IssuedToken['grant'], scope: string, refreshScope: string, reuse?: string): TokenAnswer {
+  function issue(grant: IssuedToken['grant'], username: string, scope: string, refreshScope: string, reuse?: string): TokenAnswer {
     counter += 1;
     if (accessTokens.size > sweepAbove) {
       sweep(accessTokens);
@@ -125,9 +138,9 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     }
     const accessToken = `at-${counter}`;
     const expiresAt = Date.now() + settings.expiresIn * 1000;
-    accessTokens.set(accessToken, expiresAt);
+    accessTokens.set(accessToken, { expiresAt, username });
     const refreshToken = settings.issueRefreshTokens ? (reuse ?? `rt-${counter}`) : undefined;
-    if (refreshToken !== undefined) refreshTokens.set(refreshToken, refreshScope);
+    if (refreshToken !== undefined) refreshTokens.set(refreshToken, { scope: refreshScope, username });
     const body = {
       access_token: accessToken,
       token_type: 'bearer',
@@ -135,7 +148,7 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
       ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
       scope,
     };
-    const issued = { grant, accessToken, ...(refreshToken === undefined ? {} : { refreshToken }), expiresAt, scope };
+    const issued = { grant, username, accessToken, ...(refreshToken === undefined ? {} : { refreshToken }), expiresAt, scope };
     return { status: 200, body, headers: { ...NO_STORE }, issued };
   }
 
@@ -164,23 +177,23 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     if (username === undefined || password === undefined) {
       return fail(400, 'invalid_request', 'username and password are required');
     }
-    if (username !== settings.username || password !== settings.password) {
-      return fail(403, 'invalid_grant', 'invalid username or password');
-    }
+    // A Map, so a username such as `constructor` finds nothing it was not given.
+    if (users.get(username) !== password) return fail(403, 'invalid_grant', 'invalid username or password');
     const scope = grantedScope(fields.get('scope'), allowedScopes);
-    return scope === undefined ? scopeError() : issue('password', scope, scope);
+    return scope === undefined ? scopeError() : issue('password', username, scope, scope);
   }
 
   function refreshGrant(fields: Map<string, string>): TokenAnswer {
     const refreshToken = fields.get('refresh_token');
     if (refreshToken === undefined) return fail(400, 'invalid_request', 'refresh_token is required');
-    const originalScope = refreshTokens.get(refreshToken);
-    if (originalScope === undefined) return fail(400, 'invalid_grant', 'the refresh token is invalid, expired or revoked');
+    const original = refreshTokens.get(refreshToken);
+    if (original === undefined) return fail(400, 'invalid_grant', 'the refresh token is invalid, expired or revoked');
+    const originalScope = original.scope;
     // RFC 6749 section 6: a refresh may narrow the scope, never widen it.
     const scope = grantedScope(fields.get('scope'), new Set(splitScope(originalScope)));
     if (scope === undefined) return scopeError();
     if (settings.rotateRefreshTokens) refreshTokens.delete(refreshToken);
-    return issue('refresh_token', scope, originalScope, settings.rotateRefreshTokens ? undefined : refreshToken);
+    return issue('refresh_token', original.username, scope, originalScope, settings.rotateRefreshTokens ? undefined : refreshToken);
   }
 
   return {
@@ -212,8 +225,9 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
         return { ok: false, challenge: `Bearer realm="${REALM}"`, body: { error: 'unauthorized', error_description: 'a bearer token is required' } };
       }
       const token = match[1];
-      const expiresAt = accessTokens.get(token);
-      if (expiresAt !== undefined && Date.now() < expiresAt) return { ok: true, token };
+      const record = accessTokens.get(token);
+      const expiresAt = record?.expiresAt;
+      if (record !== undefined && Date.now() < record.expiresAt) return { ok: true, token, username: record.username };
       const description = expiresAt === undefined ? 'the access token is unknown or revoked' : 'the access token expired';
       return {
         ok: false,
@@ -222,14 +236,20 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
       };
     },
 
-    revokeAccessTokens: () => accessTokens.clear(),
+    setPassword: (username, password) => {
+      users.set(username, password);
+    },
+    revokeAccessTokens: (username) => {
+      if (username === undefined) accessTokens.clear();
+      else for (const [token, record] of accessTokens) if (record.username === username) accessTokens.delete(token);
+    },
     revokeRefreshTokens: () => refreshTokens.clear(),
     revoke: (token) => accessTokens.delete(token) || refreshTokens.delete(token),
   };
 }
 
 /** The protected API's 200 body, shared so that the server and the nock mock echo a request alike. */
-export function apiEcho(method: string, path: string, contentType: string | undefined, body: string, token: string): Record<string, unknown> {
+export function apiEcho(method: string, path: string, contentType: string | undefined, body: string, token: string, username: string): Record<string, unknown> {
   let echoed: unknown = body === '' ? null : body;
   if (body !== '' && contentType?.includes('json') === true) {
     try {
@@ -238,7 +258,7 @@ export function apiEcho(method: string, path: string, contentType: string | unde
       // Not JSON after all: echo the text.
     }
   }
-  return { method, path, body: echoed, token };
+  return { method, path, body: echoed, token, username };
 }
 
 function fail(status: number, error: string, description: string, headers: Record<string, string> = {}): TokenAnswer {
@@ -285,9 +305,9 @@ function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase();
 }
 
-function sweep(tokens: Map<string, number>): void {
+function sweep(tokens: Map<string, { readonly expiresAt: number }>): void {
   const now = Date.now();
-  for (const [token, expiresAt] of tokens) if (expiresAt <= now) tokens.delete(token);
+  for (const [token, { expiresAt }] of tokens) if (expiresAt <= now) tokens.delete(token);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -180,7 +180,7 @@ export function createAuthorityHost(options: AuthorityOptions & { readonly token
     },
     apiAnswer(method, path, contentType, body, access) {
       if (!access.ok) return respond(401, access.body, { 'WWW-Authenticate': access.challenge });
-      return respond(200, apiEcho(method ?? 'GET', path, contentType, body, access.token));
+      return respond(200, apiEcho(method ?? 'GET', path, contentType, body, access.token, access.username));
     },
   };
 }

@@ -163,7 +163,8 @@ export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): Mem
       return host.stats;
     },
     resetStats: () => host.resetStats(),
-    revokeAll: () => authority.revokeAccessTokens(),
+    revokeAll: (username) => authority.revokeAccessTokens(username),
+    setPassword: (username, password) => authority.setPassword(username, password),
     revokeRefreshTokens: () => authority.revokeRefreshTokens(),
     revoke: (token) => authority.revoke(token),
     failNext: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) => host.failNext(count, fault, body, headers),

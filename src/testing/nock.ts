@@ -351,7 +351,7 @@ export function mockProtectedApi(options: MockProtectedApiOptions): MockProtecte
           return [401, access.body, { 'WWW-Authenticate': access.challenge }] as const;
         }
         stats.ok += 1;
-        return [200, apiEcho(method, request.path, request.header('content-type'), request.body, access.token)] as const;
+        return [200, apiEcho(method, request.path, request.header('content-type'), request.body, access.token, access.username)] as const;
       }),
     );
     return interceptor;

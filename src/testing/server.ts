@@ -67,8 +67,13 @@ export interface AuthServer {
   /** A fresh snapshot on each read. */
   readonly stats: AuthServerStats;
   resetStats(): void;
-  /** Every access token issued so far is refused from now on (refresh tokens still work). */
-  revokeAll(): void;
+  /**
+   * Every access token issued so far is refused from now on (refresh tokens still work); with `username`, only that
+   * user's (see the `users` option).
+   */
+  revokeAll(username?: string): void;
+  /** Gives a user a new password (or adds a user), as a rotation in a vault would; issued tokens stay valid. */
+  setPassword(username: string, password: string): void;
   /** Every refresh token issued so far gets `invalid_grant` from now on. */
   revokeRefreshTokens(): void;
   /** Revokes one access or refresh token; false when it was not known. */
@@ -169,7 +174,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       return host.stats;
     },
     resetStats: () => host.resetStats(),
-    revokeAll: () => authority.revokeAccessTokens(),
+    revokeAll: (username) => authority.revokeAccessTokens(username),
+    setPassword: (username, password) => authority.setPassword(username, password),
     revokeRefreshTokens: () => authority.revokeRefreshTokens(),
     revoke: (token) => authority.revoke(token),
     failNext: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) => host.failNext(count, fault, body, headers),

@@ -1,0 +1,282 @@
+/**
+ * Many accounts on one client (`auth.account`), against the real loopback server with one user per account: each
+ * request carries its own account's token (the server names the token's user in its echo, and the test compares),
+ * a storm across 100 accounts makes one grant per account, a revocation one more for that account alone, and a
+ * request that names no account fails before anything is sent. Bounds (maxAccounts, accountIdleMs) and the
+ * `tokens.for()` managers too.
+ *
+ * nock is not imported here: its interceptor (@mswjs/interceptors) stalled this storm through a keep-alive agent with
+ * a bounded pool (84 of 100 grants sent, then nothing), and every request here goes to real sockets anyway.
+ */
+import { Agent } from 'node:http';
+import util from 'node:util';
+
+import axios from 'axios';
+
+import {
+  type AccountProvider,
+  type AuthClient,
+  type AccountTokenManagers,
+  ConfigurationError,
+  createAuthClient,
+  type MultiAccountAttachOptions,
+  type OAuthBearerError,
+  UserAuthenticationError,
+} from '../src/index.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+
+const ACCOUNTS = 100;
+const PER_ACCOUNT = 20;
+const accountIds = Array.from({ length: ACCOUNTS }, (_, index) => `customer-${String(index)}`);
+/** Each account's user and password on the server: the username differs from the account id, as it would in a vault. */
+const userOf = (account: string): string => `user-of-${account}`;
+const passwordOf = (account: string): string => `password-of-${account}`;
+const users = Object.fromEntries(accountIds.map((account) => [userOf(account), passwordOf(account)]));
+const vault: AccountProvider = (account) => Promise.resolve({ username: userOf(account), password: passwordOf(account) });
+
+let server: AuthServer;
+/** Keep-alive with a bounded pool, as a service would have: 2,000 concurrent requests share 64 sockets. */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+beforeAll(async () => {
+  server = await startAuthServer({ users });
+});
+beforeEach(() => server.resetStats());
+afterAll(async () => {
+  agent.destroy();
+  await server.close();
+});
+
+function client(auth: Partial<MultiAccountAttachOptions> = {}): AuthClient<AccountTokenManagers> {
+  const { tokenUrl, clientId, clientSecret } = server.credentials;
+  return createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth: { tokenUrl, clientId, clientSecret, account: vault, ...auth } });
+}
+
+interface Echo {
+  readonly username: string;
+  readonly token: string;
+}
+
+/** Sends PER_ACCOUNT concurrent requests for each account; returns each response's echo with the account it was for. */
+async function storm(api: AuthClient<AccountTokenManagers>, accounts: readonly string[]): Promise<{ account: string; echo: Echo }[]> {
+  const sends = accounts.flatMap((account) =>
+    Array.from({ length: PER_ACCOUNT }, async () => ({ account, echo: (await api.get<Echo>('/reports', { account })).data })),
+  );
+  return Promise.all(sends);
+}
+
+/** A small seeded generator, so a failure reproduces. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+describe('one client, many accounts', () => {
+  test('100 accounts x 20 concurrent requests with random revocations: one grant per account per revocation, every request with its own token', async () => {
+    const api = client();
+    const first = await storm(api, accountIds);
+    expect(first).toHaveLength(ACCOUNTS * PER_ACCOUNT);
+    for (const { account, echo } of first) expect(echo.username).toBe(userOf(account));
+    expect(server.stats.grants).toEqual({ password: ACCOUNTS, refresh_token: 0 });
+
+    const random = seeded(42);
+    let revocations = 0;
+    for (let round = 0; round < 2; round += 1) {
+      const revoked = accountIds.filter(() => random() < 0.3);
+      for (const account of revoked) server.revokeAll(userOf(account));
+      revocations += revoked.length;
+      const results = await storm(api, accountIds);
+      for (const { account, echo } of results) expect(echo.username).toBe(userOf(account));
+      // Exactly one refresh for each revoked account (20 of its requests met a 401 together), none for the others.
+      expect(server.stats.grants).toEqual({ password: ACCOUNTS, refresh_token: revocations });
+    }
+    expect(revocations).toBeGreaterThan(40);
+    expect(server.stats.failedTokenRequests).toBe(0);
+    expect(api.tokens.size).toBe(ACCOUNTS);
+    // 6,000 real requests: about 10 s on a loaded 2-core machine, so the bound is generous.
+  }, 90_000);
+
+  test('a request that names no account fails with a ConfigurationError before anything is sent', async () => {
+    const api = client();
+    const error: unknown = await api.get('/reports').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).option).toBe('account');
+    expect((error as Error).message).toMatch(/give the request an `account`, or set auth.defaultAccount/);
+    for (const bad of ['', 42]) {
+      await expect(api.get('/reports', { account: bad as string })).rejects.toThrow(ConfigurationError);
+    }
+    expect(server.stats.tokenRequests).toBe(0);
+    expect(server.stats.apiRequests).toBe(0);
+    // A request that gets no token (skipAuth, another origin) needs no account either.
+    await expect(api.get('/reports', { skipAuth: true })).rejects.toMatchObject({ response: { status: 401 } });
+  });
+
+  test('with defaultAccount, a request that names none acts for it', async () => {
+    const api = client({ defaultAccount: 'customer-7' });
+    expect((await api.get<Echo>('/reports')).data.username).toBe(userOf('customer-7'));
+    expect((await api.get<Echo>('/reports', { account: 'customer-8' })).data.username).toBe(userOf('customer-8'));
+    expect(server.stats.grants.password).toBe(2);
+  });
+
+  test('a single-account client refuses a request that names an account, rather than send its one user\'s token', async () => {
+    const api = createAuthClient({ baseURL: server.apiUrl, auth: server.credentials });
+    await expect(api.get('/reports', { account: 'customer-1' })).rejects.toThrow(ConfigurationError);
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+
+  test('a wrong password fails only its account, with one attempt per cooldown; the others go on', async () => {
+    const provider: AccountProvider = (account) => ({ username: userOf(account), password: account === 'customer-3' ? 'wrong' : passwordOf(account) });
+    const reported: [OAuthBearerError, unknown][] = [];
+    const api = client({ account: provider, onError: (error, context) => reported.push([error, context]) });
+    const results = await Promise.allSettled(
+      ['customer-2', 'customer-3', 'customer-4'].flatMap((account) => Array.from({ length: 10 }, () => api.get<Echo>('/reports', { account }))),
+    );
+    const failed = results.filter((result) => result.status === 'rejected');
+    expect(failed).toHaveLength(10);
+    for (const result of failed) expect(result.reason).toBeInstanceOf(UserAuthenticationError);
+    // Once more inside the cooldown: the same error, no new attempt.
+    await expect(api.get('/reports', { account: 'customer-3' })).rejects.toThrow(UserAuthenticationError);
+    expect(server.stats.grants.password).toBe(2);
+    expect(server.stats.failedTokenRequests).toBe(1);
+    expect(reported.map(([error, context]) => [error.constructor.name, context])).toEqual([['UserAuthenticationError', { account: 'customer-3' }]]);
+    // The cooldown is that account's alone.
+    expect((await api.get<Echo>('/reports', { account: 'customer-5' })).data.username).toBe(userOf('customer-5'));
+  });
+
+  test('onToken names the account', async () => {
+    const events: unknown[] = [];
+    const api = client({ onToken: ({ source, account }) => events.push({ source, account }) });
+    await api.get('/reports', { account: 'customer-1' });
+    expect(events).toEqual([{ source: 'password', account: 'customer-1' }]);
+  });
+});
+
+describe('bounds', () => {
+  test('at most maxAccounts managers live; the least recently used is dropped and its next request makes a new grant', async () => {
+    const api = client({ maxAccounts: 3 });
+    for (const account of ['customer-1', 'customer-2', 'customer-3']) await api.get('/reports', { account });
+    await api.get('/reports', { account: 'customer-1' }); // used again: customer-2 is now the least recently used
+    await api.get('/reports', { account: 'customer-4' });
+    expect(api.tokens.size).toBe(3);
+    expect(['customer-1', 'customer-2', 'customer-3', 'customer-4'].map((account) => api.tokens.has(account))).toEqual([true, false, true, true]);
+    expect(server.stats.grants.password).toBe(4);
+    await api.get('/reports', { account: 'customer-2' });
+    expect(server.stats.grants.password).toBe(5);
+    expect(api.tokens.has('customer-3')).toBe(false);
+  });
+
+  test('an account idle for accountIdleMs is dropped', async () => {
+    const api = client({ accountIdleMs: 50 });
+    await api.get('/reports', { account: 'customer-1' });
+    expect(api.tokens.has('customer-1')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(api.tokens.has('customer-1')).toBe(false);
+    expect(api.tokens.size).toBe(0);
+    await api.get('/reports', { account: 'customer-1' });
+    expect(server.stats.grants.password).toBe(2);
+  });
+
+  test('10,000 accounts cycled through a bound of 1,000: never more than 1,000 live', () => {
+    const api = client({ maxAccounts: 1_000 });
+    let largest = 0;
+    for (let index = 0; index < 10_000; index += 1) {
+      // tokens.for() makes the manager without a grant: the bound is the registry's, whatever the traffic.
+      api.tokens.for(`bulk-${String(index)}`).clearCooldown();
+      largest = Math.max(largest, api.tokens.size);
+    }
+    expect(largest).toBe(1_000);
+    expect(api.tokens.has('bulk-8999')).toBe(false);
+    expect(api.tokens.has('bulk-9000')).toBe(true);
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+
+  test('an account dropped while its renewal runs: its waiting requests still get its token, and nothing crosses', async () => {
+    const slow = await startAuthServer({ users, tokenLatencyMs: 150 });
+    try {
+      const { tokenUrl, clientId, clientSecret } = slow.credentials;
+      const api = createAuthClient({ baseURL: slow.apiUrl, auth: { tokenUrl, clientId, clientSecret, account: vault, maxAccounts: 1 } });
+      const a = Array.from({ length: 5 }, () => api.get<Echo>('/r', { account: 'customer-1' }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const b = Array.from({ length: 5 }, () => api.get<Echo>('/r', { account: 'customer-2' }));
+      const [forA, forB] = await Promise.all([Promise.all(a), Promise.all(b)]);
+      for (const response of forA) expect(response.data.username).toBe(userOf('customer-1'));
+      for (const response of forB) expect(response.data.username).toBe(userOf('customer-2'));
+      expect(slow.stats.grants.password).toBe(2);
+      expect(api.tokens.has('customer-1')).toBe(false);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('tokens.for()', () => {
+  test("acts on the account's live manager: refresh, getAccessToken, current, clear", async () => {
+    const api = client({ maxAccounts: 2 });
+    const manager = api.tokens.for('customer-1');
+    expect(manager.current).toBeUndefined();
+    expect(api.tokens.has('customer-1')).toBe(false); // reading makes no manager
+    const token = await manager.getAccessToken();
+    expect(manager.current?.accessToken).toBe(token);
+    const refreshed = await manager.refresh();
+    expect(refreshed.accessToken).not.toBe(token);
+    expect(server.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+    expect((await api.get<Echo>('/r', { account: 'customer-1' })).data.token).toBe(refreshed.accessToken);
+    // Dropped by the bound, the same manager object goes on working, on the account's new manager.
+    await api.tokens.for('customer-2').getAccessToken();
+    await api.tokens.for('customer-3').getAccessToken();
+    expect(manager.current).toBeUndefined();
+    await manager.getAccessToken();
+    expect(server.stats.grants.password).toBe(4);
+    manager.clear();
+    expect(manager.current).toBeUndefined();
+    expect(api.tokens.forget('customer-3')).toBe(true);
+    expect(api.tokens.forget('customer-3')).toBe(false);
+    api.tokens.forgetAll();
+    expect(api.tokens.size).toBe(0);
+  });
+
+  test('print nothing of the accounts: no token, no password, no account list', async () => {
+    const api = client();
+    await api.get('/r', { account: 'customer-1' });
+    const token = api.tokens.for('customer-1').current?.accessToken ?? 'missing';
+    for (const printed of [util.inspect(api.tokens, { depth: null }), JSON.stringify(api.tokens), util.inspect(api, { depth: null })]) {
+      expect(printed).not.toContain(token);
+      expect(printed).not.toContain(passwordOf('customer-1'));
+    }
+    expect(util.inspect(api.tokens)).toBe('AccountTokenManagers {}');
+    expect(Reflect.ownKeys(api.tokens)).toEqual([]);
+    expect(() => api.tokens.for('')).toThrow(ConfigurationError);
+  });
+});
+
+describe('options', () => {
+  test.each([
+    [{ maxAccounts: 0 }, 'auth.maxAccounts'],
+    [{ maxAccounts: 1.5 }, 'auth.maxAccounts'],
+    [{ accountIdleMs: -1 }, 'auth.accountIdleMs'],
+    [{ defaultAccount: '' }, 'auth.defaultAccount'],
+    [{ account: 'vault' }, 'auth.account'],
+    [{ username: 'u', password: 'p' }, 'auth.account'],
+  ])('%j is refused, naming %s', (extra, option) => {
+    expect(() => client(extra as Partial<MultiAccountAttachOptions>)).toThrow(expect.objectContaining({ option }) as Error);
+  });
+
+  test('maxAccounts and the others need account', () => {
+    expect(() => createAuthClient({ baseURL: server.apiUrl, auth: { ...server.credentials, maxAccounts: 5 } as never })).toThrow(
+      expect.objectContaining({ option: 'auth.maxAccounts' }) as Error,
+    );
+  });
+
+  test('attachAuth takes account too, on an instance of your own', async () => {
+    const instance = axios.create({ baseURL: server.apiUrl });
+    const { tokenUrl, clientId, clientSecret } = server.credentials;
+    const { attachAuth } = await import('../src/index.js');
+    const handle = attachAuth(instance, { tokenUrl, clientId, clientSecret, account: vault });
+    expect((await instance.get<Echo>('/r', { account: 'customer-9' })).data.username).toBe(userOf('customer-9'));
+    expect(handle.tokens.has('customer-9')).toBe(true);
+    handle.detach();
+  });
+});

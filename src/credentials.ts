@@ -1,0 +1,109 @@
+/**
+ * Credentials that may come from anywhere: a password or client secret given as a value or as a function (a vault
+ * look-up, a rotated secret), and, on a client for many accounts, the provider that gives each account's username and
+ * password. They are fetched at the start of each renewal and held only while it runs: never cached here, so a secret
+ * rotated in the vault is used by the next renewal without a restart.
+ *
+ * A function that throws, hangs or answers garbage costs no token request: it becomes a {@link CredentialError} (with
+ * nothing of the value, or of what was thrown but its class name), and the renewal fails with it.
+ */
+import { CredentialError, type CredentialName } from './errors.js';
+
+/** A secret as a value, or as a function (sync or async) called each time a renewal needs it. */
+export type Credential = string | (() => string | PromiseLike<string>);
+
+/** One account's resource-owner credentials, as `auth.account` gives them. */
+export interface AccountCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Gives the credentials of an account (its id, as requests name it with `account`). May look them up anywhere. */
+export type AccountProvider = (account: string) => AccountCredentials | PromiseLike<AccountCredentials>;
+
+/** Everything one renewal sends: fetched for it, dropped after it. */
+export interface GrantCredentials {
+  readonly clientSecret: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Where a renewal's credentials come from: one account's, or the single-account client's. */
+export type CredentialSource = () => Promise<GrantCredentials>;
+
+/** Sources before fetching: what the options resolve to. */
+export interface CredentialSources {
+  readonly clientSecret: Credential;
+  /** The user's credentials: fixed ones (the password maybe a function), or those of an account. */
+  readonly user: { readonly username: string; readonly password: Credential } | { readonly account: string; readonly provider: AccountProvider };
+  /** Bounds each function call, as it bounds a token request (`auth.timeout`). */
+  readonly timeoutMs: number;
+}
+
+/** The source of a renewal's credentials: each function called once per renewal, in parallel, each bounded. */
+export function credentialSource(sources: CredentialSources): CredentialSource {
+  return async () => {
+    const { user, timeoutMs } = sources;
+    const account = 'account' in user ? user.account : undefined;
+    const [clientSecret, owner] = await Promise.all([
+      secretOf(sources.clientSecret, 'clientSecret', timeoutMs, account),
+      'account' in user ? accountOf(user.provider, user.account, timeoutMs) : passwordOf(user.username, user.password, timeoutMs),
+    ]);
+    return { clientSecret, ...owner };
+  };
+}
+
+async function passwordOf(username: string, password: Credential, timeoutMs: number): Promise<AccountCredentials> {
+  return { username, password: await secretOf(password, 'password', timeoutMs, undefined) };
+}
+
+async function secretOf(credential: Credential, name: CredentialName, timeoutMs: number, account: string | undefined): Promise<string> {
+  if (typeof credential === 'string') return credential;
+  const value = await call(() => credential(), name, timeoutMs, account);
+  if (typeof value !== 'string' || value === '') throw new CredentialError(name, 'invalid', `returned ${kindOf(value)}, not a non-empty string`, account);
+  return value;
+}
+
+async function accountOf(provider: AccountProvider, account: string, timeoutMs: number): Promise<AccountCredentials> {
+  const value = await call(() => provider(account), 'account', timeoutMs, account);
+  if (value === null || typeof value !== 'object') {
+    throw new CredentialError('account', 'invalid', `returned ${kindOf(value)}, not { username, password }`, account);
+  }
+  const username: unknown = Reflect.get(value, 'username');
+  const password: unknown = Reflect.get(value, 'password');
+  for (const [field, entry] of [['username', username], ['password', password]] as const) {
+    if (typeof entry !== 'string' || entry === '') {
+      throw new CredentialError('account', 'invalid', `returned a ${field} that is ${kindOf(entry)}, not a non-empty string`, account);
+    }
+  }
+  // Copied into a fresh object: the provider's own object (a vault record, say) is not kept, nor anything else on it.
+  return { username: username as string, password: password as string };
+}
+
+/** Calls `fn`, bounded by `timeoutMs`; a throw, a rejection or the deadline becomes a CredentialError. */
+async function call<T>(fn: () => T | PromiseLike<T>, name: CredentialName, timeoutMs: number, account: string | undefined): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CredentialError(name, 'timed-out', `did not answer within ${timeoutMs} ms`, account)), timeoutMs);
+    // A hung vault must not keep the process alive once nothing else does.
+    (timer as { unref?: () => void } | undefined)?.unref?.(); // Node and Bun; Deno's and browsers' timers are numbers
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(fn), deadline]);
+  } catch (error) {
+    if (error instanceof CredentialError) throw error;
+    // Only the class name: a vault's message may quote the very secret it failed on.
+    throw new CredentialError(name, 'threw', `threw ${error instanceof Error ? error.name : kindOf(error)}`, account);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A value's kind for a message, never the value itself. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === '') return 'an empty string';
+  if (Array.isArray(value)) return 'an array';
+  const kind = typeof value;
+  return kind === 'undefined' ? 'undefined' : `a${/^[aeiou]/.test(kind) ? 'n' : ''} ${kind}`;
+}
