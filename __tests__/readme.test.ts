@@ -72,6 +72,64 @@ test('the drop-in recipe keeps the existing instance and its interceptors', asyn
   expect(idp.grants.total).toBe(1);
 });
 
+test('one instance for all your customers: each request with its own account\'s token', async () => {
+  const idp = mockTokenEndpoint({
+    tokenUrl: TOKEN_URL,
+    clientId: 'my-client',
+    clientSecret: 's3cret',
+    users: { 'customer-42@example.com': 'pw-42', 'customer-7@example.com': 'pw-7' },
+  });
+  mockProtectedApi({ baseUrl: 'https://api.semansys.com', tokens: idp });
+  const secrets = new Map([['semansys/customer-42', 'pw-42'], ['semansys/customer-7', 'pw-7']]);
+  const vault = { get: (name: string): Promise<string> => Promise.resolve(secrets.get(name) ?? '') };
+
+  // --- README: One instance for all your customers ---
+  const api = createAuthClient({
+    baseURL: 'https://api.semansys.com',
+    auth: {
+      tokenUrl: 'https://oidc-pre.semansys.com/connect/token',
+      clientId: 'my-client',
+      clientSecret: 's3cret',
+      // Called when an account needs a grant (once per renewal), never cached by the library.
+      account: async (id) => ({ username: `${id}@example.com`, password: await vault.get(`semansys/${id}`) }),
+      maxAccounts: 1000, // least recently used accounts beyond this are dropped, with their tokens
+    },
+  });
+  const { data } = await api.get<ReportList>('/reports', { account: 'customer-42' });
+  await api.tokens.for('customer-42').refresh();
+  // ---
+
+  const other = await api.get<ReportList>('/reports', { account: 'customer-7' });
+  expect(data).toMatchObject({ username: 'customer-42@example.com' });
+  expect(other.data).toMatchObject({ username: 'customer-7@example.com' });
+  expect(idp.grants).toEqual({ password: 2, refresh_token: 1, total: 3 });
+  idp.done();
+});
+
+test('secrets from a vault: functions called at grant time', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
+  mockProtectedApi({ baseUrl: 'https://api.semansys.com', tokens: idp });
+  const secrets = new Map([['semansys/client-secret', 's3cret'], ['semansys/password', 'pa55word']]);
+  const vault = { get: (name: string): Promise<string> => Promise.resolve(secrets.get(name) ?? '') };
+
+  // --- README: Secrets from a vault ---
+  const api = createAuthClient({
+    baseURL: 'https://api.semansys.com',
+    auth: {
+      tokenUrl: 'https://oidc-pre.semansys.com/connect/token',
+      clientId: 'my-client',
+      clientSecret: () => vault.get('semansys/client-secret'),
+      username: 'me@example.com',
+      password: () => vault.get('semansys/password'),
+    },
+  });
+  // ---
+
+  await api.get('/reports');
+  expect(idp.grants).toEqual({ password: 1, refresh_token: 0, total: 1 });
+  idp.done();
+});
+
 // --- README: Testing your code with the fixtures ---
 test('lists reports with a single token request', async () => {
   const idp = mockTokenEndpoint({ tokenUrl: 'https://idp.test/connect/token' });
