@@ -1,9 +1,10 @@
 /**
  * Type-checked against the BUILT package (dist/*.d.ts) by `npm run check:package`, as a user's code would be: the
- * public names, the per-request `skipAuth` option without a cast, and the extra entry points.
+ * public names, the per-request `skipAuth` and `account` options without a cast, the options union (a config with
+ * neither or both of `username` and `account` does not compile), and the extra entry points.
  */
 import axios from 'axios';
-import { attachAuth, createAuthClient, ErrorCode, OAuthBearerError, type TokenSet } from 'axios-oauth-bearer';
+import { type AccountTokenManagers, type AuthClient, attachAuth, createAuthClient, ErrorCode, OAuthBearerError, type TokenManager, type TokenSet } from 'axios-oauth-bearer';
 import { RedisTokenStore } from 'axios-oauth-bearer/redis';
 import { startAuthServer } from 'axios-oauth-bearer/testing/server';
 
@@ -16,5 +17,20 @@ export async function consumer(): Promise<readonly unknown[]> {
   const code: string = ErrorCode.INVALID_CLIENT;
   const isOurs = (error: unknown): boolean => error instanceof OAuthBearerError && error.code === code;
   handle.detach();
-  return [tokens.expiresAt, isOurs, RedisTokenStore, startAuthServer];
+  return [tokens.expiresAt, isOurs, RedisTokenStore, startAuthServer, await accounts()];
+}
+
+/** Many accounts: the client's type follows the options, and the request names its account. */
+async function accounts(): Promise<readonly unknown[]> {
+  const client = { tokenUrl: 'https://idp.test/token', clientId: 'c', clientSecret: (): Promise<string> => Promise.resolve('s') };
+  const many: AuthClient<AccountTokenManagers> = createAuthClient({ baseURL: 'https://api.test', auth: { ...client, account: (id: string) => ({ username: id, password: 'p' }) } });
+  await many.get('/reports', { account: 'customer-42' });
+  const one: TokenManager = many.tokens.for('customer-42');
+  // @ts-expect-error a password-grant config needs a username (or account)
+  createAuthClient({ baseURL: 'https://api.test', auth: { ...client, password: 'p' } });
+  // @ts-expect-error username and account exclude each other
+  createAuthClient({ baseURL: 'https://api.test', auth: { ...client, username: 'u', password: 'p', account: () => ({ username: 'u', password: 'p' }) } });
+  // @ts-expect-error a multi-account client's tokens are not one TokenManager
+  const wrong: TokenManager = many.tokens;
+  return [one, wrong];
 }
