@@ -11,7 +11,7 @@
 import { Agent } from 'node:http';
 import util from 'node:util';
 
-import axios from 'axios';
+import axios, { type AxiosAdapter, AxiosError } from 'axios';
 
 import {
   type AccountProvider,
@@ -23,6 +23,7 @@ import {
   type OAuthBearerError,
   UserAuthenticationError,
 } from '../src/index.js';
+import { createMemoryAuthority } from '../src/testing/memory.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
 const ACCOUNTS = 100;
@@ -144,6 +145,30 @@ describe('one client, many accounts', () => {
     expect(reported.map(([error, context]) => [error.constructor.name, context])).toEqual([['UserAuthenticationError', { account: 'customer-3' }]]);
     // The cooldown is that account's alone.
     expect((await api.get<Echo>('/reports', { account: 'customer-5' })).data.username).toBe(userOf('customer-5'));
+  });
+
+  test("a failed replay's err.config, re-sent for another account, carries that account's token, not the first one's", async () => {
+    const authority = createMemoryAuthority({ users: { 'user-a': 'pw-a', 'user-b': 'pw-b' } });
+    // An API path that refuses every token, as an API that revoked the user would: the replay fails with 401 too.
+    const refusing: AxiosAdapter = (config) => {
+      if (config.url !== '/refused') return authority.adapter(config);
+      const response = { status: 401, statusText: 'Unauthorized', data: {}, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, config };
+      return Promise.reject(new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', config, {}, response));
+    };
+    const { tokenUrl, clientId, clientSecret, adapter } = authority.credentials;
+    const api = createAuthClient({
+      baseURL: authority.apiUrl,
+      adapter: refusing,
+      auth: { tokenUrl, clientId, clientSecret, adapter, account: (id) => ({ username: `user-${id}`, password: `pw-${id}` }) },
+    });
+    const failed: unknown = await api.get('/refused', { account: 'a' }).catch((caught: unknown) => caught);
+    expect(failed).toBeInstanceOf(AxiosError);
+    const config = (failed as AxiosError).config;
+    expect(config?.skipAuthRefresh).toBe(true); // it was the replay that failed
+    const echo = await api.request<{ username: string }>({ ...config, url: '/reports', account: 'b' });
+    expect(echo.data.username).toBe('user-b');
+    // And re-sent for the same account, it is a's again.
+    expect((await api.request<{ username: string }>({ ...config, url: '/reports' })).data.username).toBe('user-a');
   });
 
   test('onToken names the account', async () => {

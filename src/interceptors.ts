@@ -59,12 +59,13 @@ interface OurReplayMarker {
 }
 
 /**
- * The token cache a request was authenticated by (its account's): its replay goes back to it, whatever happened to the
- * account's entry meanwhile. Never printed (printers see string keys only) and never sent.
+ * The token cache a request was authenticated by (its account's), with the `account` it was looked up for: its replay
+ * goes back to it, whatever happened to the account's entry meanwhile. Never printed (printers see string keys only)
+ * and never sent.
  */
 const CACHE = Symbol('axios-oauth-bearer.cache');
 interface CacheMarker {
-  [CACHE]?: TokenCache | undefined;
+  [CACHE]?: { readonly cache: TokenCache; readonly account: unknown } | undefined;
 }
 
 type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker & OurReplayMarker & CacheMarker;
@@ -138,9 +139,12 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
   if (!replay && isCallersOwn(config, context)) return config;
   // A replay goes back to the cache that was refused; any other pass looks up the request's account (and throws a
   // ConfigurationError, before anything is sent, for a request that names none on a multi-account client).
-  const pinned = replay ? config[CACHE] : undefined;
+  // Only while the config still names the account it was pinned for: a failed replay's err.config re-sent with another
+  // `account` (axios copies the marks with it) must not take the first account's token along.
+  const mark = config[CACHE];
+  const pinned = replay && mark !== undefined && mark.account === config.account ? mark.cache : undefined;
   const tokens = pinned ?? context.caches.forRequest(config.account);
-  config[CACHE] = tokens;
+  config[CACHE] = { cache: tokens, account: config.account };
   const set = (token: string): Config => {
     const bearer = `Bearer ${token}`;
     config.headers.set('Authorization', bearer);
@@ -307,7 +311,7 @@ function secondChance(error: unknown, context: Context): Config | undefined {
   const config: Config & { [SECOND_CHANCE]?: boolean } = error.config;
   const eligible = isOurReplay(config) && config[SECOND_CHANCE] !== true && isReplayable(config.data);
   const rejected = bearerOf(config);
-  const replay = config[CACHE]?.replay;
+  const replay = config[CACHE]?.cache.replay;
   if (!eligible || replay === undefined || !(replay.adoptedFromStore(rejected) || replay.supersedes(rejected))) return undefined;
   config[SECOND_CHANCE] = true;
   return config;
@@ -344,7 +348,7 @@ function finishError(error: unknown, context: Context): unknown {
   // Not replayed: a stream body cannot be sent twice, or the caller kept this request out of refresh handling
   // (axios-auth-refresh's own skipAuthRefresh: its 401 is theirs, as sent). Either way the token is retired and renewed
   // in the background, so the caller's next attempt has a good one.
-  config[CACHE]?.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
+  config[CACHE]?.cache.replay.renewAfterRejection(rejected, config[SENT_AT_SEQ] ?? Infinity).catch(() => undefined);
   return callersOptOut ? error : new ReplayNotPossibleError(error.response);
 }
 
