@@ -171,6 +171,32 @@ describe('one client, many accounts', () => {
     expect((await api.request<{ username: string }>({ ...config, url: '/reports' })).data.username).toBe('user-a');
   });
 
+  test("a request never waits on another account's renewal: A's requests are answered while B's grant hangs", async () => {
+    const authority = createMemoryAuthority({ users: { 'user-a': 'pw-a', 'user-b': 'pw-b' } });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // B's grant is held at the token endpoint until the test lets it go; A's goes straight through.
+    const holdingB: AxiosAdapter = async (config) => {
+      if (new URLSearchParams(String(config.data)).get('username') === 'user-b') await held;
+      return authority.adapter(config);
+    };
+    const { tokenUrl, clientId, clientSecret } = authority.credentials;
+    const api = createAuthClient({
+      baseURL: authority.apiUrl,
+      adapter: authority.adapter,
+      auth: { tokenUrl, clientId, clientSecret, adapter: holdingB, account: (id) => ({ username: `user-${id}`, password: `pw-${id}` }) },
+    });
+    let bDone = 0;
+    const bRequests = Array.from({ length: 5 }, () => api.get<Echo>('/reports', { account: 'b' }).then((response) => ((bDone += 1), response)));
+    const aResults = await Promise.all(Array.from({ length: 5 }, () => api.get<Echo>('/reports', { account: 'a' })));
+    expect(aResults.map((response) => response.data.username)).toEqual(Array.from({ length: 5 }, () => 'user-a'));
+    expect(bDone).toBe(0);
+    expect(api.tokens.for('b').renewing).toBe(true);
+    release();
+    expect((await Promise.all(bRequests)).map((response) => response.data.username)).toEqual(Array.from({ length: 5 }, () => 'user-b'));
+    expect(authority.stats.grants.password).toBe(2);
+  });
+
   test('onToken names the account', async () => {
     const events: unknown[] = [];
     const api = client({ onToken: ({ source, account }) => events.push({ source, account }) });
