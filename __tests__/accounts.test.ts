@@ -164,7 +164,7 @@ describe('one client, many accounts', () => {
     const failed: unknown = await api.get('/refused', { account: 'a' }).catch((caught: unknown) => caught);
     expect(failed).toBeInstanceOf(AxiosError);
     const config = (failed as AxiosError).config;
-    expect(config?.skipAuthRefresh).toBe(true); // it was the replay that failed
+    expect((config as { skipAuthRefresh?: boolean } | undefined)?.skipAuthRefresh).toBe(true); // it was the replay that failed
     const echo = await api.request<{ username: string }>({ ...config, url: '/reports', account: 'b' });
     expect(echo.data.username).toBe('user-b');
     // And re-sent for the same account, it is a's again.
