@@ -58,6 +58,8 @@ describe('run-time exports', () => {
       'createAuthClient',
       'createTokenEndpoint',
       'defaults',
+      'parseTokenSet',
+      'serializeTokenSet',
       'storeKey',
     ]);
   });

@@ -5,7 +5,7 @@
 import axios from 'axios';
 import nock from 'nock';
 
-import { attachAuth, createAuthClient, createTokenEndpoint } from 'axios-oauth-bearer';
+import { attachAuth, createAuthClient, createTokenEndpoint, parseTokenSet, serializeTokenSet, type TokenStore } from 'axios-oauth-bearer';
 import { mockProtectedApi, mockTokenEndpoint } from 'axios-oauth-bearer/testing';
 
 const TOKEN_URL = 'https://oidc-pre.semansys.com/connect/token';
@@ -126,6 +126,27 @@ test('secrets from a vault: functions called at grant time', async () => {
   // ---
 
   await api.get('/reports');
+  expect(idp.grants).toEqual({ password: 1, refresh_token: 0, total: 1 });
+  idp.done();
+});
+
+test('a store of your own with serializeTokenSet / parseTokenSet: a second client adopts the token', async () => {
+  const idp = mockTokenEndpoint({ tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' });
+  mockProtectedApi({ baseUrl: 'https://api.semansys.com', tokens: idp });
+  const rows = new Map<string, string>();
+  const db = { get: (key: string) => Promise.resolve(rows.get(key)), set: (key: string, text: string) => void rows.set(key, text), delete: (key: string) => void rows.delete(key) };
+
+  // --- README: A store of your own ---
+  const store: TokenStore = {
+    get: async (key) => { const text = await db.get(key); return text === undefined ? undefined : parseTokenSet(text, key); },
+    set: (key, tokens) => db.set(key, serializeTokenSet(tokens)), // holds the tokens: keep the table private, or seal it
+    delete: (key) => db.delete(key),
+  };
+  // ---
+
+  const auth = { tokenUrl: TOKEN_URL, clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word', store };
+  await createAuthClient({ baseURL: 'https://api.semansys.com', auth }).get('/reports');
+  await createAuthClient({ baseURL: 'https://api.semansys.com', auth }).get('/reports');
   expect(idp.grants).toEqual({ password: 1, refresh_token: 0, total: 1 });
   idp.done();
 });

@@ -49,6 +49,8 @@ export type {
 export type { RetryOptions, RetryPolicy } from './retry.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export { storeKey } from './stores/key.js';
+export { parseTokenSet, serializeTokenSet } from './stores/serialize.js';
+export type { StoredTokenSet } from './stores/serialize.js';
 export type { KeyBinding, StoreKeyCredentials, StoreKeyFields } from './stores/key.js';
 export type { LeaseRequest, LeasingTokenStore, MaybePromise, RenewalLease, StoreSnapshot, TokenStore } from './stores/types.js';
 export type { SharedFailure } from './stores/shared-failure.js';

@@ -3,6 +3,7 @@
  * (so that logging one never leaks it), so `JSON.stringify(tokens)` would store `[REDACTED]`.
  * Read back through the same checks as a token response, since anyone who can write to the store can write anything.
  */
+import { REDACTED } from '../redact.js';
 import { tokenFieldProblem } from '../token-response.js';
 import { createTokenSet, type TokenSet } from '../token-set.js';
 import { TokenStoreError } from './errors.js';
@@ -31,11 +32,20 @@ export function serializeTokenSet(tokens: TokenSet): string {
 }
 
 /**
- * Validates a stored JSON text and builds the token set. Throws a {@link TokenStoreError} (`reason: 'invalid-value'`)
- * naming the bad field; the message never quotes the value, and a JSON syntax error (whose message quotes the text)
- * is not kept as the cause.
+ * Validates a stored JSON text and builds the token set. Throws a {@link TokenStoreError} (`reason: 'invalid-value'`,
+ * its `key` the one given) naming the bad field; the message never quotes the value, and a JSON syntax error (whose
+ * message quotes the text) is not kept as the cause. A redacted token (`[REDACTED]`: the text of a printed token set)
+ * is refused like any other bad value.
+ *
+ * @example
+ * // A store of your own: write the tokens, not the token set's printed (redacted) form.
+ * const store = {
+ *   get: async (key: string) => { const text = await db.get(key); return text === undefined ? undefined : parseTokenSet(text, key); },
+ *   set: (key: string, tokens: TokenSet) => db.set(key, serializeTokenSet(tokens)),
+ *   delete: (key: string) => db.delete(key),
+ * };
  */
-export function parseTokenSet(text: string, key: string): TokenSet {
+export function parseTokenSet(text: string, key?: string): TokenSet {
   const fail = (problem: string): never => {
     throw new TokenStoreError('get', 'invalid-value', key, `the stored value ${problem}`);
   };
@@ -59,6 +69,13 @@ export function parseTokenSet(text: string, key: string): TokenSet {
   if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) return fail('has an extra that is not an object');
   // The same alphabet and length as a token response: a stored token is sent in a header just the same.
   const checked = [['accessToken', accessToken], ['refreshToken', refreshToken], ['scope', scope], ['idToken', idToken]] as const;
+  for (const [field, value] of checked) {
+    // A printed token set (its toJSON and inspect are redacted) saved by a store of the user's own: sent, it would
+    // cost a 401, a refused refresh and a grant on every read, silently. Refused here, it costs one grant, reported.
+    if (value === REDACTED && field !== 'scope') {
+      return fail(`has a redacted ${field} ("${REDACTED}"): it was saved from a printed token set (JSON.stringify of a TokenSet is redacted); save serializeTokenSet(tokens) and read it back with parseTokenSet(text)`);
+    }
+  }
   for (const [field, value] of checked) {
     const problem = value === undefined ? undefined : tokenFieldProblem(field, value);
     if (problem !== undefined) return fail(`has an ${field} that ${problem}`);
