@@ -67,6 +67,11 @@ const PRELUDE = [
   { name: 'logger', declare: 'declare const logger: { info(message: string): void; warn(message: string): void; error(message: string): void };' },
   { name: 'api', declare: "declare const api: import('axios-oauth-bearer').AuthClient;" },
   { name: 'adminToken', declare: 'declare const adminToken: string;' },
+  { name: 'vault', declare: 'declare const vault: { get(name: string): Promise<string> };' },
+  {
+    name: 'db',
+    declare: 'declare const db: { get(key: string): Promise<string | undefined>; set(key: string, text: string): Promise<void>; delete(key: string): Promise<void> };',
+  },
   {
     name: 'SomeGeneratedApiClient',
     declare:
