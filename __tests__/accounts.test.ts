@@ -83,21 +83,20 @@ describe('one client, many accounts', () => {
     for (const { account, echo } of first) expect(echo.username).toBe(userOf(account));
     expect(server.stats.grants).toEqual({ password: ACCOUNTS, refresh_token: 0 });
 
+    // A seeded random third of the accounts have every token revoked; the next storm meets 401s for those only.
     const random = seeded(42);
-    let revocations = 0;
-    for (let round = 0; round < 2; round += 1) {
-      const revoked = accountIds.filter(() => random() < 0.3);
-      for (const account of revoked) server.revokeAll(userOf(account));
-      revocations += revoked.length;
-      const results = await storm(api, accountIds);
-      for (const { account, echo } of results) expect(echo.username).toBe(userOf(account));
-      // Exactly one refresh for each revoked account (20 of its requests met a 401 together), none for the others.
-      expect(server.stats.grants).toEqual({ password: ACCOUNTS, refresh_token: revocations });
-    }
-    expect(revocations).toBeGreaterThan(40);
+    const revoked = accountIds.filter(() => random() < 0.3);
+    for (const account of revoked) server.revokeAll(userOf(account));
+    const results = await storm(api, accountIds);
+    for (const { account, echo } of results) expect(echo.username).toBe(userOf(account));
+    // Exactly one refresh for each revoked account (its 20 requests met a 401 together), none for the others.
+    expect(revoked.length).toBeGreaterThan(20);
+    expect(server.stats.grants).toEqual({ password: ACCOUNTS, refresh_token: revoked.length });
+    expect(server.stats.api401s).toBe(revoked.length * PER_ACCOUNT);
     expect(server.stats.failedTokenRequests).toBe(0);
     expect(api.tokens.size).toBe(ACCOUNTS);
-    // 6,000 real requests: about 10 s on a loaded 2-core machine, so the bound is generous.
+    // 4,000 real requests: about 6 s on a loaded 2-core machine (and the suite runs on every Node and axios of the
+    // matrix), so the bound is generous.
   }, 90_000);
 
   test('a request that names no account fails with a ConfigurationError before anything is sent', async () => {
