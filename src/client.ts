@@ -9,6 +9,7 @@ import { assertSupportedAxios } from './axios-support.js';
 import { credentialSource, type GrantCredentials } from './credentials.js';
 import { installInterceptors } from './interceptors.js';
 import {
+  ATTACH_ONLY_OPTION_NAMES,
   type MultiAccountAuthOptions,
   type ResolvedAuthOptions,
   resolveAuthOptions,
@@ -40,6 +41,13 @@ export interface OriginOptions {
    */
   readonly allowedOrigins?: readonly string[];
 }
+// Compile-time only: options.ts's list of these names is this interface's keys, no more and no fewer.
+export const ORIGIN_OPTION_NAMES_MATCH: [keyof OriginOptions, (typeof ATTACH_ONLY_OPTION_NAMES)[number]] extends [
+  (typeof ATTACH_ONLY_OPTION_NAMES)[number],
+  keyof OriginOptions,
+]
+  ? true
+  : never = true;
 
 /**
  * What `attachAuth` returns. `Tokens` is the token manager ({@link TokenManager}) of a single-account client, or
@@ -85,7 +93,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle<TokenManager | AccountTokenManagers> {
   // First: an instance of an axios this library cannot drive would fail only later, after a grant was spent.
   assertSupportedAxios(instance);
-  const resolved = resolveAuthOptions(options);
+  const resolved = resolveAuthOptions(options, 'auth', ATTACH_ONLY_OPTION_NAMES);
   const allowed = allowedOrigins(options.allowedOrigins, instance.defaults.baseURL);
   const endpoint = tokenEndpointFor(resolved);
   const { caches, tokens } = cachesFor(resolved, endpoint);

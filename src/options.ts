@@ -6,6 +6,7 @@ import type { AxiosRequestConfig } from 'axios';
 
 import type { AccountProvider, Credential } from './credentials.js';
 import { ConfigurationError, type OAuthBearerError } from './errors.js';
+import { refuseUnknownOptions } from './option-names.js';
 import { REDACTED } from './redact.js';
 import { retryDefaults, type RetryOptions, type RetryPolicy } from './retry.js';
 import { MAX_LEASE_MS, MIN_LEASE_MS, type TokenStore } from './stores/types.js';
@@ -250,8 +251,9 @@ export interface ResolvedAccounts {
  * Validates `input` and returns resolved options. Typed `unknown` on purpose: JavaScript callers and configuration
  * files reach this too, and each bad field must get a {@link ConfigurationError} naming it (`prefix.field`).
  */
-export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAuthOptions {
+export function resolveAuthOptions(input: unknown, prefix = 'auth', alsoKnown: readonly string[] = []): ResolvedAuthOptions {
   if (input === null || typeof input !== 'object') throw new ConfigurationError(prefix, 'must be an object');
+  refuseUnknownOptions(input, [...AUTH_OPTION_NAMES, ...alsoKnown], prefix, RETIRED_OPTION_NAMES);
   const read = (key: OptionName): unknown => Reflect.get(input, key);
   const name = (key: OptionName): string => `${prefix}.${key}`;
   const allowInsecureHttp = optionalBoolean(read('allowInsecureHttp'), name('allowInsecureHttp')) ?? defaults.allowInsecureHttp;
@@ -289,6 +291,20 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth'): ResolvedAut
 
 /** Every option name of either kind of client. */
 type OptionName = keyof SingleAccountAuthOptions | keyof MultiAccountAuthOptions;
+
+/** The same, as values, for refusing unknown names (`refreshMargn`); the type below fails when one is missing. */
+export const AUTH_OPTION_NAMES = [
+  'tokenUrl', 'issuer', 'clientId', 'clientSecret', 'username', 'password', 'account', 'maxAccounts', 'accountIdleMs',
+  'defaultAccount', 'scope', 'clientAuthentication', 'timeout', 'defaultExpiresIn', 'clockSkewMs', 'refreshMargin',
+  'allowInsecureHttp', 'retry', 'cooldownMs', 'store', 'leaseMs', 'adapter', 'onToken', 'onError',
+] as const satisfies readonly OptionName[];
+// Compile-time only: every option name is listed (an option added to the interfaces but not here fails to compile).
+export const AUTH_OPTION_NAMES_COMPLETE: [Exclude<OptionName, (typeof AUTH_OPTION_NAMES)[number]>] extends [never] ? true : never = true;
+/** The options attachAuth and createAuthClient take beside these (client.ts's OriginOptions, checked there). */
+export const ATTACH_ONLY_OPTION_NAMES = ['allowedOrigins'] as const;
+/** 0.1's lease option: known, so that it gets its own message (see resolveLeaseMs) rather than a guess. */
+export const RETIRED_OPTION_NAMES = ['lockTtlMs'] as const;
+const RETRY_OPTION_NAMES = ['attempts', 'baseDelayMs', 'maxDelayMs', 'maxElapsedMs'] as const satisfies readonly (keyof RetryOptions)[];
 
 /** One user (`username` and `password`) or many (`account`): exactly one of the two. */
 function resolveOwner(
@@ -381,6 +397,7 @@ function nonNegativeNumber(value: unknown, option: string): number | undefined {
 function resolveRetry(value: unknown, option: string): RetryPolicy {
   if (value === undefined) return defaults.retry;
   if (value === null || typeof value !== 'object') throw new ConfigurationError(option, 'must be an object');
+  refuseUnknownOptions(value, RETRY_OPTION_NAMES, option);
   const read = (key: keyof RetryOptions): unknown => Reflect.get(value, key);
   const attempts = positiveNumber(read('attempts'), `${option}.attempts`) ?? defaults.retry.attempts;
   if (!Number.isInteger(attempts)) throw new ConfigurationError(`${option}.attempts`, 'must be a whole number');

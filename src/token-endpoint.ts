@@ -22,7 +22,17 @@ import {
   UserAuthenticationError,
 } from './errors.js';
 import { basicCredentials } from './form-encoding.js';
-import { type ClientAuthentication, defaults, resolveAuthOptions, type ResolvedAuthOptions, type SingleAccountAuthOptions } from './options.js';
+import {
+  ATTACH_ONLY_OPTION_NAMES,
+  AUTH_OPTION_NAMES,
+  type ClientAuthentication,
+  defaults,
+  resolveAuthOptions,
+  type ResolvedAuthOptions,
+  RETIRED_OPTION_NAMES,
+  type SingleAccountAuthOptions,
+} from './options.js';
+import { refuseUnknownOptions } from './option-names.js';
 import { redactBody, withEncodings } from './redact.js';
 import { isTransientStatus } from './retry.js';
 import { createTokenHttpClient, plainHeaders, requestFailure } from './token-http.js';
@@ -92,6 +102,11 @@ const ENDPOINT_OPTIONS: readonly (keyof TokenEndpointOptions)[] = [
  * const tokens = await endpoint.passwordGrant();
  */
 export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
+  // The whole auth options may be given (the rest is not read), but no name that is none of them: a typo is refused.
+  const raw: unknown = options; // typed, but JavaScript callers and configuration files reach this too
+  if (raw !== null && typeof raw === 'object') {
+    refuseUnknownOptions(raw, [...AUTH_OPTION_NAMES, ...ATTACH_ONLY_OPTION_NAMES], 'createTokenEndpoint', RETIRED_OPTION_NAMES);
+  }
   const endpoint = tokenEndpointFor(resolveAuthOptions(endpointOptions(options), 'createTokenEndpoint'));
   // Only the public three: the client's own extras stay off what users hold.
   return {

@@ -18,6 +18,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
+import { refuseUnknownOptions } from '../option-names.js';
 import { sanitizeError } from '../sanitize-error.js';
 import { createTokenSet, type TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
@@ -82,6 +83,11 @@ export interface RedisTokenStoreOptions {
   readonly onError?: (error: TokenStoreError) => void;
 }
 
+/** The names of {@link RedisTokenStoreOptions}, for refusing a misspelled one (`prefx`) rather than ignoring it. */
+const REDIS_OPTION_NAMES = ['client', 'prefix', 'encryptionKey', 'operationTimeoutMs', 'circuitBreakerMs', 'onError'] as const satisfies readonly (keyof RedisTokenStoreOptions)[];
+// Compile-time only: an option added to the interface but not to the list fails to compile.
+export const REDIS_OPTION_NAMES_COMPLETE: [Exclude<keyof RedisTokenStoreOptions, (typeof REDIS_OPTION_NAMES)[number]>] extends [never] ? true : never = true;
+
 /** The defaults of {@link RedisTokenStoreOptions}. */
 export const redisTokenStoreDefaults = Object.freeze({
   prefix: DEFAULT_KEY_PREFIX,
@@ -126,6 +132,7 @@ export class RedisTokenStore implements LeasingTokenStore {
     if ((options as unknown) === null || typeof options !== 'object') {
       throw new ConfigurationError('options', 'must be an object');
     }
+    refuseUnknownOptions(options, REDIS_OPTION_NAMES, 'RedisTokenStore');
     const resolved = { ...redisTokenStoreDefaults, ...definedOnly(options) };
     if (!isClient(resolved.client)) {
       throw new ConfigurationError('client', 'must be an ioredis client (Redis or Cluster)');
