@@ -19,6 +19,8 @@ import {
   type AccountTokenManagers,
   ConfigurationError,
   createAuthClient,
+  CredentialError,
+  MemoryTokenStore,
   type MultiAccountAttachOptions,
   type OAuthBearerError,
   UserAuthenticationError,
@@ -243,13 +245,15 @@ describe('bounds', () => {
     expect(server.stats.tokenRequests).toBe(0);
   });
 
-  test('an account dropped while its renewal runs: its waiting requests still get its token, and nothing crosses', async () => {
+  test('an account forgotten while its renewal runs: its waiting requests still get its token, and nothing crosses', async () => {
     const slow = await startAuthServer({ users, tokenLatencyMs: 150 });
     try {
       const { tokenUrl, clientId, clientSecret } = slow.credentials;
-      const api = createAuthClient({ baseURL: slow.apiUrl, auth: { tokenUrl, clientId, clientSecret, account: vault, maxAccounts: 1 } });
+      const api = createAuthClient({ baseURL: slow.apiUrl, auth: { tokenUrl, clientId, clientSecret, account: vault } });
       const a = Array.from({ length: 5 }, () => api.get<Echo>('/r', { account: 'customer-1' }));
       await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(api.tokens.for('customer-1').renewing).toBe(true);
+      expect(api.tokens.forget('customer-1')).toBe(true);
       const b = Array.from({ length: 5 }, () => api.get<Echo>('/r', { account: 'customer-2' }));
       const [forA, forB] = await Promise.all([Promise.all(a), Promise.all(b)]);
       for (const response of forA) expect(response.data.username).toBe(userOf('customer-1'));
@@ -328,5 +332,117 @@ describe('options', () => {
     expect((await instance.get<Echo>('/r', { account: 'customer-9' })).data.username).toBe(userOf('customer-9'));
     expect(handle.tokens.has('customer-9')).toBe(true);
     handle.detach();
+  });
+});
+
+/**
+ * What a hostile review of this feature found, each pinned: identities that change under an account, configs re-sent
+ * across instances or after an account was dropped, printing after eviction, more busy accounts than the bound.
+ */
+describe('under attack', () => {
+  /** A memory authority with users a, b and c, and an API path that refuses every token (so a replay fails too). */
+  function world(): { authority: ReturnType<typeof createMemoryAuthority>; refusing: AxiosAdapter } {
+    const authority = createMemoryAuthority({ users: { 'user-a': 'pw-a', 'user-b': 'pw-b', 'user-c': 'pw-c', alice: 'pw-alice', bob: 'pw-bob' } });
+    const refusing: AxiosAdapter = (config) => {
+      if (config.url !== '/refused') return authority.adapter(config);
+      const response = { status: 401, statusText: 'Unauthorized', data: {}, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, config };
+      return Promise.reject(new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', config, {}, response));
+    };
+    return { authority, refusing };
+  }
+  type Auth = Partial<MultiAccountAttachOptions>;
+  function on(w: ReturnType<typeof world>, auth: Auth = {}): AuthClient<AccountTokenManagers> {
+    const { tokenUrl, clientId, clientSecret, adapter } = w.authority.credentials;
+    return createAuthClient({
+      baseURL: w.authority.apiUrl,
+      adapter: w.refusing,
+      auth: { tokenUrl, clientId, clientSecret, adapter, account: (id) => ({ username: `user-${id}`, password: `pw-${id}` }), ...auth },
+    });
+  }
+
+  test("an account whose vault entry now names another user renews as that user, not with the old one's refresh token", async () => {
+    const w = world();
+    let user = 'alice';
+    const store = new MemoryTokenStore();
+    const api = on(w, { account: () => ({ username: user, password: `pw-${user}` }), store });
+    expect((await api.get<Echo>('/reports', { account: 'a' })).data.username).toBe('alice');
+    user = 'bob';
+    await api.tokens.for('a').refresh();
+    expect((await api.get<Echo>('/reports', { account: 'a' })).data.username).toBe('bob');
+    expect(w.authority.stats.grants).toEqual({ password: 2, refresh_token: 0 });
+    // Another process that logs in as bob, through the same store, gets bob's token, not alice's.
+    const other = on(w, { account: () => ({ username: 'bob', password: 'pw-bob' }), store });
+    expect((await other.get<Echo>('/reports', { account: 'x' })).data.username).toBe('bob');
+  });
+
+  test('a single-account client whose password function turns wrong is refused at its next renewal, not refreshed', async () => {
+    const w = world();
+    let password = 'pw-alice';
+    const { tokenUrl, clientId, clientSecret, adapter } = w.authority.credentials;
+    const api = createAuthClient({ baseURL: w.authority.apiUrl, adapter: w.authority.adapter, auth: { tokenUrl, clientId, clientSecret, adapter, username: 'alice', password: () => password } });
+    await api.get('/reports');
+    password = 'not-it';
+    await expect(api.tokens.refresh()).rejects.toThrow(UserAuthenticationError);
+    expect(w.authority.stats.grants).toEqual({ password: 1, refresh_token: 0 });
+  });
+
+  test("a failed replay's err.config given to another client is sent with that client's token", async () => {
+    const [one, two] = [world(), world()];
+    const first = on(one);
+    const second = on(two);
+    const failed = (await first.get('/refused', { account: 'a' }).catch((caught: unknown) => caught)) as AxiosError;
+    await second.get('/reports', { account: 'a' }); // second's own token for a
+    const echo = await second.request<Echo>({ ...failed.config, baseURL: two.authority.apiUrl, url: '/reports' });
+    expect(echo.data.token).toBe((await second.tokens.for('a').getAccessToken()));
+    expect(two.authority.stats.api401s).toBe(0);
+  });
+
+  test("after forget(), a re-sent failed replay gets the account's new cache", async () => {
+    const w = world();
+    let user = 'user-a';
+    const api = on(w, { account: () => ({ username: user, password: user === 'user-a' ? 'pw-a' : 'pw-b' }) });
+    const failed = (await api.get('/refused', { account: 'a' }).catch((caught: unknown) => caught)) as AxiosError;
+    user = 'user-b';
+    expect(api.tokens.forget('a')).toBe(true);
+    expect((await api.request<Echo>({ ...failed.config, url: '/reports' })).data.username).toBe('user-b');
+  });
+
+  test("a response printed after its account was dropped still hides the account's token", async () => {
+    const w = world();
+    const api = on(w, { maxAccounts: 1 });
+    const response = await api.get<Echo>('/reports', { account: 'a' });
+    const token = response.data.token;
+    await api.get('/reports', { account: 'b' }); // a is dropped
+    expect(api.tokens.has('a')).toBe(false);
+    for (const text of [util.inspect(response, { depth: null }), JSON.stringify(response)]) expect(text).not.toContain(token);
+  });
+
+  test('more accounts busy at once than maxAccounts: still one grant per account (renewing ones are not dropped)', async () => {
+    const w = world();
+    const api = on(w, { maxAccounts: 2 });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, index) => {
+      const account = ['a', 'b', 'c'][index % 3] ?? 'a';
+      return api.get<Echo>('/reports', { account }).then((response) => [account, response.data.username]);
+    }));
+    for (const [account, username] of results) expect(username).toBe(`user-${account ?? ''}`);
+    expect(w.authority.stats.grants.password).toBe(3);
+    // Once the renewals are over, the next new account brings the count back within the bound.
+    expect(api.tokens.size).toBe(3);
+    api.tokens.for('d').clearCooldown(); // makes d's manager, with no grant
+    expect(api.tokens.size).toBe(2);
+  });
+
+  test('a provider whose answer has a throwing getter fails with a CredentialError; a null account is refused, not the default', async () => {
+    const w = world();
+    const api = on(w, {
+      defaultAccount: 'a',
+      account: () => ({ username: 'user-a', get password(): string { throw new Error('vault sealed: pw-a'); } }),
+    });
+    const error: unknown = await api.get('/reports').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CredentialError);
+    expect(error).toMatchObject({ failure: 'threw' });
+    expect(util.inspect(error, { depth: null })).not.toContain('pw-a');
+    await expect(api.get('/reports', { account: null as unknown as string })).rejects.toThrow(ConfigurationError);
+    expect(w.authority.stats.tokenRequests).toBe(0);
   });
 });

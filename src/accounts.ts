@@ -49,6 +49,12 @@ export class AccountRegistry implements TokenCaches {
   readonly #create: (account: string) => TokenCache;
   readonly #options: ResolvedAccounts;
   readonly #live = new Map<string, Entry>();
+  /**
+   * The caches dropped last (at most maxAccounts of them): the requests, responses and errors that carried their
+   * tokens may be printed after the account was dropped, and their tokens are still valid at the server, so they stay
+   * redacted. Bounded, so cycling through many accounts keeps the heap flat.
+   */
+  #retired: TokenCache[] = [];
 
   constructor(options: ResolvedAccounts, create: (account: string) => TokenCache) {
     this.#options = options;
@@ -61,7 +67,8 @@ export class AccountRegistry implements TokenCaches {
   }
 
   forRequest(account: unknown): TokenCache {
-    const id = account ?? this.#options.defaultAccount;
+    // Only an absent account falls back to the default: null (a failed tenant look-up, say) is refused below.
+    const id = account === undefined ? this.#options.defaultAccount : account;
     if (id === undefined) {
       throw new ConfigurationError('account', 'this client acts for many accounts (auth.account): give the request an `account`, or set auth.defaultAccount');
     }
@@ -80,11 +87,13 @@ export class AccountRegistry implements TokenCaches {
       this.#live.set(account, entry);
       return entry.cache;
     }
-    this.#live.delete(account);
+    if (entry !== undefined) this.#drop(account, entry);
     this.#expireIdle(now);
     const cache = this.#create(account);
     this.#live.set(account, { cache, lastUsed: now });
-    while (this.#live.size > this.#options.maxAccounts) this.#dropOldest();
+    while (this.#live.size > this.#options.maxAccounts && this.#dropOldestIdle(account)) {
+      // Dropped one; the bound holds once the loop ends, or every entry above it is renewing.
+    }
     return cache;
   }
 
@@ -94,29 +103,49 @@ export class AccountRegistry implements TokenCaches {
     return entry !== undefined && monotonicNow() - entry.lastUsed < this.#options.idleMs ? entry.cache : undefined;
   }
 
+  /** True if the account had a live cache (an idle one counts as gone already, as for has()). */
   forget(account: string): boolean {
-    return this.#live.delete(account);
+    const live = this.peek(account) !== undefined;
+    const entry = this.#live.get(account);
+    if (entry !== undefined) this.#drop(account, entry);
+    return live;
   }
 
   forgetAll(): void {
-    this.#live.clear();
+    for (const [account, entry] of this.#live) this.#drop(account, entry);
   }
 
   knownSecrets(): readonly string[] {
-    return [...this.#live.values()].flatMap((entry) => entry.cache.knownSecrets());
+    return [...[...this.#live.values()].map((entry) => entry.cache), ...this.#retired].flatMap((cache) => cache.knownSecrets());
   }
 
   /** Drops the idle entries: they are the oldest, so the walk stops at the first one in use. */
   #expireIdle(now: number): void {
     for (const [account, entry] of this.#live) {
       if (now - entry.lastUsed < this.#options.idleMs) return;
-      this.#live.delete(account);
+      this.#drop(account, entry);
     }
   }
 
-  #dropOldest(): void {
-    const oldest = this.#live.keys().next();
-    if (oldest.done !== true) this.#live.delete(oldest.value);
+  /**
+   * Drops the least recently used entry that is not renewing; false when every one is. An entry dropped while its
+   * renewal runs would be made again by the account's next request, with a renewal of its own: more accounts busy at
+   * once than maxAccounts would cost a grant per request. So the bound may be exceeded by the renewing ones, for as
+   * long as they renew. `keep` is the account being made: its renewal starts when it is returned.
+   */
+  #dropOldestIdle(keep: string): boolean {
+    for (const [account, entry] of this.#live) {
+      if (account === keep || entry.cache.renewing) continue;
+      this.#drop(account, entry);
+      return true;
+    }
+    return false;
+  }
+
+  #drop(account: string, entry: Entry): void {
+    this.#live.delete(account);
+    this.#retired.push(entry.cache);
+    if (this.#retired.length > this.#options.maxAccounts) this.#retired.shift();
   }
 }
 

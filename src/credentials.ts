@@ -7,6 +7,8 @@
  * A function that throws, hangs or answers garbage costs no token request: it becomes a {@link CredentialError} (with
  * nothing of the value, or of what was thrown but its class name), and the renewal fails with it.
  */
+import { createHmac, randomBytes } from 'node:crypto';
+
 import { CredentialError, type CredentialName } from './errors.js';
 
 /** A secret as a value, or as a function (sync or async) called each time a renewal needs it. */
@@ -69,8 +71,15 @@ async function accountOf(provider: AccountProvider, account: string, timeoutMs: 
   if (value === null || typeof value !== 'object') {
     throw new CredentialError('account', 'invalid', `returned ${kindOf(value)}, not { username, password }`, account);
   }
-  const username: unknown = Reflect.get(value, 'username');
-  const password: unknown = Reflect.get(value, 'password');
+  let username: unknown;
+  let password: unknown;
+  try {
+    // A getter or a Proxy trap may throw: that is the provider failing, as a throw from the provider itself is.
+    username = Reflect.get(value, 'username');
+    password = Reflect.get(value, 'password');
+  } catch (error) {
+    throw new CredentialError('account', 'threw', `returned an object whose fields threw ${error instanceof Error ? error.name : kindOf(error)}`, account);
+  }
   for (const [field, entry] of [['username', username], ['password', password]] as const) {
     if (typeof entry !== 'string' || entry === '') {
       throw new CredentialError('account', 'invalid', `returned a ${field} that is ${kindOf(entry)}, not a non-empty string`, account);
@@ -80,11 +89,15 @@ async function accountOf(provider: AccountProvider, account: string, timeoutMs: 
   return { username: username as string, password: password as string };
 }
 
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Calls `fn`, bounded by `timeoutMs`; a throw, a rejection or the deadline becomes a CredentialError. */
 async function call<T>(fn: () => T | PromiseLike<T>, name: CredentialName, timeoutMs: number, account: string | undefined): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CredentialError(name, 'timed-out', `did not answer within ${timeoutMs} ms`, account)), timeoutMs);
+    // Clamped as Node clamps: a longer delay would fire at once.
+    timer = setTimeout(() => reject(new CredentialError(name, 'timed-out', `did not answer within ${timeoutMs} ms`, account)), Math.min(timeoutMs, MAX_TIMER_MS));
     // A hung vault must not keep the process alive once nothing else does.
     (timer as { unref?: () => void } | undefined)?.unref?.(); // Node and Bun; Deno's and browsers' timers are numbers
   });
@@ -106,4 +119,18 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   const kind = typeof value;
   return kind === 'undefined' ? 'undefined' : `a${/^[aeiou]/.test(kind) ? 'n' : ''} ${kind}`;
+}
+
+/** Keys the tags below: random per process, so a tag kept in memory is no offline oracle for guessing a password. */
+const TAG_KEY = randomBytes(32);
+
+/**
+ * A digest of a renewal's credentials, to tell whether two renewals used the same ones without keeping them: '' for a
+ * client whose credentials are fixed values (they cannot change). An HMAC under a per-process random key, never
+ * stored or sent.
+ */
+export function credentialTag(credentials: GrantCredentials | undefined): string {
+  if (credentials === undefined) return '';
+  const { clientSecret, username, password } = credentials;
+  return createHmac('sha256', TAG_KEY).update(JSON.stringify([clientSecret, username, password])).digest('base64');
 }

@@ -59,13 +59,28 @@ interface OurReplayMarker {
 }
 
 /**
- * The token cache a request was authenticated by (its account's), with the `account` it was looked up for: its replay
- * goes back to it, whatever happened to the account's entry meanwhile. Never printed (printers see string keys only)
- * and never sent.
+ * The token cache a request was authenticated by (its account's), with the `account` it was looked up for and the
+ * interceptors (`context`) that looked it up: its replay goes back to it, whatever happened to the account's entry
+ * meanwhile. axios copies Symbol keys with a config, so a config re-sent by the caller (a failed request's
+ * err.config, to another instance, for another account, after the account was dropped) carries it too: it pins only
+ * for the same interceptors and account, and only until the request is finished (`done`). Never printed (printers
+ * see string keys only) and never sent.
  */
 const CACHE = Symbol('axios-oauth-bearer.cache');
+/**
+ * A class, not a plain object: axios's mergeConfig deep-copies plain objects, which would make a copy's `context`
+ * another object than the interceptors' own; an instance is copied by reference.
+ */
+class CacheMark {
+  done = false;
+  constructor(
+    readonly cache: TokenCache,
+    readonly account: unknown,
+    readonly context: Context,
+  ) {}
+}
 interface CacheMarker {
-  [CACHE]?: { readonly cache: TokenCache; readonly account: unknown } | undefined;
+  [CACHE]?: CacheMark | undefined;
 }
 
 type Config = InternalAxiosRequestConfig & ReplayMarker & SeqMarker & SentMarker & OurReplayMarker & CacheMarker;
@@ -135,16 +150,15 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
   // Each pass decides afresh: a config copied from another (a redirect hop, a re-sent err.config) may carry its mark.
   config[SENT_TOKEN] = undefined;
   if (!context.mayAuthorize(config)) return config;
-  const replay = isOurReplay(config);
-  if (!replay && isCallersOwn(config, context)) return config;
-  // A replay goes back to the cache that was refused; any other pass looks up the request's account (and throws a
-  // ConfigurationError, before anything is sent, for a request that names none on a multi-account client).
-  // Only while the config still names the account it was pinned for: a failed replay's err.config re-sent with another
-  // `account` (axios copies the marks with it) must not take the first account's token along.
+  // A replay goes back to the cache that was refused (see CacheMark); any other pass, a finished request re-sent
+  // included, looks up the request's account (and throws a ConfigurationError, before anything is sent, for a request
+  // that names none on a multi-account client) and is a fresh request, with the numbering of its own cache.
   const mark = config[CACHE];
-  const pinned = replay && mark !== undefined && mark.account === config.account ? mark.cache : undefined;
-  const tokens = pinned ?? context.caches.forRequest(config.account);
-  config[CACHE] = { cache: tokens, account: config.account };
+  const pinned = mark !== undefined && !mark.done && mark.context === context && mark.account === config.account ? mark.cache : undefined;
+  const replay = pinned !== undefined && isOurReplay(config);
+  if (!replay && isCallersOwn(config, context)) return config;
+  const tokens = replay ? pinned : context.caches.forRequest(config.account);
+  config[CACHE] = new CacheMark(tokens, config.account, context);
   const set = (token: string): Config => {
     const bearer = `Bearer ${token}`;
     config.headers.set('Authorization', bearer);
@@ -323,6 +337,7 @@ function finishResponse(response: AxiosResponse, context: Context): AxiosRespons
   if (hop !== undefined) return context.instance.request(hop);
   context.views.response(response);
   retireToken(response.config);
+  finish(response.config);
   return response;
 }
 
@@ -338,6 +353,7 @@ function finishError(error: unknown, context: Context): unknown {
   hide(error, 'request');
   if (error.response) hide(error.response, 'request');
   const config: Config | undefined = error.config;
+  if (config !== undefined) finish(config);
   const rejected = config?.[SENT_TOKEN];
   if (config === undefined || rejected === undefined) return error;
   const refused = isOurRefusal(error, context);
@@ -362,6 +378,12 @@ function retireToken(config: Config): void {
   // what AxiosHeaders#set costs (it normalizes and validates). Anything else goes through set().
   if (headers.Authorization === `Bearer ${token}`) headers.Authorization = REDACTED_BEARER;
   else headers.set('Authorization', REDACTED_BEARER);
+}
+
+/** The request is over: its config, re-sent, is a new request (see CacheMark). The cache stays for redaction. */
+function finish(config: Config): void {
+  const mark = config[CACHE];
+  if (mark !== undefined) mark.done = true;
 }
 
 function hide(target: AxiosError | AxiosResponse, key: 'request'): void {

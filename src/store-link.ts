@@ -4,9 +4,8 @@
  * (stores/shared-renewal.ts). A store never throws into a request: every failure here is reported and the process
  * goes on alone.
  */
-import { createHash } from 'node:crypto';
 
-import type { CredentialSource, GrantCredentials } from './credentials.js';
+import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
 import { OAuthBearerError } from './errors.js';
 import { storeThrew, type TokenStoreOperation } from './stores/errors.js';
 import { renewShared, type SharedRenewalResult } from './stores/shared-renewal.js';
@@ -61,7 +60,7 @@ export class StoreLink {
    * derivation failed, so the process goes on alone.
    */
   key(credentials: GrantCredentials | undefined): Promise<string | undefined> {
-    const tag = tagOf(credentials);
+    const tag = credentialTag(credentials);
     if (this.#last?.tag === tag) return this.#last.key;
     const key = Promise.resolve(credentials)
       .then(this.#derive)
@@ -122,9 +121,3 @@ export class StoreLink {
   }
 }
 
-/** A digest of the credentials, to compare them without keeping them; '' for the client's fixed ones. */
-function tagOf(credentials: GrantCredentials | undefined): string {
-  if (credentials === undefined) return '';
-  const { clientSecret, username, password } = credentials;
-  return createHash('sha256').update(JSON.stringify([clientSecret, username, password])).digest('base64');
-}

@@ -11,7 +11,7 @@ import pMemoize from 'p-memoize';
 
 import { monotonicNow } from './clock.js';
 import { Cooldown } from './cooldown.js';
-import type { CredentialSource, GrantCredentials } from './credentials.js';
+import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
 import { ErrorCode, OAuthBearerError } from './errors.js';
 import { type GrantCalls, type GrantResult, obtainTokens } from './grants.js';
 import type { ResolvedAuthOptions, TokenSource } from './options.js';
@@ -54,6 +54,12 @@ export class TokenCache {
   /** The interceptors' side: renewal numbering, and the answers a refused request needs. */
   readonly replay: ReplayProtocol;
   #cached: CachedToken | undefined;
+  /**
+   * The tag (credentials.ts) of the credentials the cached token set was obtained with. A renewal with others (a
+   * rotated password, an account whose vault entry now names another user) must not refresh with the old identity's
+   * refresh token: the token it got would be kept, and stored under the new credentials' key, as theirs.
+   */
+  #cachedTag = '';
   #renewing = 0;
   /** The access and refresh tokens of the last few token sets, so printed objects can be scrubbed of any of them. */
   #recent: readonly string[] = [];
@@ -137,9 +143,12 @@ export class TokenCache {
     this.#renewing += 1;
     const generation = this.#generation;
     try {
-      const { tokens, source, shared } = await this.#obtain(generation);
+      const { tokens, source, shared, tag } = await this.#obtain(generation);
       // Its callers still get the token they waited for; the cache stays empty if clear() ran meanwhile.
-      if (generation === this.#generation) this.#keep(tokens, source, shared);
+      if (generation === this.#generation) {
+        this.#keep(tokens, source, shared);
+        this.#cachedTag = tag;
+      }
       this.replay.recordRenewal(undefined);
       return tokens;
     } catch (error) {
@@ -166,29 +175,31 @@ export class TokenCache {
   }
 
   /** A new token set: from the shared store when it has a better one, else from the token endpoint. */
-  async #obtain(generation: number): Promise<{ tokens: TokenSet; source: TokenSource; shared: boolean }> {
+  async #obtain(generation: number): Promise<{ tokens: TokenSet; source: TokenSource; shared: boolean; tag: string }> {
     // Fixed credentials (no source) cost no await: the grant starts in the same tick as the renewal.
     const fetch = this.#options.credentials;
     const credentials = fetch === undefined ? undefined : await this.#fetchCredentials(fetch);
     const calls = grantCalls(this.#endpoint, credentials);
     const link = this.#store;
     const key = link === undefined ? undefined : await link.key(credentials);
-    const cached = this.#cached;
+    const tag = credentialTag(credentials);
+    // Only with the credentials it was obtained with (see #cachedTag); with others, the password grant decides.
+    const cached = this.#cachedTag === tag ? this.#cached : undefined;
     const localRefreshToken = cached?.tokens.refreshToken;
-    if (link === undefined || key === undefined) return { ...(await this.#grant(calls, localRefreshToken)), shared: false };
+    if (link === undefined || key === undefined) return { ...(await this.#grant(calls, localRefreshToken)), shared: false, tag };
     let source: TokenSource = 'store';
     const result = await link.renew(key, {
       localRefreshToken,
       localRefreshIsShared: cached?.shared === true,
       isCurrent: () => generation === this.#generation,
-      isUsable: (tokens) => isWorthAdopting(this.#cached, tokens, this.#options),
+      isUsable: (tokens) => isWorthAdopting(this.#cachedTag === tag ? this.#cached : undefined, tokens, this.#options),
       grant: async (refreshToken) => {
         const granted = await this.#grant(calls, refreshToken);
         source = granted.source;
         return granted.tokens;
       },
     });
-    return { tokens: result.tokens, source: result.fromStore ? 'store' : source, shared: result.shared };
+    return { tokens: result.tokens, source: result.fromStore ? 'store' : source, shared: result.shared, tag };
   }
 
   #grant(calls: GrantCalls, refreshToken: string | undefined): Promise<GrantResult> {
