@@ -15,7 +15,7 @@
 import { monotonicNow } from './clock.js';
 import { ConfigurationError } from './errors.js';
 import type { ResolvedAccounts } from './options.js';
-import type { TokenCache } from './token-cache.js';
+import { TokenCache } from './token-cache.js';
 import { type TokenManager, tokenManagerFor } from './token-manager.js';
 
 /** Where the interceptors find the cache of a request, by the request's `account` option. */
@@ -50,11 +50,12 @@ export class AccountRegistry implements TokenCaches {
   readonly #options: ResolvedAccounts;
   readonly #live = new Map<string, Entry>();
   /**
-   * The caches dropped last (at most maxAccounts of them): the requests, responses and errors that carried their
-   * tokens may be printed after the account was dropped, and their tokens are still valid at the server, so they stay
-   * redacted. Bounded, so cycling through many accounts keeps the heap flat.
+   * The tokens of the caches dropped last (at most maxAccounts of them): the requests, responses and errors that
+   * carried them may be printed after the account was dropped, and they are still valid at the server, so they stay
+   * redacted. The token strings only, not the caches (a cache is several times their size), except a cache dropped
+   * while renewing (by forget()), whose next tokens are not known yet. Bounded, so the heap stays flat.
    */
-  #retired: TokenCache[] = [];
+  #retired: (readonly string[] | TokenCache)[] = [];
 
   constructor(options: ResolvedAccounts, create: (account: string) => TokenCache) {
     this.#options = options;
@@ -116,7 +117,8 @@ export class AccountRegistry implements TokenCaches {
   }
 
   knownSecrets(): readonly string[] {
-    return [...[...this.#live.values()].map((entry) => entry.cache), ...this.#retired].flatMap((cache) => cache.knownSecrets());
+    const live = [...this.#live.values()].flatMap((entry) => entry.cache.knownSecrets());
+    return [...live, ...this.#retired.flatMap((retired) => (retired instanceof TokenCache ? retired.knownSecrets() : retired))];
   }
 
   /** Drops the idle entries: they are the oldest, so the walk stops at the first one in use. */
@@ -144,7 +146,7 @@ export class AccountRegistry implements TokenCaches {
 
   #drop(account: string, entry: Entry): void {
     this.#live.delete(account);
-    this.#retired.push(entry.cache);
+    this.#retired.push(entry.cache.renewing ? entry.cache : entry.cache.knownSecrets());
     if (this.#retired.length > this.#options.maxAccounts) this.#retired.shift();
   }
 }
