@@ -1,5 +1,5 @@
 /**
- * The benchmark's quick mode in CI: the eight scenarios at small sizes against the real loopback server (in this
+ * The benchmark's quick mode in CI: the nine scenarios at small sizes against the real loopback server (in this
  * process; the benchmark itself runs it in a child), checked on exact counts only, never on times. Tokens age on the
  * benchmark's virtual clock (bench/virtual-clock.ts), so a loaded machine changes how long this takes, not what it
  * counts. Scenarios 7 and 8 fork their worker processes and start their own redis-server when one is installed, and

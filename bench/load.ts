@@ -6,7 +6,14 @@ import { Agent } from 'node:http';
 
 import axios, { type AxiosInstance } from 'axios';
 
-import { type SingleAccountAttachOptions, type AuthClient, createAuthClient } from '../src/index.js';
+import {
+  type AccountProvider,
+  type AccountTokenManagers,
+  type AuthClient,
+  createAuthClient,
+  type MultiAccountAttachOptions,
+  type SingleAccountAttachOptions,
+} from '../src/index.js';
 import type { AuthServerOptions } from '../src/testing/server.js';
 import type { BenchServer, LaunchServer } from './bench-server.js';
 import { realNow } from './virtual-clock.js';
@@ -32,6 +39,22 @@ export function authClient(server: BenchServer, agent: Agent, auth: Partial<Sing
     httpAgent: agent,
     timeout: REQUEST_TIMEOUT_MS,
     auth: { ...server.credentials, ...auth },
+  });
+}
+
+/** The library's client acting for many accounts (`auth.account`) on the server's client credentials. */
+export function multiAccountClient(
+  server: BenchServer,
+  agent: Agent,
+  account: AccountProvider,
+  auth: Partial<MultiAccountAttachOptions> = {},
+): AuthClient<AccountTokenManagers> {
+  const { tokenUrl, clientId, clientSecret } = server.credentials;
+  return createAuthClient({
+    baseURL: server.apiUrl,
+    httpAgent: agent,
+    timeout: REQUEST_TIMEOUT_MS,
+    auth: { tokenUrl, clientId, clientSecret, account, ...auth },
   });
 }
 

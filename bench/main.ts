@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       [
         'usage: npm run bench [-- --quick] [-- --peers] [-- --out <file.json>]',
-        '  (full)   eight scenarios at the sizes of issues 5 and 6, about 4 minutes; markdown report on stdout',
+        '  (full)   nine scenarios at the sizes of issues 5, 6 and 15, about 4 minutes; markdown report on stdout',
         '           (scenarios 7 and 8 start their own redis-server; without one installed they are reported as SKIPPED)',
         '  --quick  the same scenarios at small sizes; checks exact counts only; exits 1 on a wrong count',
         '  --peers  this library, axios-auth-refresh, axios-oauth-client and @badgateway/oauth2-client in the same',

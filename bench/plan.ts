@@ -2,6 +2,7 @@
  * Which scenarios run, in which order, at which sizes. The full benchmark and the quick check share this plan and
  * differ only in sizes, so the check in CI exercises exactly the code the benchmark runs.
  */
+import { accounts, type AccountsParams, type AccountsResult } from './accounts.js';
 import type { LaunchServer } from './bench-server.js';
 import { faults, type FaultsParams, type FaultsResult } from './faults.js';
 import type { Progress } from './load.js';
@@ -33,9 +34,14 @@ export interface Sizes {
   readonly longRun: LongRunParams;
   readonly multiProcess: MultiProcessParams;
   readonly faults: FaultsParams;
+  readonly accounts: AccountsParams;
 }
 
-/** The sizes the issues ask for (5 for scenarios 1-6, 6 for the multi-process scenario 7; 8 as its brief asks). */
+/**
+ * The sizes the issues ask for (5 for scenarios 1-6, 6 for the multi-process scenario 7; 8 as its brief asks; 15 for
+ * the many-accounts scenario 9: 50 accounts in the CPU comparison, 1,000 for the heap per account, 10,000 through
+ * maxAccounts 1,000).
+ */
 export const FULL: Sizes = {
   overhead: { rounds: 5, sequential: 2_000, concurrent: 5_000, concurrency: 50, slices: 10, isolated: 10_000 },
   storm: { requests: 500, tokenLatenciesMs: [0, 100], expiresIn: 1, clock: 'real' },
@@ -50,6 +56,17 @@ export const FULL: Sizes = {
     storeOverhead: { rounds: 5, requests: 5_000, concurrency: 50, slices: 10 },
   },
   faults: { processes: 8, leaseMs: 1_000, tokenTimeoutMs: 1_000, redisDelayMs: 400, grantLatencyMs: 50, samples: 3 },
+  accounts: {
+    users: 1_000,
+    rounds: 5,
+    requests: 2_000,
+    concurrency: 50,
+    slices: 10,
+    activeAccounts: 50,
+    heapAccounts: 1_000,
+    maxAccounts: 1_000,
+    checkpoints: [1_000, 5_000, 10_000],
+  },
 };
 
 /**
@@ -75,6 +92,19 @@ export const QUICK: Sizes = {
   // The shortest lease the library accepts, a short timeout and delay: about 9 s in all, most of it starting the four
   // worker processes.
   faults: { processes: 3, leaseMs: 1_000, tokenTimeoutMs: 500, redisDelayMs: 100, grantLatencyMs: 20, samples: 1 },
+  // Long-lived tokens, so its counts need no virtual clock: one grant per account, none in the measured rounds, and
+  // exactly maxAccounts live after 80 accounts went through 20. About two seconds in all.
+  accounts: {
+    users: 20,
+    rounds: 1,
+    requests: 100,
+    concurrency: 20,
+    slices: 2,
+    activeAccounts: 5,
+    heapAccounts: 20,
+    maxAccounts: 20,
+    checkpoints: [20, 40, 80],
+  },
 };
 
 /** Everything one run measured, ready for JSON. */
@@ -89,9 +119,10 @@ export interface Results {
   readonly multiProcess: MultiProcessResult;
   /** Skipped (with the reason) when redis-server is not installed. */
   readonly faults: FaultsResult;
+  readonly accounts: AccountsResult;
 }
 
-/** The scenario titles, in run order (the CLI numbers them `[n/8]`). */
+/** The scenario titles, in run order (the CLI numbers them `[n/9]`). */
 export const TITLES = [
   'overhead vs plain axios',
   'expiry storm',
@@ -101,12 +132,13 @@ export const TITLES = [
   'long run',
   'multi-process, one Redis',
   'shared store under faults',
+  'many accounts',
 ] as const;
 
 /** Gives each scenario its progress callback; `index` is 0-based into {@link TITLES}. */
 export type Reporter = (index: number) => Progress | undefined;
 
-/** Runs all eight scenarios one after the other (never in parallel: they would measure each other). */
+/** Runs all nine scenarios one after the other (never in parallel: they would measure each other). */
 export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter: Reporter = () => undefined): Promise<Results> {
   return {
     overhead: await overhead(launch, sizes.overhead, reporter(0)),
@@ -117,5 +149,6 @@ export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter:
     longRun: await longRun(launch, sizes.longRun, reporter(5)),
     multiProcess: await multiProcess(launch, sizes.multiProcess, reporter(6)),
     faults: await faults(sizes.faults, reporter(7)),
+    accounts: await accounts(launch, sizes.accounts, reporter(8)),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The quick check: the eight scenarios at small sizes, judged ONLY on exact counts (token calls, failures, 401s served
+ * The quick check: the nine scenarios at small sizes, judged ONLY on exact counts (token calls, failures, 401s served
  * in the storms, requests served from the queue). Never on times or memory: those depend on the machine, counts do
  * not, so this is safe to run in CI on any runner. Counts that real time would turn into a race (401s at an expiry,
  * renewals during a slow burst) are made exact by the virtual clock (./virtual-clock.ts) of the QUICK sizes, not
@@ -107,5 +107,17 @@ export function exactChecks(results: Results): Check[] {
     expect('faults, slow Redis: failed renewals', slowRedis.failures, 0);
     expect('faults, slow Redis: grants (one per renewal)', slowRedis.grants, slowRedis.renewals);
   }
+
+  // Scenario 9's counts: its tokens are long-lived, so they hold on any clock.
+  const { accounts } = results;
+  const cycled = accounts.params.checkpoints[accounts.params.checkpoints.length - 1] ?? 0;
+  expect('many accounts: failures', accounts.failures, 0);
+  expect('many accounts: answers for another user', accounts.wrongUser, 0);
+  expect('many accounts: token calls of the warm-up (one per account, one per single-account client)', accounts.overhead.warmUpTokenCalls, accounts.params.activeAccounts + 2);
+  expect('many accounts: token calls in the measured rounds', accounts.overhead.tokenCalls, 0);
+  expect('many accounts: token calls for the heap figure (one per account)', accounts.heap.tokenCalls, accounts.params.heapAccounts);
+  expect('many accounts: live accounts after the heap figure', accounts.heap.liveAccounts, accounts.params.heapAccounts);
+  expect('many accounts: token calls while cycling (one per account)', accounts.cycle.tokenCalls, cycled);
+  expect('many accounts: live accounts after cycling (maxAccounts)', accounts.cycle.liveAccounts, accounts.params.maxAccounts);
   return checks;
 }

@@ -1,11 +1,12 @@
 /**
- * Turns results into the targets of issues 5 and 6 and of scenario 8 (PASS / MISS) and a markdown report that can be pasted into the
+ * Turns results into the targets of issues 5 and 6 and of scenarios 8 and 9 (PASS / MISS) and a markdown report that can be pasted into the
  * README. Pure functions of the results: no I/O, so the numbers printed and the numbers saved as JSON cannot disagree.
  */
 import type { Counts } from './load.js';
 import { comparisonCells, count, countsRow, status, table } from './markdown.js';
 import type { OverheadShape } from './overhead.js';
 import type { Results } from './plan.js';
+import { accountsSection, accountsTargets } from './report-accounts.js';
 import { faultsSection, faultsTargets } from './report-faults.js';
 import { multiProcessSection, multiProcessTargets } from './report-multi-process.js';
 import { formatRange } from './stats.js';
@@ -20,7 +21,10 @@ export interface Target {
   readonly status: 'PASS' | 'MISS' | 'N/A' | 'SKIPPED';
 }
 
-/** The CPU ratio the library may cost at concurrency 50; the same bound holds for the Redis store's own cost. */
+/**
+ * The CPU ratio the library may cost at concurrency 50; the same bound holds for the Redis store's own cost and for a
+ * multi-account client's against a single-account one.
+ */
 export const MAX_CPU_RATIO = 1.05;
 /**
  * Heap growth allowed between the first and the last checkpoint of the long run: 1 MiB over 75,000 requests is
@@ -89,6 +93,7 @@ export function evaluateTargets(results: Results): Target[] {
   });
   targets.push(...multiProcessTargets(results.multiProcess, MAX_CPU_RATIO));
   targets.push(...faultsTargets(results.faults));
+  targets.push(...accountsTargets(results.accounts, MAX_CPU_RATIO));
   return targets;
 }
 
@@ -139,6 +144,7 @@ export function renderMarkdown(results: Results, targets: readonly Target[], inf
   const memory = results.queue.memory;
   lines.push('', ...multiProcessSection(results.multiProcess));
   lines.push('', ...faultsSection(results.faults));
+  lines.push('', ...accountsSection(results.accounts));
 
   lines.push('', '**Memory** (client process)', '');
   const heapCells = results.longRun.heap.map((point) => `${count(point.requests)}: ${mib(point.heapUsed)}`);
