@@ -167,7 +167,7 @@ export interface AccountTokenManagers {
   for(account: string): TokenManager;
   /** True when the account has a live token manager. */
   has(account: string): boolean;
-  /** How many accounts have a live token manager (at most `maxAccounts`). */
+  /** How many accounts have a live token manager: at most `maxAccounts`, more only while the excess is renewing. */
   readonly size: number;
   /** Drops the account's token manager: its tokens are forgotten here (not in a shared store). True if it had one. */
   forget(account: string): boolean;
