@@ -24,7 +24,8 @@ import type { AxiosInstance } from 'axios';
 
 import type { AccountProvider, AccountTokenManagers, AuthClient } from '../src/index.js';
 import type { BenchServer, LaunchServer } from './bench-server.js';
-import { authClient, heapAfterGc, keepAliveAgent, LONG_LIVED, measure, multiAccountClient, phases, pool, type Progress, withServer } from './load.js';
+import { interleavedRound, measuredRounds, type Spent } from './interleave.js';
+import { authClient, heapAfterGc, keepAliveAgent, LONG_LIVED, multiAccountClient, phases, pool, type Progress, withServer } from './load.js';
 import { compare, type Comparison, type RoundTotals } from './stats.js';
 
 /** Sizes of scenario 9. */
@@ -164,21 +165,11 @@ async function compareCpu(server: BenchServer, params: AccountsParams, provider:
     single: (index) => checked(singles.single.get<Echo>(`/accounts/${String(index)}`), singleUser),
     control: (index) => checked(singles.control.get<Echo>(`/accounts/${String(index)}`), singleUser),
   };
-  const cost: Record<Name, RoundTotals> = { multi: totals(), single: totals(), control: totals() };
-
-  const round = async (slices: number, reverse: boolean): Promise<Record<Name, { wallMs: number; cpuMs: number }>> => {
-    const sums: Record<Name, { wallMs: number; cpuMs: number }> = { multi: zero(), single: zero(), control: zero() };
-    for (let slice = 0; slice < slices; slice += 1) {
+  const round = (slices: number, reverse: boolean): Promise<Record<Name, Spent>> =>
+    interleavedRound(NAMES, slices, reverse, (name, slice) => {
       const size = sliceSize(params, slice);
-      const order = (slice % 2 === 0) !== reverse ? NAMES : [...NAMES].reverse();
-      for (const name of order) {
-        const spent = await measure(() => run({ concurrency: params.concurrency, maxRequests: size }, send[name], size));
-        sums[name].wallMs += spent.wallMs;
-        sums[name].cpuMs += spent.cpuMs;
-      }
-    }
-    return sums;
-  };
+      return run({ concurrency: params.concurrency, maxRequests: size }, send[name], size);
+    });
 
   try {
     // Warm-up: every active account's grant (one request each), each single client's, then an unmeasured round.
@@ -189,13 +180,7 @@ async function compareCpu(server: BenchServer, params: AccountsParams, provider:
     await round(Math.min(WARM_UP_SLICES, params.slices), false);
     const warmUpTokenCalls = (await server.stats()).tokenRequests;
     await server.resetStats();
-    for (let index = 1; index <= params.rounds; index += 1) {
-      const sums = await round(params.slices, index % 2 === 1);
-      for (const name of NAMES) {
-        cost[name].wallMs.push(sums[name].wallMs);
-        cost[name].cpuMs.push(sums[name].cpuMs);
-      }
-    }
+    const cost = await measuredRounds(NAMES, params.rounds, (reverse) => round(params.slices, reverse));
     const tokenCalls = (await server.stats()).tokenRequests;
     return { ...cost, ...compare(cost.multi, cost.single, cost.control), warmUpTokenCalls, tokenCalls };
   } finally {
@@ -269,10 +254,3 @@ async function cycleAccounts(server: BenchServer, params: AccountsParams, provid
   }
 }
 
-function totals(): RoundTotals {
-  return { wallMs: [], cpuMs: [] };
-}
-
-function zero(): { wallMs: number; cpuMs: number } {
-  return { wallMs: 0, cpuMs: 0 };
-}

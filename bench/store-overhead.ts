@@ -18,7 +18,8 @@ import { Redis } from 'ioredis';
 
 import { RedisTokenStore } from '../src/redis.js';
 import type { LaunchServer } from './bench-server.js';
-import { authClient, keepAliveAgent, LONG_LIVED, measure, phases, pool, type Progress, withServer } from './load.js';
+import { interleavedRound, measuredRounds, type Spent } from './interleave.js';
+import { authClient, keepAliveAgent, LONG_LIVED, phases, pool, type Progress, withServer } from './load.js';
 import { compare, type Comparison, type RoundTotals } from './stats.js';
 
 /** Sizes of the comparison (requests are per client and round). */
@@ -87,25 +88,16 @@ export async function storeOverhead(launch: LaunchServer, redisPort: number, par
         control: authClient(server, keepAliveAgent()),
       };
       const next = phases(progress, storeOverheadRequests(params));
-      const cost: Record<Name, RoundTotals> = { withStore: totals(), withoutStore: totals(), control: totals() };
       let failures = 0;
 
       /** One round: slices in alternating order, summed per client. */
-      const round = async (slices: number, reverse: boolean): Promise<Record<Name, { wallMs: number; cpuMs: number }>> => {
-        const sums: Record<Name, { wallMs: number; cpuMs: number }> = { withStore: zero(), withoutStore: zero(), control: zero() };
-        for (let slice = 0; slice < slices; slice += 1) {
+      const round = (slices: number, reverse: boolean): Promise<Record<Name, Spent>> =>
+        interleavedRound(NAMES, slices, reverse, async (name, slice) => {
           const size = sliceSize(params, slice);
-          const order = (slice % 2 === 0) !== reverse ? NAMES : [...NAMES].reverse();
-          for (const name of order) {
-            const limits = { concurrency: params.concurrency, maxRequests: size, maxMs: 60_000 };
-            const run = await measure(() => pool(limits, (i) => clients[name].get(`/store-overhead/${i}`), next(size)));
-            failures += run.result.failures;
-            sums[name].wallMs += run.wallMs;
-            sums[name].cpuMs += run.cpuMs;
-          }
-        }
-        return sums;
-      };
+          const limits = { concurrency: params.concurrency, maxRequests: size, maxMs: 60_000 };
+          const result = await pool(limits, (i) => clients[name].get(`/store-overhead/${i}`), next(size));
+          failures += result.failures;
+        });
 
       // Warm-up: each client's first grant (the store's only commands), then an unmeasured round for the JIT.
       const beforeWarmUp = await storeCommandCount(redis);
@@ -113,13 +105,7 @@ export async function storeOverhead(launch: LaunchServer, redisPort: number, par
       await round(Math.min(WARM_UP_SLICES, params.slices), false);
       const beforeRounds = await storeCommandCount(redis);
       await server.resetStats();
-      for (let index = 1; index <= params.rounds; index += 1) {
-        const sums = await round(params.slices, index % 2 === 1);
-        for (const name of NAMES) {
-          cost[name].wallMs.push(sums[name].wallMs);
-          cost[name].cpuMs.push(sums[name].cpuMs);
-        }
-      }
+      const cost = await measuredRounds(NAMES, params.rounds, (reverse) => round(params.slices, reverse));
       const tokenCalls = (await server.stats()).tokenRequests;
       const afterRounds = await storeCommandCount(redis);
 
@@ -142,13 +128,6 @@ export async function storeOverhead(launch: LaunchServer, redisPort: number, par
   }
 }
 
-function totals(): RoundTotals {
-  return { wallMs: [], cpuMs: [] };
-}
-
-function zero(): { wallMs: number; cpuMs: number } {
-  return { wallMs: 0, cpuMs: 0 };
-}
 
 /** GET/SET/DEL/EVAL calls redis-server has executed since it started, from `INFO commandstats`. */
 async function storeCommandCount(redis: Redis): Promise<number> {
