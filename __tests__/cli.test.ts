@@ -115,7 +115,7 @@ describe('axios-oauth-bearer token, in-process', () => {
     const flags = ['--token-url', '--issuer', '--client-id', '--username', '--scope', '--client-auth', '--timeout', '--password-stdin', '--secret-stdin', '--json', '--help', '--version'];
     for (const word of [...env, ...flags]) expect(result.stdout).toContain(word);
     for (const code of Object.values(ExitCode)) expect(result.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
-    expect(result.stdout).toMatch(/no --password or --client-secret flag.*\n.*command line \(ps/);
+    expect(result.stdout).toMatch(/no --password, --client-secret or --refresh-token flag.*\n.*command line \(ps/);
     expect(result.stdout).toContain('curl -H "Authorization: Bearer $(npx axios-oauth-bearer token)"');
     expect(result.stdout).toContain('Text from the endpoint is shown with control characters escaped (ESC as \\u001B) and cut to 500\n  characters.');
     expect((await cli(['token', '-h'], {})).stdout).toBe(result.stdout);
@@ -348,7 +348,7 @@ describe('what the endpoint sends never reaches the terminal raw', () => {
     await jest.isolateModulesAsync(async () => {
       const errors = await import('../src/errors.js');
       const raw = new errors.TokenEndpointError('password', { status: 500, headers: {}, body: undefined }, { errorDescription: 'x\r\n\u001B[2Jforged' });
-      jest.doMock('../src/token-endpoint.js', () => ({ tokenEndpointFor: () => ({ passwordGrant: () => Promise.reject(raw) }) }));
+      jest.doMock('../src/token-endpoint.js', () => ({ tokenEndpointFor: () => ({}), configuredGrant: () => Promise.reject(raw) }));
       const command = await import('../src/cli/token-command.js');
       let stderr = '';
       const code = await command.run(['token'], { env: baseEnv(), stdin: Readable.from([]), stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) } });
@@ -384,6 +384,57 @@ function runBinary(args: string[], env: Record<string, string>, input = ''): Pro
     child.stdin.end(input);
   });
 }
+
+describe('--grant: every grant the library speaks', () => {
+  test('client_credentials needs no username or password, and gets a token for the client', async () => {
+    const result = await cli(['token', '--grant', 'client_credentials'], baseEnv('OAUTH_USERNAME', 'OAUTH_PASSWORD'));
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-1\n', stderr: '' });
+    expect(server.stats.grants).toMatchObject({ password: 0, client_credentials: 1 });
+  });
+
+  test('refresh_token takes OAUTH_REFRESH_TOKEN, and --json prints the rotated refresh token', async () => {
+    const refreshToken = server.issueRefreshToken('cli-user');
+    const result = await cli(['token', '--grant', 'refresh_token', '--json'], { ...baseEnv('OAUTH_USERNAME', 'OAUTH_PASSWORD'), OAUTH_REFRESH_TOKEN: refreshToken });
+    expect(result.code).toBe(ExitCode.OK);
+    const printed = JSON.parse(result.stdout) as { access_token: string; refresh_token: string };
+    expect(printed.refresh_token).not.toBe(refreshToken);
+    expect(server.stats.grants).toMatchObject({ password: 0, refresh_token: 1 });
+  });
+
+  test('a refused refresh token exits 5 with a hint, and the token is not printed', async () => {
+    const refreshToken = 'rt-Never-Issued-9912';
+    const result = await cli(['token', '--grant', 'refresh_token'], { ...baseEnv(), OAUTH_REFRESH_TOKEN: refreshToken });
+    expectFailure(result, ExitCode.USER_AUTHENTICATION);
+    expect(result.stderr).toContain('the refresh token was refused');
+    expect(result.stderr).toContain('OAUTH_REFRESH_TOKEN');
+    expect(result.stderr).not.toContain(refreshToken);
+  });
+
+  test('an extension grant: --grant <URI>, --param for public parameters, OAUTH_GRANT_SECRETS for secret ones', async () => {
+    server.resetStats();
+    const exchange = ['--grant', 'urn:ietf:params:oauth:grant-type:token-exchange', '--param', 'subject_token_type=urn:ietf:params:oauth:token-type:access_token'];
+    const upstream = (await cli(['token'])).stdout.trim();
+    const result = await cli(['token', ...exchange], { ...baseEnv('OAUTH_USERNAME', 'OAUTH_PASSWORD'), OAUTH_GRANT_SECRETS: `subject_token=${upstream}` });
+    expect(result).toEqual({ code: ExitCode.OK, stdout: 'at-2\n', stderr: '' });
+    expect(server.stats.grants).toMatchObject({ password: 1, extension: 1 });
+    const refused = await cli(['token', ...exchange], { ...baseEnv(), OAUTH_GRANT_SECRETS: 'subject_token=st-Not-Known-5521' });
+    expectFailure(refused, ExitCode.INVALID_REQUEST);
+    expect(refused.stderr).not.toContain('st-Not-Known-5521');
+  });
+
+  test.each([
+    [['--grant', 'client_credentials', '--username', 'u'], '--username and --password-stdin apply only to the password grant'],
+    [['--grant', 'refresh_token'], 'missing the refresh token: set OAUTH_REFRESH_TOKEN'],
+    [['--grant', 'not a grant'], '--grant must be password, client_credentials, refresh_token, or an extension grant type URI'],
+    [['--grant', 'client_credentials', '--param', 'a=b'], '--param applies only to an extension grant'],
+    [['--refresh-token=rt-1'], '--refresh-token is refused'],
+  ])('%j is a usage error', async (args, message) => {
+    const result = await cli(['token', ...args]);
+    expectFailure(result, ExitCode.USAGE);
+    expect(result.stderr).toContain(message);
+    expect(server.stats.tokenRequests).toBe(0);
+  });
+});
 
 describe('the built binary (dist/cli/main.js)', () => {
   beforeAll(() => {

@@ -39,6 +39,7 @@ describe('the defaults, as literal values', () => {
     expect(values).toEqual({
       clientAuthentication: 'client_secret_post',
       timeout: 10_000,
+      revokeOnClear: false,
       defaultExpiresIn: 300,
       clockSkewMs: 1_000,
       allowInsecureHttp: false,

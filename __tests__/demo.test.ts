@@ -22,6 +22,10 @@ test('the demo runs on the embedded loopback server, tells the whole story and e
   expect(out).toContain('✔ 50 × 401 → 1 refresh grant → 50 replayed → 50 × 200');
   expect(out).toMatch(/onError: ERR_OAUTH_INVALID_REQUEST[\s\S]*password grant → token #4/);
   expect(out).toContain('20 of 20 rejected with that error after 1 login attempt');
+  expect(out).toContain('client credentials grant → a token for the client itself');
+  expect(out).toContain('✔ 20 × 200 acting for "demo-client" after 1 token request');
+  expect(out).toContain("✔ revoke() → the server's record of revoked tokens: access_token; the client holds none");
+  expect(out).toMatch(/client credentials grants issued\s+1\n/);
   expect(out).toMatch(/failed\s+0\n/);
   // The demo names tokens; it never prints one, nor the demo password.
   expect(out).not.toMatch(/\bat-\d+\b|\brt-\d+\b|demo-password|demo-secret/);

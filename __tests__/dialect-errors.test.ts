@@ -7,8 +7,10 @@ import nock from 'nock';
 
 import {
   ErrorCode,
+  GrantRejectedError,
   InvalidClientError,
   InvalidRequestError,
+  RefreshTokenRejectedError,
   TokenEndpointError,
   UserAuthenticationError,
 } from '../src/index.js';
@@ -92,7 +94,7 @@ describe('an error answer is classified by its OAuth code first, its status seco
   });
 });
 
-describe('the cooldown counts credential failures on the password grant, by class', () => {
+describe('the cooldown counts credential failures on the configured grant, by class', () => {
   const response = (status: number) => ({ status, headers: {}, body: undefined });
   test.each<[string, boolean, TokenEndpointError]>([
     ['a 400 invalid_grant (RFC wrong password)', true, new UserAuthenticationError('password', response(400), { error: 'invalid_grant' })],
@@ -102,7 +104,14 @@ describe('the cooldown counts credential failures on the password grant, by clas
     ['a 400 invalid_scope', false, new InvalidRequestError('password', response(400), { error: 'invalid_scope' })],
     ['a 400 invalid_request', false, new InvalidRequestError('password', response(400), { error: 'invalid_request' })],
     ['a 400 without a code', false, new InvalidRequestError('password', response(400), {})],
-    ['an invalid_client on a refresh (the password grant follows)', false, new InvalidClientError('refresh_token', response(401), {})],
+    // Reaches the cooldown only where it is final: a refresh token obtained elsewhere, with no grant to fall back on
+    // (with one, grants.ts falls back and that grant's failure is the one the cooldown sees).
+    ['an invalid_client on a refresh with nothing to fall back on', true, new InvalidClientError('refresh_token', response(401), {})],
+    ['a client credentials invalid_client', true, new InvalidClientError('client_credentials', response(401), { error: 'invalid_client' })],
+    ['an extension grant invalid_grant', true, new GrantRejectedError('extension', response(400), { error: 'invalid_grant' })],
+    ['a refused refresh token with nothing to fall back on', true, new RefreshTokenRejectedError(new InvalidRequestError('refresh_token', response(400), { error: 'invalid_grant' }))],
+    ['a token exchange invalid_request (a bad subject token)', false, new InvalidRequestError('extension', response(400), { error: 'invalid_request' })],
+    ['a refused revocation', false, new InvalidClientError('revocation', response(401), {})],
     ['a 503', false, new TokenEndpointError('password', response(503), {})],
   ])('%s: a credential failure is %p', (_name, expected, error) => {
     expect(isCredentialFailure(error)).toBe(expected);

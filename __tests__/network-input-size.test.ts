@@ -41,7 +41,7 @@ const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 5000 }
 describe('a token response over the size limit', () => {
   test('is an InvalidTokenResponseError naming the body, with a message that says it was too large', async () => {
     server.failNext(1, 200, answerOf(MAX_RESPONSE_BYTES + 1));
-    const error = await rejectionOf(tokenEndpointFor(resolveAuthOptions(server.credentials)).passwordGrant());
+    const error = await rejectionOf(tokenEndpointFor(resolveAuthOptions(server.credentials)).grant());
 
     expect(error).toBeInstanceOf(InvalidTokenResponseError);
     expect(error).toMatchObject({ field: 'body', grant: 'password', code: ErrorCode.INVALID_TOKEN_RESPONSE });
@@ -65,7 +65,7 @@ describe('a token response over the size limit', () => {
 
   test('an answer of exactly the limit is read and used', async () => {
     server.failNext(1, 200, answerOf(MAX_RESPONSE_BYTES));
-    const tokens = await tokenEndpointFor(resolveAuthOptions(server.credentials)).passwordGrant();
+    const tokens = await tokenEndpointFor(resolveAuthOptions(server.credentials)).grant();
 
     expect(tokens.accessToken).toBe('at-big');
   });
@@ -86,7 +86,7 @@ describe('an answer cut off by the connection (axios reports it with the same co
     await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
     const { port } = cutting.address() as AddressInfo;
     const options = resolveAuthOptions({ ...server.credentials, tokenUrl: `http://127.0.0.1:${port}/token`, retry });
-    const error = await rejectionOf(tokenEndpointFor(options).passwordGrant());
+    const error = await rejectionOf(tokenEndpointFor(options).grant());
 
     expect(error).toBeInstanceOf(TokenNetworkError);
     expect(isTransient(error)).toBe(true);

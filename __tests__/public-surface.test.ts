@@ -39,6 +39,7 @@ describe('run-time exports', () => {
       'ConfigurationError',
       'CredentialError',
       'ErrorCode',
+      'GrantRejectedError',
       'InvalidClientError',
       'InvalidRequestError',
       'InvalidTokenResponseError',
@@ -48,6 +49,7 @@ describe('run-time exports', () => {
       'MemoryTokenStore',
       'OAuthBearerError',
       'OriginNotAllowedError',
+      'RefreshTokenRejectedError',
       'ReplayNotPossibleError',
       'TokenEndpointError',
       'TokenNetworkError',
@@ -93,7 +95,7 @@ describe('the token manager users hold', () => {
     const { tokens } = api;
     const prototype: object = Object.getPrototypeOf(tokens) as object;
     // Every own key, symbols and non-enumerable ones included, of the view and its prototype; nothing inherited else.
-    expect(Reflect.ownKeys(prototype).map(String).sort()).toEqual(['clear', 'clearCooldown', 'constructor', 'current', 'getAccessToken', 'refresh', 'renewing']);
+    expect(Reflect.ownKeys(prototype).map(String).sort()).toEqual(['clear', 'clearCooldown', 'constructor', 'current', 'getAccessToken', 'refresh', 'renewing', 'revoke']);
     expect(Reflect.ownKeys(tokens)).toEqual([]);
     expect(Object.getPrototypeOf(prototype)).toBe(Object.prototype);
     expect(Object.isFrozen(prototype)).toBe(true);
@@ -159,11 +161,11 @@ describe('defaults', () => {
 });
 
 describe('createTokenEndpoint', () => {
-  test('takes the auth options as written, validates them, and exposes only the three grants', async () => {
+  test('takes the auth options as written, validates them, and exposes only its five methods', async () => {
     createWorld();
     expect(() => createTokenEndpoint({ ...credentials, tokenUrl: 'http://idp.test/token' })).toThrow(ConfigurationError);
     const endpoint = createTokenEndpoint(credentials);
-    expect(Object.keys(endpoint).sort()).toEqual(['passwordGrant', 'refreshGrant', 'tokenUrl']);
+    expect(Object.keys(endpoint).sort()).toEqual(['grant', 'passwordGrant', 'refreshGrant', 'revoke', 'tokenUrl']);
     await expect(endpoint.tokenUrl()).resolves.toBe(credentials.tokenUrl);
     const tokens = await endpoint.passwordGrant();
     expect(tokens.accessToken).toBe('access-token-1');

@@ -82,7 +82,7 @@ describe('the token endpoint', () => {
   test.each([
     ['a JSON body', { ...USER, ...CLIENT }, { 'Content-Type': 'application/json' }, 400, 'invalid_request', 'the body must be application/x-www-form-urlencoded'],
     ['a missing grant_type', { ...CLIENT, username: 'demo-user' }, FORM, 400, 'invalid_request', 'grant_type is required'],
-    ['an unknown grant_type', { ...CLIENT, grant_type: 'client_credentials' }, FORM, 400, 'unsupported_grant_type', 'only password and refresh_token grants are supported'],
+    ['an unknown grant_type', { ...CLIENT, grant_type: 'authorization_code' }, FORM, 400, 'unsupported_grant_type', 'the supported grants are password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer'],
     ['an unknown refresh token', { ...CLIENT, grant_type: 'refresh_token', refresh_token: 'rt-99' }, FORM, 400, 'invalid_grant', 'the refresh token is invalid, expired or revoked'],
     ['a wrong client secret', { ...USER, client_id: 'demo-client', client_secret: 'nope' }, FORM, 401, 'invalid_client', 'client authentication failed'],
     ['a wrong Basic secret', USER, { ...FORM, Authorization: basic('demo-client:nope') }, 401, 'invalid_client', 'client authentication failed'],

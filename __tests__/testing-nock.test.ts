@@ -88,7 +88,7 @@ describe('mockTokenEndpoint', () => {
   test.each<[MockTokenError, number, unknown]>([
     ['invalid_request', 400, { error: 'invalid_request', error_description: 'the request is missing a parameter or is malformed' }],
     ['invalid_grant', 400, { error: 'invalid_grant', error_description: 'the refresh token is invalid, expired or revoked' }],
-    ['unsupported_grant_type', 400, { error: 'unsupported_grant_type', error_description: 'only password and refresh_token grants are supported' }],
+    ['unsupported_grant_type', 400, { error: 'unsupported_grant_type', error_description: 'the supported grants are password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer' }],
     ['invalid_client', 401, { error: 'invalid_client', error_description: 'client authentication failed' }],
     ['user_authentication', 403, { error: 'invalid_grant', error_description: 'invalid username or password' }],
     ['server_error', 500, { error: 'server_error', error_description: 'the authorization server failed' }],

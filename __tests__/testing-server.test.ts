@@ -57,7 +57,7 @@ describe('the token endpoint', () => {
   test.each([
     ['a JSON body', { ...USER, ...CLIENT }, { 'Content-Type': 'application/json' }, 400, 'invalid_request', 'the body must be application/x-www-form-urlencoded'],
     ['a missing grant_type', { ...CLIENT, username: 'demo-user' }, FORM, 400, 'invalid_request', 'grant_type is required'],
-    ['an unknown grant_type', { ...CLIENT, grant_type: 'client_credentials' }, FORM, 400, 'unsupported_grant_type', 'only password and refresh_token grants are supported'],
+    ['an unknown grant_type', { ...CLIENT, grant_type: 'authorization_code' }, FORM, 400, 'unsupported_grant_type', 'the supported grants are password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer'],
     ['a missing password', { ...CLIENT, grant_type: 'password', username: 'demo-user' }, FORM, 400, 'invalid_request', 'username and password are required'],
     ['an unknown refresh token', { ...CLIENT, grant_type: 'refresh_token', refresh_token: 'rt-99' }, FORM, 400, 'invalid_grant', 'the refresh token is invalid, expired or revoked'],
     ['a scope that is not allowed', { ...USER, ...CLIENT, scope: 'read admin' }, FORM, 400, 'invalid_scope', 'the requested scope is not allowed'],
@@ -121,7 +121,7 @@ describe('the token endpoint', () => {
     const { clientId, clientSecret, username, password } = server.credentials;
     const options = { clientId, clientSecret, username, password, issuer: server.url, clientAuthentication: 'client_secret_basic' };
     const endpoint = tokenEndpointFor(resolveAuthOptions(options));
-    const tokens = await endpoint.passwordGrant();
+    const tokens = await endpoint.grant();
     expect([tokens.accessToken, tokens.refreshToken, await endpoint.tokenUrl()]).toEqual(['at-1', 'rt-1', server.tokenUrl]);
   });
 });

@@ -6,11 +6,14 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 
 import { AccountRegistry, type AccountTokenManagers, accountTokenManagersOf, singleCache, type TokenCaches } from './accounts.js';
 import { assertSupportedAxios } from './axios-support.js';
-import { credentialSource, type GrantCredentials } from './credentials.js';
+import { credentialSource, type GrantCredentials, isFixed } from './credentials.js';
 import { installInterceptors } from './interceptors.js';
 import {
   ATTACH_ONLY_OPTION_NAMES,
+  type ClientCredentialsAuthOptions,
+  type ExtensionGrantAuthOptions,
   type MultiAccountAuthOptions,
+  type RefreshTokenAuthOptions,
   type ResolvedAuthOptions,
   resolveAuthOptions,
   type SingleAccountAuthOptions,
@@ -23,10 +26,22 @@ import { TokenCache } from './token-cache.js';
 import { type TokenManager, tokenManagerOf } from './token-manager.js';
 
 /** Options of `attachAuth`: the credentials and token settings, plus where the token may be sent. */
-export type AttachAuthOptions = SingleAccountAttachOptions | MultiAccountAttachOptions;
+export type AttachAuthOptions = SingleIdentityAttachOptions | MultiAccountAttachOptions;
 
-/** `attachAuth`'s options for one user. */
+/** `attachAuth`'s options for a client that acts for one identity, whatever its grant. */
+export type SingleIdentityAttachOptions = SingleAccountAttachOptions | ClientCredentialsAttachOptions | RefreshTokenAttachOptions | ExtensionGrantAttachOptions;
+
+/** `attachAuth`'s options for one user (the password grant). */
 export interface SingleAccountAttachOptions extends SingleAccountAuthOptions, OriginOptions {}
+
+/** `attachAuth`'s options for the client credentials grant. */
+export interface ClientCredentialsAttachOptions extends ClientCredentialsAuthOptions, OriginOptions {}
+
+/** `attachAuth`'s options for a refresh token obtained elsewhere. */
+export interface RefreshTokenAttachOptions extends RefreshTokenAuthOptions, OriginOptions {}
+
+/** `attachAuth`'s options for an extension grant. */
+export interface ExtensionGrantAttachOptions extends ExtensionGrantAuthOptions, OriginOptions {}
 
 /** `attachAuth`'s options for many accounts (`account`): each request names its own. */
 export interface MultiAccountAttachOptions extends MultiAccountAuthOptions, OriginOptions {}
@@ -88,7 +103,7 @@ export interface AuthClient<Tokens = TokenManager> extends AxiosInstance {
  * handle.detach();
  */
 export function attachAuth(instance: AxiosInstance, options: MultiAccountAttachOptions): AuthHandle<AccountTokenManagers>;
-export function attachAuth(instance: AxiosInstance, options: SingleAccountAttachOptions): AuthHandle;
+export function attachAuth(instance: AxiosInstance, options: SingleIdentityAttachOptions): AuthHandle;
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle<TokenManager | AccountTokenManagers>;
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle<TokenManager | AccountTokenManagers> {
   // First: an instance of an axios this library cannot drive would fail only later, after a grant was spent.
@@ -110,12 +125,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
  * cache per account, all on the one endpoint (one discovery, one connection pool, one learned Basic form).
  */
 function cachesFor(resolved: ResolvedAuthOptions, endpoint: ClientTokenEndpoint): { caches: TokenCaches; tokens: TokenManager | AccountTokenManagers } {
-  const { store, owner, accounts, clientSecret, timeout } = resolved;
+  const { store, owner, accounts, clientSecret, timeout, grant } = resolved;
   const keyOf = store === undefined ? undefined : (credentials: GrantCredentials | undefined) => storeKey(keyCredentials(resolved, credentials), store);
   if (accounts === undefined) {
-    // A fixed password and secret need no fetching; a function one is called at each renewal.
-    const fixed = owner !== undefined && typeof owner.password === 'string' && typeof clientSecret === 'string';
-    const credentials = owner === undefined || fixed ? undefined : credentialSource({ clientSecret, user: owner, timeoutMs: timeout });
+    // Fixed values need no fetching; a function is called at each renewal.
+    const sources = { clientSecret, user: owner, secrets: grant.type === 'extension' ? grant.secrets : [], timeoutMs: timeout };
+    const credentials = isFixed(sources) ? undefined : credentialSource(sources);
     const cache = new TokenCache(endpoint, { ...resolved, storeKey: keyOf, credentials });
     return { caches: singleCache(cache), tokens: tokenManagerOf(cache) };
   }
@@ -140,14 +155,37 @@ function report(onError: ResolvedAuthOptions['onError'], error: OAuthBearerError
  * URL is not known yet; the issuer names the same endpoint.
  */
 function keyCredentials(resolved: ResolvedAuthOptions, credentials: GrantCredentials | undefined): StoreKeyCredentials {
-  const { clientId, scope } = resolved;
+  const { clientId, scope, grant } = resolved;
   const tokenUrl = (resolved.tokenUrl ?? resolved.issuer ?? '').toString();
-  if (credentials !== undefined) return { tokenUrl, clientId, scope, ...credentials };
-  const { owner, clientSecret } = resolved;
-  if (owner === undefined || typeof owner.password !== 'string' || typeof clientSecret !== 'string') {
+  const fetched = credentials ?? fixedCredentials(resolved);
+  const identity = { tokenUrl, clientId, scope, clientSecret: fetched.clientSecret };
+  switch (grant.type) {
+    case 'password': {
+      if (fetched.owner === undefined) throw new TypeError('unreachable: the password grant has a resource owner');
+      return { ...identity, username: fetched.owner.username, password: fetched.owner.password };
+    }
+    case 'client_credentials':
+      return { ...identity, grant: grant.type, username: '', password: '' };
+    case 'refresh_token':
+      // Bound to the starting refresh token: a restart with the same one finds the rotated token saved under it.
+      return { ...identity, grant: grant.type, username: '', password: grant.refreshToken };
+    case 'extension':
+      return { ...identity, grant: grant.uri, username: JSON.stringify(grant.parameters), password: JSON.stringify(fetched.secrets) };
+  }
+}
+
+/** The options' own credentials, when every one is a value (else they are fetched before a key is asked for). */
+function fixedCredentials(resolved: ResolvedAuthOptions): GrantCredentials {
+  const { owner, clientSecret, grant } = resolved;
+  const secrets = grant.type === 'extension' ? grant.secrets : [];
+  if (typeof clientSecret !== 'string' || (owner !== undefined && typeof owner.password !== 'string') || secrets.some(([, value]) => typeof value !== 'string')) {
     throw new TypeError('unreachable: credentials given as functions are fetched before a key is asked for');
   }
-  return { tokenUrl, clientId, scope, clientSecret, username: owner.username, password: owner.password };
+  return {
+    clientSecret,
+    owner: owner === undefined ? undefined : { username: owner.username, password: owner.password as string },
+    secrets: secrets.map(([key, value]) => [key, value as string] as const),
+  };
 }
 
 /**
@@ -161,7 +199,7 @@ function keyCredentials(resolved: ResolvedAuthOptions, credentials: GrantCredent
  * const { data } = await api.get('/reports');
  */
 export function createAuthClient(config: AuthClientConfig<MultiAccountAttachOptions>): AuthClient<AccountTokenManagers>;
-export function createAuthClient(config: AuthClientConfig<SingleAccountAttachOptions>): AuthClient;
+export function createAuthClient(config: AuthClientConfig<SingleIdentityAttachOptions>): AuthClient;
 export function createAuthClient(config: AuthClientConfig): AuthClient<TokenManager | AccountTokenManagers>;
 export function createAuthClient(config: AuthClientConfig): AuthClient<TokenManager | AccountTokenManagers> {
   const { auth, ...axiosConfig } = config;

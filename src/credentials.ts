@@ -26,8 +26,10 @@ export type AccountProvider = (account: string) => AccountCredentials | PromiseL
 /** Everything one renewal sends: fetched for it, dropped after it. */
 export interface GrantCredentials {
   readonly clientSecret: string;
-  readonly username: string;
-  readonly password: string;
+  /** The password grant's resource owner; undefined for the other grants. */
+  readonly owner: AccountCredentials | undefined;
+  /** An extension grant's secret parameters, fetched, in the options' order; empty for the other grants. */
+  readonly secrets: readonly (readonly [string, string])[];
 }
 
 /** Where a renewal's credentials come from: one account's, or the single-account client's. */
@@ -36,8 +38,16 @@ export type CredentialSource = () => Promise<GrantCredentials>;
 /** Sources before fetching: what the options resolve to. */
 export interface CredentialSources {
   readonly clientSecret: Credential;
-  /** The user's credentials: fixed ones (the password maybe a function), or those of an account. */
-  readonly user: { readonly username: string; readonly password: Credential } | { readonly account: string; readonly provider: AccountProvider };
+  /**
+   * The user's credentials: fixed ones (the password maybe a function), or those of an account; undefined for a grant
+   * without a resource owner.
+   */
+  readonly user:
+    | { readonly username: string; readonly password: Credential }
+    | { readonly account: string; readonly provider: AccountProvider }
+    | undefined;
+  /** An extension grant's secret parameters (values or functions). @default [] */
+  readonly secrets?: readonly (readonly [string, Credential])[];
   /** Bounds each function call, as it bounds a token request (`auth.timeout`). */
   readonly timeoutMs: number;
 }
@@ -46,23 +56,38 @@ export interface CredentialSources {
 export function credentialSource(sources: CredentialSources): CredentialSource {
   return async () => {
     const { user, timeoutMs } = sources;
-    const account = 'account' in user ? user.account : undefined;
-    const [clientSecret, owner] = await Promise.all([
+    const account = user !== undefined && 'account' in user ? user.account : undefined;
+    const [clientSecret, owner, secrets] = await Promise.all([
       secretOf(sources.clientSecret, 'clientSecret', timeoutMs, account),
-      'account' in user ? accountOf(user.provider, user.account, timeoutMs) : passwordOf(user.username, user.password, timeoutMs),
+      ownerOf(user, timeoutMs),
+      Promise.all((sources.secrets ?? []).map(async ([key, value]) => [key, await secretOf(value, 'grant.secrets', timeoutMs, undefined, key)] as const)),
     ]);
-    return { clientSecret, ...owner };
+    return { clientSecret, owner, secrets };
   };
+}
+
+/** True when every source is a value: nothing to call, so a renewal need not fetch (the fast path). */
+export function isFixed(sources: CredentialSources): boolean {
+  const { user } = sources;
+  const fixedUser = user === undefined || ('password' in user && typeof user.password === 'string');
+  return fixedUser && typeof sources.clientSecret === 'string' && (sources.secrets ?? []).every(([, value]) => typeof value === 'string');
+}
+
+function ownerOf(user: CredentialSources['user'], timeoutMs: number): Promise<AccountCredentials | undefined> {
+  if (user === undefined) return Promise.resolve(undefined);
+  return 'account' in user ? accountOf(user.provider, user.account, timeoutMs) : passwordOf(user.username, user.password, timeoutMs);
 }
 
 async function passwordOf(username: string, password: Credential, timeoutMs: number): Promise<AccountCredentials> {
   return { username, password: await secretOf(password, 'password', timeoutMs, undefined) };
 }
 
-async function secretOf(credential: Credential, name: CredentialName, timeoutMs: number, account: string | undefined): Promise<string> {
+async function secretOf(credential: Credential, name: CredentialName, timeoutMs: number, account: string | undefined, parameter?: string): Promise<string> {
   if (typeof credential === 'string') return credential;
-  const value = await call(() => credential(), name, timeoutMs, account);
-  if (typeof value !== 'string' || value === '') throw new CredentialError(name, 'invalid', `returned ${kindOf(value)}, not a non-empty string`, account);
+  const value = await call(() => credential(), name, timeoutMs, account, parameter);
+  if (typeof value !== 'string' || value === '') {
+    throw new CredentialError(name, 'invalid', `returned ${kindOf(value)}, not a non-empty string`, account, parameter);
+  }
   return value;
 }
 
@@ -93,11 +118,18 @@ async function accountOf(provider: AccountProvider, account: string, timeoutMs: 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Calls `fn`, bounded by `timeoutMs`; a throw, a rejection or the deadline becomes a CredentialError. */
-async function call<T>(fn: () => T | PromiseLike<T>, name: CredentialName, timeoutMs: number, account: string | undefined): Promise<unknown> {
+async function call<T>(
+  fn: () => T | PromiseLike<T>,
+  name: CredentialName,
+  timeoutMs: number,
+  account: string | undefined,
+  parameter?: string,
+): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
+    const late = (): CredentialError => new CredentialError(name, 'timed-out', `did not answer within ${timeoutMs} ms`, account, parameter);
     // Clamped as Node clamps: a longer delay would fire at once.
-    timer = setTimeout(() => reject(new CredentialError(name, 'timed-out', `did not answer within ${timeoutMs} ms`, account)), Math.min(timeoutMs, MAX_TIMER_MS));
+    timer = setTimeout(() => reject(late()), Math.min(timeoutMs, MAX_TIMER_MS));
     // A hung vault must not keep the process alive once nothing else does.
     (timer as { unref?: () => void } | undefined)?.unref?.(); // Node and Bun; Deno's and browsers' timers are numbers
   });
@@ -106,7 +138,7 @@ async function call<T>(fn: () => T | PromiseLike<T>, name: CredentialName, timeo
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     // Only the class name: a vault's message may quote the very secret it failed on.
-    throw new CredentialError(name, 'threw', `threw ${error instanceof Error ? error.name : kindOf(error)}`, account);
+    throw new CredentialError(name, 'threw', `threw ${error instanceof Error ? error.name : kindOf(error)}`, account, parameter);
   } finally {
     clearTimeout(timer);
   }
@@ -131,6 +163,6 @@ const TAG_KEY = randomBytes(32);
  */
 export function credentialTag(credentials: GrantCredentials | undefined): string {
   if (credentials === undefined) return '';
-  const { clientSecret, username, password } = credentials;
-  return createHmac('sha256', TAG_KEY).update(JSON.stringify([clientSecret, username, password])).digest('base64');
+  const { clientSecret, owner, secrets } = credentials;
+  return createHmac('sha256', TAG_KEY).update(JSON.stringify([clientSecret, owner?.username ?? null, owner?.password ?? null, secrets])).digest('base64');
 }

@@ -25,6 +25,11 @@ export interface DiscoveredEndpoint {
   readonly tokenEndpoint: string;
   /** `token_endpoint_auth_methods_supported`, when the document has it as a list (non-strings left out). */
   readonly authMethods: readonly string[] | undefined;
+  /**
+   * `revocation_endpoint` (RFC 8414), when the document names one that passes the token endpoint's checks; a missing or
+   * unusable one is left out rather than failing discovery, since grants do not need it (`tokens.revoke()` says so).
+   */
+  readonly revocationEndpoint: string | undefined;
 }
 
 /**
@@ -38,6 +43,7 @@ const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** The field this module reads beyond the two in wire.ts. */
 interface DiscoveryBody extends DiscoveryDocument {
   token_endpoint_auth_methods_supported?: unknown;
+  revocation_endpoint?: unknown;
 }
 
 /** Reads the discovery document and returns the token endpoint it names; throws a typed error naming what was wrong. */
@@ -55,15 +61,28 @@ export async function discoverTokenEndpoint(http: AxiosInstance, options: Discov
     throw fail('token_endpoint', 'is missing or not a URL');
   }
   const endpoint = new URL(document.token_endpoint);
-  if (endpoint.protocol !== 'https:' && options.issuer.protocol === 'https:') {
-    throw fail('token_endpoint', 'must use https when the issuer does');
-  }
-  // The same rule as for a configured tokenUrl: the password must not travel in plain http off loopback.
+  const problem = endpointProblem(endpoint, options);
+  if (problem !== undefined) throw fail('token_endpoint', problem);
+  return { tokenEndpoint: endpoint.href, authMethods: authMethodsOf(document), revocationEndpoint: revocationEndpointOf(document, options) };
+}
+
+/**
+ * Why a URL the document names may not receive the client's secret, or undefined when it may: the same rules as for a
+ * configured tokenUrl (no plain http off loopback, no downgrade from an https issuer, no credentials in the URL).
+ */
+function endpointProblem(endpoint: URL, options: DiscoveryOptions): string | undefined {
+  if (endpoint.protocol !== 'https:' && options.issuer.protocol === 'https:') return 'must use https when the issuer does';
   if (endpoint.protocol !== 'https:' && (endpoint.protocol !== 'http:' || !(isLoopback(endpoint) || options.allowInsecureHttp))) {
-    throw fail('token_endpoint', 'must use https (plain http only on loopback, or with `allowInsecureHttp`)');
+    return 'must use https (plain http only on loopback, or with `allowInsecureHttp`)';
   }
-  if (endpoint.username !== '' || endpoint.password !== '') throw fail('token_endpoint', 'must not contain credentials');
-  return { tokenEndpoint: endpoint.href, authMethods: authMethodsOf(document) };
+  return endpoint.username !== '' || endpoint.password !== '' ? 'must not contain credentials' : undefined;
+}
+
+function revocationEndpointOf(document: DiscoveryBody, options: DiscoveryOptions): string | undefined {
+  const value = document.revocation_endpoint;
+  if (typeof value !== 'string' || !URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  return endpointProblem(url, options) === undefined ? url.href : undefined;
 }
 
 function authMethodsOf(document: DiscoveryBody): readonly string[] | undefined {

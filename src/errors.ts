@@ -21,13 +21,18 @@ export const ErrorCode = Object.freeze({
   HOOK: 'ERR_OAUTH_HOOK_FAILED',
   ORIGIN_NOT_ALLOWED: 'ERR_OAUTH_ORIGIN_NOT_ALLOWED',
   CREDENTIAL: 'ERR_OAUTH_CREDENTIAL',
+  GRANT_REJECTED: 'ERR_OAUTH_GRANT_REJECTED',
+  REFRESH_TOKEN_REJECTED: 'ERR_OAUTH_REFRESH_TOKEN_REJECTED',
 } as const);
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Which call to the authorization server failed. */
-export type GrantKind = 'password' | 'refresh_token' | 'discovery';
+/**
+ * Which call to the authorization server failed: a grant (`extension` for an extension grant, whatever its URI), the
+ * discovery look-up, or a revocation (RFC 7009).
+ */
+export type GrantKind = 'password' | 'client_credentials' | 'extension' | 'refresh_token' | 'discovery' | 'revocation';
 
 /** What an error keeps of the endpoint's answer; credential fields of the body are already redacted. */
 export interface RedactedResponse {
@@ -181,8 +186,8 @@ export class TokenEndpointError extends TokenRequestError {
 
 function describe(grant: GrantKind, status: number, meaning: string, fields: OAuthErrorFields): string {
   const detail = [fields.error, fields.errorDescription].filter((part) => part !== undefined).join(': ');
-  // Discovery is a look-up, not a grant: "discovery grant failed" read as if a token had been asked for.
-  const what = grant === 'discovery' ? 'discovery' : `${grant} grant`;
+  // Discovery is a look-up and revocation gives up a token: "discovery grant failed" read as if a token had been asked for.
+  const what = grant === 'discovery' || grant === 'revocation' ? grant : `${grant} grant`;
   return `${what} failed with HTTP ${status}: ${meaning}${detail === '' ? '' : ` (${detail})`}`;
 }
 
@@ -259,6 +264,39 @@ export class UserAuthenticationError extends TokenEndpointError {
 
   constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
     super(grant, response, fields, ErrorCode.USER_AUTHENTICATION, 'user authentication failed');
+  }
+}
+
+/**
+ * The endpoint refused the grant itself (`invalid_grant`) on client credentials or an extension grant: the assertion,
+ * subject token or other grant parameters are invalid, expired or revoked. A credential failure: the cooldown starts.
+ */
+export class GrantRejectedError extends TokenEndpointError {
+  static {
+    brandErrorClass(this, 'GrantRejectedError');
+  }
+
+  constructor(grant: GrantKind, response: RedactedResponse, fields: OAuthErrorFields) {
+    super(grant, response, fields, ErrorCode.GRANT_REJECTED, 'the grant was refused');
+  }
+}
+
+/**
+ * The endpoint refused the refresh token of a client that has nothing else to renew with (`grant: 'refresh_token'`, a
+ * refresh token obtained elsewhere): it is invalid, expired or revoked. Every request waiting on the renewal fails
+ * with it, and so does every later one, without a token request: make a client with a new refresh token. `status`,
+ * `error` and `errorDescription` are the endpoint's refusal's (a 400 `invalid_grant`, usually); its class is `cause`.
+ */
+export class RefreshTokenRejectedError extends TokenEndpointError {
+  static {
+    brandErrorClass(this, 'RefreshTokenRejectedError');
+  }
+
+  constructor(refusal: TokenEndpointError) {
+    const fields = { error: refusal.error, errorDescription: refusal.errorDescription };
+    super('refresh_token', refusal.response, fields, ErrorCode.REFRESH_TOKEN_REJECTED, 'the refresh token was refused and there is no other grant to fall back on');
+    // Non-enumerable, as the `cause` the Error constructor installs: JSON.stringify never shows it.
+    Object.defineProperty(this, 'cause', { value: refusal, enumerable: false, writable: true, configurable: true });
   }
 }
 
@@ -352,8 +390,11 @@ export class OriginNotAllowedError extends OAuthBearerError {
   }
 }
 
-/** Which credential a {@link CredentialError} could not get: a `password` or `clientSecret` function, or `auth.account`. */
-export type CredentialName = 'password' | 'clientSecret' | 'account';
+/**
+ * Which credential a {@link CredentialError} could not get: a `password` or `clientSecret` function, `auth.account`,
+ * or one of an extension grant's `secrets` (named by {@link CredentialError.parameter}).
+ */
+export type CredentialName = 'password' | 'clientSecret' | 'account' | 'grant.secrets';
 
 /** How getting a credential failed: the function threw (or rejected), took longer than `timeout`, or answered garbage. */
 export type CredentialFailure = 'threw' | 'timed-out' | 'invalid';
@@ -375,23 +416,36 @@ export class CredentialError extends OAuthBearerError {
   readonly failure: CredentialFailure;
   /** The account it was for, on a client with `auth.account`. */
   readonly account: string | undefined;
+  /** The extension grant's secret parameter, when `credential` is `'grant.secrets'` (its name, never its value). */
+  readonly parameter: string | undefined;
 
-  constructor(credential: CredentialName, failure: CredentialFailure, problem: string, account?: string) {
+  constructor(credential: CredentialName, failure: CredentialFailure, problem: string, account?: string, parameter?: string) {
     const who = account === undefined ? '' : ` for account ${JSON.stringify(account)}`;
-    const what = credential === 'account' ? 'the account provider (auth.account)' : `the ${credential} function (auth.${credential})`;
-    super(ErrorCode.CREDENTIAL, `Could not get credentials${who}: ${what} ${problem}; no token request was sent`);
+    super(ErrorCode.CREDENTIAL, `Could not get credentials${who}: ${credentialText(credential, parameter)} ${problem}; no token request was sent`);
     this.credential = credential;
     this.failure = failure;
     this.account = account;
+    this.parameter = parameter;
   }
 }
 
+function credentialText(credential: CredentialName, parameter: string | undefined): string {
+  if (credential === 'account') return 'the account provider (auth.account)';
+  if (credential === 'grant.secrets') return `the function of secret parameter ${JSON.stringify(parameter ?? '')} (auth.grant.secrets)`;
+  return `the ${credential} function (auth.${credential})`;
+}
+
 /**
- * A failure of the client's or the user's credentials on the password grant: retrying with the same ones cannot help
- * and may lock the account, so the token manager stops asking for a while (the cooldown). By class, not status: a
- * wrong password is 400 `invalid_grant` on RFC 6749 servers and 403 at the provider, a wrong secret 400 or 401
- * `invalid_client`; an invalid scope or request is not the credentials' fault, and starts no cooldown.
+ * A failure of the credentials on the configured grant: retrying with the same ones cannot help and may lock the
+ * account, so the token manager stops asking for a while (the cooldown). By class, not status: a wrong password is 400
+ * `invalid_grant` on RFC 6749 servers and 403 at the provider, a wrong secret 400 or 401 `invalid_client`; an invalid
+ * scope or request is not the credentials' fault, and starts no cooldown. A refresh's failure reaches this only where
+ * it is final (`grant: 'refresh_token'`): elsewhere the configured grant follows it, and that grant's failure is the
+ * one that counts.
  */
 export function isCredentialFailure(error: unknown): boolean {
-  return (error instanceof InvalidClientError || error instanceof UserAuthenticationError) && error.grant === 'password';
+  if (!(error instanceof TokenEndpointError) || error.grant === 'discovery' || error.grant === 'revocation') return false;
+  if (error instanceof RefreshTokenRejectedError || error instanceof GrantRejectedError) return true;
+  // A refused client on a refresh is final only without a grant to fall back on, where it is as final as anywhere.
+  return error instanceof InvalidClientError || (error instanceof UserAuthenticationError && error.grant === 'password');
 }

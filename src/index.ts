@@ -26,9 +26,13 @@ export type {
   AuthClient,
   AuthClientConfig,
   AuthHandle,
+  ClientCredentialsAttachOptions,
+  ExtensionGrantAttachOptions,
   MultiAccountAttachOptions,
   OriginOptions,
+  RefreshTokenAttachOptions,
   SingleAccountAttachOptions,
+  SingleIdentityAttachOptions,
 } from './client.js';
 export type { TokenManager } from './token-manager.js';
 export type { AccountTokenManagers } from './accounts.js';
@@ -39,10 +43,16 @@ export { defaults } from './options.js';
 export type {
   AuthOptions,
   ClientAuthentication,
+  ClientCredentialsAuthOptions,
   CommonAuthOptions,
   ErrorContext,
+  ExtensionGrant,
+  ExtensionGrantAuthOptions,
+  GrantOption,
   MultiAccountAuthOptions,
+  RefreshTokenAuthOptions,
   SingleAccountAuthOptions,
+  SingleIdentityAuthOptions,
   TokenEvent,
   TokenSource,
 } from './options.js';
@@ -68,6 +78,8 @@ export {
   InvalidRequestError,
   InvalidClientError,
   UserAuthenticationError,
+  GrantRejectedError,
+  RefreshTokenRejectedError,
   InvalidTokenResponseError,
   TokenNetworkError,
   ReplayNotPossibleError,

@@ -23,8 +23,11 @@ export type ClientAuthentication = 'client_secret_post' | 'client_secret_basic' 
 
 const CLIENT_AUTHENTICATIONS: readonly ClientAuthentication[] = ['client_secret_post', 'client_secret_basic', 'client_secret_basic_encoded', 'client_secret_basic_raw'];
 
-/** Why a new token set arrived. */
-export type TokenSource = 'password' | 'refresh_token' | 'store';
+/**
+ * Why a new token set arrived: the configured grant (`password`, `client_credentials`, `extension` for an
+ * extension grant), a refresh, or another process's token found in the shared store.
+ */
+export type TokenSource = 'password' | 'client_credentials' | 'extension' | 'refresh_token' | 'store';
 
 /** What {@link CommonAuthOptions.onToken} receives. The token set prints redacted; its fields hold the real values. */
 export interface TokenEvent {
@@ -41,14 +44,44 @@ export interface ErrorContext {
 }
 
 /**
- * Everything needed to obtain and renew tokens: the options of one account ({@link SingleAccountAuthOptions}, the
- * password grant with one username and password) or of many ({@link MultiAccountAuthOptions}). Secrets are kept in
- * closures, never on printable objects.
+ * Everything needed to obtain and renew tokens, by grant: the password grant for one account
+ * ({@link SingleAccountAuthOptions}) or many ({@link MultiAccountAuthOptions}), client credentials
+ * ({@link ClientCredentialsAuthOptions}), a refresh token obtained elsewhere ({@link RefreshTokenAuthOptions}), or an
+ * extension grant ({@link ExtensionGrantAuthOptions}). Secrets are kept in closures, never on printable objects.
  */
-export type AuthOptions = SingleAccountAuthOptions | MultiAccountAuthOptions;
+export type AuthOptions = SingleIdentityAuthOptions | MultiAccountAuthOptions;
+
+/** The options of a client whose every request acts for one identity: any grant but many accounts. */
+export type SingleIdentityAuthOptions = SingleAccountAuthOptions | ClientCredentialsAuthOptions | RefreshTokenAuthOptions | ExtensionGrantAuthOptions;
+
+/**
+ * Which grant obtains the tokens: `'password'` (the default: `username` and `password`, or `account`),
+ * `'client_credentials'` (the client acts for itself), `'refresh_token'` (a `refreshToken` obtained elsewhere), or an
+ * {@link ExtensionGrant}.
+ */
+export type GrantOption = 'password' | 'client_credentials' | 'refresh_token' | ExtensionGrant;
+
+/**
+ * An extension grant (RFC 6749 section 4.5), such as token exchange (RFC 8693) or a JWT bearer assertion (RFC 7523):
+ * its grant type URI and its form parameters. Parameters that hold secrets go in `secrets`, so that they are redacted
+ * wherever the password would be.
+ */
+export interface ExtensionGrant {
+  /** The grant type, an absolute URI, e.g. `urn:ietf:params:oauth:grant-type:token-exchange`. */
+  readonly type: string;
+  /** Form parameters that are not secret (`subject_token_type`, `audience`), sent as given. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * Form parameters that are secret (`subject_token`, `assertion`): each a value, or a function (sync or async) called
+   * at the start of each renewal (a freshly signed assertion), bounded by `timeout`. Never printed, never in an error.
+   */
+  readonly secrets?: Readonly<Record<string, Credential>>;
+}
 
 /** The password grant for one resource owner: every request of the client acts for this user. */
 export interface SingleAccountAuthOptions extends CommonAuthOptions {
+  /** @default 'password' */
+  readonly grant?: 'password';
   /** The resource owner's username. */
   readonly username: string;
   /**
@@ -57,6 +90,45 @@ export interface SingleAccountAuthOptions extends CommonAuthOptions {
    */
   readonly password: Credential;
   readonly account?: undefined;
+  readonly refreshToken?: undefined;
+}
+
+/**
+ * The client credentials grant (RFC 6749 section 4.4): the client acts for itself, with no user. No refresh token is
+ * expected: each renewal repeats the grant.
+ */
+export interface ClientCredentialsAuthOptions extends CommonAuthOptions {
+  readonly grant: 'client_credentials';
+  readonly username?: undefined;
+  readonly password?: undefined;
+  readonly account?: undefined;
+  readonly refreshToken?: undefined;
+}
+
+/**
+ * A refresh token obtained elsewhere (an authorization-code or device flow): the client renews with it and keeps each
+ * rotated one (in the store, and through `onToken`). There is nothing to fall back on: once the endpoint refuses the
+ * refresh token, every request fails with a `RefreshTokenRejectedError` until a client is made with a new one.
+ */
+export interface RefreshTokenAuthOptions extends CommonAuthOptions {
+  readonly grant: 'refresh_token';
+  /**
+   * The refresh token to start from. With a shared store, a rotated one found there (saved by this client before a
+   * restart, or by another process) is used instead: the store key is bound to this starting token.
+   */
+  readonly refreshToken: string;
+  readonly username?: undefined;
+  readonly password?: undefined;
+  readonly account?: undefined;
+}
+
+/** An extension grant (RFC 6749 section 4.5): see {@link ExtensionGrant}. */
+export interface ExtensionGrantAuthOptions extends CommonAuthOptions {
+  readonly grant: ExtensionGrant;
+  readonly username?: undefined;
+  readonly password?: undefined;
+  readonly account?: undefined;
+  readonly refreshToken?: undefined;
 }
 
 /**
@@ -64,6 +136,8 @@ export interface SingleAccountAuthOptions extends CommonAuthOptions {
  * account has a token manager of its own (its own token, renewal, cooldown and store entry), never crossed.
  */
 export interface MultiAccountAuthOptions extends CommonAuthOptions {
+  /** Many accounts are many resource owners: the password grant only. @default 'password' */
+  readonly grant?: 'password';
   /**
    * Gives an account's username and password; called at the start of each renewal of that account (the first request,
    * then about once per token lifetime), bounded by `timeout`, and its answer is not kept past the renewal. May look
@@ -89,6 +163,7 @@ export interface MultiAccountAuthOptions extends CommonAuthOptions {
   readonly defaultAccount?: string;
   readonly username?: undefined;
   readonly password?: undefined;
+  readonly refreshToken?: undefined;
 }
 
 /** The options every client has, whoever it acts for. */
@@ -182,6 +257,17 @@ export interface CommonAuthOptions {
    * @default axios's default adapter (http in Node, else xhr or fetch)
    */
   readonly adapter?: AxiosRequestConfig['adapter'];
+  /**
+   * The revocation endpoint (RFC 7009) that `tokens.revoke()` uses. With `issuer`, the discovery document's
+   * `revocation_endpoint` is used when this is not given.
+   * @default undefined (with `issuer`: discovered)
+   */
+  readonly revocationUrl?: string;
+  /**
+   * Make `tokens.clear()` also revoke the tokens it forgets, in the background (failures go to `onError`).
+   * @default false
+   */
+  readonly revokeOnClear?: boolean;
   /** Called with each new token set (for persistence or metrics). Exceptions it throws are reported to `onError`. */
   readonly onToken?: (event: TokenEvent) => void;
   /**
@@ -208,6 +294,7 @@ export const defaults = Object.freeze({
   retry: retryDefaults,
   cooldownMs: 60_000,
   leaseMs: 5_000,
+  revokeOnClear: false,
   maxAccounts: 1_000,
   accountIdleMs: 3_600_000,
 } as const);
@@ -218,7 +305,9 @@ export interface ResolvedAuthOptions {
   readonly issuer: URL | undefined;
   readonly clientId: string;
   readonly clientSecret: Credential;
-  /** The one resource owner of a single-account client; undefined with `account`. */
+  /** The grant, checked. */
+  readonly grant: ResolvedGrant;
+  /** The one resource owner of a single-account client; undefined with `account`, and for other grants. */
   readonly owner: { readonly username: string; readonly password: Credential } | undefined;
   /** The accounts of a multi-account client; undefined without `account`. */
   readonly accounts: ResolvedAccounts | undefined;
@@ -235,9 +324,26 @@ export interface ResolvedAuthOptions {
   readonly store: TokenStore | undefined;
   readonly leaseMs: number;
   readonly adapter: AxiosRequestConfig['adapter'];
+  readonly revocationUrl: URL | undefined;
+  readonly revokeOnClear: boolean;
   readonly onToken: ((event: TokenEvent) => void) | undefined;
   readonly onError: ((error: OAuthBearerError, context?: ErrorContext) => void) | undefined;
 }
+
+/**
+ * The grant after validation: the extension grant's parameters as name-value pairs in the caller's order, its
+ * secrets still values or functions (fetched per renewal: credentials.ts).
+ */
+export type ResolvedGrant =
+  | { readonly type: 'password' }
+  | { readonly type: 'client_credentials' }
+  | { readonly type: 'refresh_token'; readonly refreshToken: string }
+  | {
+      readonly type: 'extension';
+      readonly uri: string;
+      readonly parameters: readonly (readonly [string, string])[];
+      readonly secrets: readonly (readonly [string, Credential])[];
+    };
 
 /** `account`, `maxAccounts`, `accountIdleMs` and `defaultAccount`, checked. */
 export interface ResolvedAccounts {
@@ -265,13 +371,16 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth', alsoKnown: r
   }
   const clientAuthentication = resolveClientAuthentication(read('clientAuthentication'), read('clientId'), name('clientAuthentication'));
   const scope = read('scope');
+  const grant = resolveGrant(read('grant'), read('refreshToken'), name);
+  const revocationUrl = read('revocationUrl');
 
   return withRedactedView({
     tokenUrl: tokenUrl === undefined ? undefined : secureUrl(tokenUrl, name('tokenUrl'), allowInsecureHttp),
     issuer: issuer === undefined ? undefined : secureUrl(issuer, name('issuer'), allowInsecureHttp),
     clientId: requiredString(read('clientId'), name('clientId')),
     clientSecret: credential(read('clientSecret'), name('clientSecret')),
-    ...resolveOwner(read, name),
+    grant,
+    ...(grant.type === 'password' ? resolveOwner(read, name) : noOwner(read, name, grant.type)),
     scope: scope === undefined ? undefined : requiredString(scope, name('scope')),
     clientAuthentication,
     timeout: positiveNumber(read('timeout'), name('timeout')) ?? defaults.timeout,
@@ -284,19 +393,22 @@ export function resolveAuthOptions(input: unknown, prefix = 'auth', alsoKnown: r
     store: resolveStore(read('store'), name('store')),
     leaseMs: resolveLeaseMs(input, name('leaseMs'), `${prefix}.lockTtlMs`),
     adapter: resolveAdapter(read('adapter'), name('adapter')),
+    revocationUrl: revocationUrl === undefined ? undefined : secureUrl(revocationUrl, name('revocationUrl'), allowInsecureHttp),
+    revokeOnClear: optionalBoolean(read('revokeOnClear'), name('revokeOnClear')) ?? defaults.revokeOnClear,
     onToken: optionalFunction(read('onToken'), name('onToken')),
     onError: optionalFunction(read('onError'), name('onError')),
   });
 }
 
 /** Every option name of either kind of client. */
-type OptionName = keyof SingleAccountAuthOptions | keyof MultiAccountAuthOptions;
+type OptionName = keyof SingleAccountAuthOptions | keyof MultiAccountAuthOptions | keyof RefreshTokenAuthOptions;
 
 /** The same, as values, for refusing unknown names (`refreshMargn`); the type below fails when one is missing. */
 export const AUTH_OPTION_NAMES = [
-  'tokenUrl', 'issuer', 'clientId', 'clientSecret', 'username', 'password', 'account', 'maxAccounts', 'accountIdleMs',
-  'defaultAccount', 'scope', 'clientAuthentication', 'timeout', 'defaultExpiresIn', 'clockSkewMs', 'refreshMargin',
-  'allowInsecureHttp', 'retry', 'cooldownMs', 'store', 'leaseMs', 'adapter', 'onToken', 'onError',
+  'tokenUrl', 'issuer', 'clientId', 'clientSecret', 'grant', 'username', 'password', 'refreshToken', 'account', 'maxAccounts',
+  'accountIdleMs', 'defaultAccount', 'scope', 'clientAuthentication', 'timeout', 'defaultExpiresIn', 'clockSkewMs',
+  'refreshMargin', 'allowInsecureHttp', 'retry', 'cooldownMs', 'store', 'leaseMs', 'adapter', 'revocationUrl',
+  'revokeOnClear', 'onToken', 'onError',
 ] as const satisfies readonly OptionName[];
 // Compile-time only: every option name is listed (an option added to the interfaces but not here fails to compile).
 export const AUTH_OPTION_NAMES_COMPLETE: [Exclude<OptionName, (typeof AUTH_OPTION_NAMES)[number]>] extends [never] ? true : never = true;
@@ -304,7 +416,60 @@ export const AUTH_OPTION_NAMES_COMPLETE: [Exclude<OptionName, (typeof AUTH_OPTIO
 export const ATTACH_ONLY_OPTION_NAMES = ['allowedOrigins'] as const;
 /** 0.1's lease option: known, so that it gets its own message (see resolveLeaseMs) rather than a guess. */
 export const RETIRED_OPTION_NAMES = ['lockTtlMs'] as const;
+const EXTENSION_GRANT_NAMES = ['type', 'parameters', 'secrets'] as const satisfies readonly (keyof ExtensionGrant)[];
 const RETRY_OPTION_NAMES = ['attempts', 'baseDelayMs', 'maxDelayMs', 'maxElapsedMs'] as const satisfies readonly (keyof RetryOptions)[];
+
+/**
+ * Parameters the library sends itself, or that are options of their own: an extension grant may not set them (a
+ * `client_secret` there would travel unredacted as a plain parameter, a `scope` would bypass `scope`).
+ */
+const RESERVED_PARAMETERS: ReadonlySet<string> = new Set(['grant_type', 'client_id', 'client_secret', 'scope', 'username', 'password', 'refresh_token']);
+
+/** `grant` (and the `refreshToken` that goes with `'refresh_token'`), checked. */
+function resolveGrant(value: unknown, refreshToken: unknown, name: (key: OptionName) => string): ResolvedGrant {
+  if (value !== 'refresh_token' && refreshToken !== undefined) {
+    throw new ConfigurationError(name('refreshToken'), "applies only with `grant: 'refresh_token'` (a refresh token obtained elsewhere)");
+  }
+  if (value === undefined || value === 'password') return { type: 'password' };
+  if (value === 'client_credentials') return { type: 'client_credentials' };
+  if (value === 'refresh_token') return { type: 'refresh_token', refreshToken: requiredString(refreshToken, name('refreshToken')) };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return resolveExtensionGrant(value, name('grant'));
+  throw new ConfigurationError(name('grant'), "must be 'password', 'client_credentials', 'refresh_token' or { type, parameters, secrets } (an extension grant)");
+}
+
+function resolveExtensionGrant(value: object, option: string): ResolvedGrant {
+  refuseUnknownOptions(value, EXTENSION_GRANT_NAMES, option);
+  const type: unknown = Reflect.get(value, 'type');
+  // RFC 6749 section 4.5: an extension grant type is an absolute URI (a scheme, then anything).
+  if (typeof type !== 'string' || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(type)) {
+    throw new ConfigurationError(`${option}.type`, 'must be an absolute URI, e.g. urn:ietf:params:oauth:grant-type:token-exchange');
+  }
+  const parameters = parameterEntries(Reflect.get(value, 'parameters'), `${option}.parameters`, (entry, at) => requiredString(entry, at));
+  const secrets = parameterEntries(Reflect.get(value, 'secrets'), `${option}.secrets`, (entry, at) => credential(entry, at));
+  const both = parameters.find(([key]) => secrets.some(([secret]) => secret === key));
+  if (both !== undefined) throw new ConfigurationError(`${option}.secrets.${both[0]}`, 'is also in `parameters`: give it once');
+  return { type: 'extension', uri: type, parameters, secrets };
+}
+
+/** A record of form parameters as pairs, each name allowed and each value checked by `check`. */
+function parameterEntries<T>(value: unknown, option: string, check: (entry: unknown, option: string) => T): readonly (readonly [string, T])[] {
+  if (value === undefined) return [];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigurationError(option, 'must be an object of form parameters');
+  return Object.entries(value).map(([key, entry]) => {
+    if (key === '' || RESERVED_PARAMETERS.has(key)) {
+      throw new ConfigurationError(`${option}.${key}`, 'is a parameter the library sends itself (or an option of its own): it cannot be set here');
+    }
+    return [key, check(entry, `${option}.${key}`)] as const;
+  });
+}
+
+/** A grant other than the password grant has no resource owner: `username`, `password` and `account` are refused. */
+function noOwner(read: (key: OptionName) => unknown, name: (key: OptionName) => string, grant: ResolvedGrant['type']): Pick<ResolvedAuthOptions, 'owner' | 'accounts'> {
+  for (const key of ['username', 'password', 'account', 'maxAccounts', 'accountIdleMs', 'defaultAccount'] as const) {
+    if (read(key) !== undefined) throw new ConfigurationError(name(key), `applies only to the password grant, not to \`grant: ${grant === 'extension' ? '{ type }' : `'${grant}'`}\``);
+  }
+  return { owner: undefined, accounts: undefined };
+}
 
 /** One user (`username` and `password`) or many (`account`): exactly one of the two. */
 function resolveOwner(
@@ -353,11 +518,19 @@ function withRedactedView(options: ResolvedAuthOptions): ResolvedAuthOptions {
   const view = (): Record<string, unknown> => ({
     ...options,
     clientSecret: REDACTED,
+    grant: redactedGrant(options.grant),
     owner: owner === undefined ? undefined : { username: owner.username, password: REDACTED },
   });
   Object.defineProperty(options, 'toJSON', { value: view });
   Object.defineProperty(options, Symbol.for('nodejs.util.inspect.custom'), { value: view });
   return options;
+}
+
+/** The grant as it may be printed: the refresh token and the extension grant's secrets redacted, their names kept. */
+function redactedGrant(grant: ResolvedGrant): unknown {
+  if (grant.type === 'refresh_token') return { type: grant.type, refreshToken: REDACTED };
+  if (grant.type === 'extension') return { ...grant, secrets: grant.secrets.map(([key]) => [key, REDACTED]) };
+  return grant;
 }
 
 /** The caller's choice, checked; undefined (no choice) is kept, so discovery can still pick. */

@@ -12,9 +12,10 @@ import pMemoize from 'p-memoize';
 import { monotonicNow } from './clock.js';
 import { Cooldown } from './cooldown.js';
 import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
-import { ErrorCode, OAuthBearerError } from './errors.js';
-import { type GrantCalls, type GrantResult, obtainTokens } from './grants.js';
-import type { ResolvedAuthOptions, TokenSource } from './options.js';
+import { ConfigurationError, ErrorCode, InvalidRequestError, OAuthBearerError, RefreshTokenRejectedError } from './errors.js';
+import { type GrantCalls, type GrantResult, type InitialSource, obtainTokens } from './grants.js';
+import type { ResolvedAuthOptions, ResolvedGrant, TokenSource } from './options.js';
+import { withRetry } from './retry.js';
 import { ReplayProtocol } from './replay-protocol.js';
 import { StoreLink, type StoreKeyOf } from './store-link.js';
 import { isLeasingStore } from './stores/types.js';
@@ -37,10 +38,14 @@ export interface TokenCacheOptions
   readonly credentials?: CredentialSource | undefined;
   /** The account this cache acts for, on a multi-account client: named in its hooks' events. */
   readonly account?: string | undefined;
+  /** The configured grant. @default { type: 'password' } */
+  readonly grant?: ResolvedGrant | undefined;
+  /** Whether clear() revokes what it forgets (`auth.revokeOnClear`). @default false */
+  readonly revokeOnClear?: boolean | undefined;
 }
 
 /** The grants a cache calls; the credentials are the renewal's (undefined: the endpoint's own). */
-export type GrantEndpoint = Pick<ClientTokenEndpoint, 'passwordGrant' | 'refreshGrant'>;
+export type GrantEndpoint = Pick<ClientTokenEndpoint, 'grant' | 'refreshGrant' | 'revoke'>;
 
 /** How many tokens {@link TokenCache.knownSecrets} remembers: four token sets' worth. */
 const RECENT_SECRETS = 8;
@@ -65,6 +70,12 @@ export class TokenCache {
   #recent: readonly string[] = [];
   /** Grows with every clear(): a renewal that started before it must not bring the forgotten tokens back. */
   #generation = 0;
+  /**
+   * With `grant: 'refresh_token'`: the refresh token given in the options, until a token set replaces it, or until it
+   * is refused or forgotten; then `#lost` says why there is nothing left to renew with.
+   */
+  #seed: string | undefined;
+  #lost: OAuthBearerError | undefined;
   // p-memoize with no result cache is a single flight: the promise is stored synchronously before any await, shared by
   // every caller while it runs, and dropped when it settles, so a failure is never cached.
   readonly #renew = pMemoize(() => this.#renewOnce(), { cache: false });
@@ -74,6 +85,7 @@ export class TokenCache {
     // A copy, frozen: nothing the caller (or a hook) does to its object afterwards changes how this cache renews.
     this.#options = Object.freeze({ ...options });
     this.#cooldown = new Cooldown(options.cooldownMs);
+    this.#seed = options.grant?.type === 'refresh_token' ? options.grant.refreshToken : undefined;
     this.#store = storeLinkFor(options, (error) => this.#report(error));
     this.replay = new ReplayProtocol({ cached: () => this.#cached, peek: () => this.peekAccessToken(), renew: () => this.#renew() });
   }
@@ -118,11 +130,60 @@ export class TokenCache {
     return this.#renew();
   }
 
-  /** Forgets the token and refresh token, here and in the store; the next request makes a password grant. */
+  /**
+   * Forgets the token and refresh token, here and in the store; the next request makes a new grant (with
+   * `grant: 'refresh_token'`, fails: nothing is left to renew with). With `revokeOnClear`, revokes them in the
+   * background.
+   */
   clear(): void {
+    const forgotten = this.#forget();
+    if (this.#options.revokeOnClear === true) {
+      // Failures were reported to onError where they happened; clear() itself cannot fail.
+      this.#revokeAll(forgotten).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Revokes the refresh token and then the access token (RFC 7009), after forgetting both here and in the store, so no
+   * request sends a token while it is revoked. Decision: forgotten first, whatever the revocation's outcome: a caller
+   * who logs out must not keep using the tokens because the revocation endpoint was down; the error says so.
+   */
+  async revoke(): Promise<void> {
+    await this.#revokeAll(this.#forget());
+  }
+
+  /** clear()'s work: the tokens it forgot (access and refresh), for a revocation. */
+  #forget(): { readonly accessToken: string | undefined; readonly refreshToken: string | undefined } {
+    const tokens = this.#cached?.tokens;
+    const forgotten = { accessToken: tokens?.accessToken, refreshToken: tokens?.refreshToken ?? this.#seed };
     this.#cached = undefined;
     this.#generation += 1;
+    if (this.#options.grant?.type === 'refresh_token') {
+      this.#seed = undefined;
+      this.#lost = new ConfigurationError(
+        'auth.refreshToken',
+        'was forgotten (tokens.clear() or tokens.revoke()), and there is no other grant: make a client with a new refresh token',
+      );
+    }
     this.#store?.background('delete', (store, key) => store.delete(key));
+    return forgotten;
+  }
+
+  async #revokeAll(tokens: { readonly accessToken: string | undefined; readonly refreshToken: string | undefined }): Promise<void> {
+    const fetch = this.#options.credentials;
+    const credentials = fetch === undefined ? undefined : await this.#fetchCredentials(fetch);
+    const revokeOne = async (token: string, hint: 'access_token' | 'refresh_token'): Promise<void> => {
+      try {
+        await withRetry(() => this.#endpoint.revoke(token, hint, credentials), this.#options.retry, { random: Math.random, onFailure: (error) => this.#report(error) });
+      } catch (error) {
+        // RFC 7009 section 2.2.1: a server that cannot revoke access tokens (self-contained JWTs) says so; not a failure.
+        if (hint === 'access_token' && error instanceof InvalidRequestError && error.error === 'unsupported_token_type') return;
+        throw error;
+      }
+    };
+    // The refresh token first: RFC 7009 section 2.1 lets a server revoke its access tokens with it.
+    if (tokens.refreshToken !== undefined) await revokeOne(tokens.refreshToken, 'refresh_token');
+    if (tokens.accessToken !== undefined) await revokeOne(tokens.accessToken, 'access_token');
   }
 
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
@@ -157,6 +218,7 @@ export class TokenCache {
       if (typed !== error) this.#report(typed);
       this.replay.recordRenewal(typed);
       this.#cooldown.afterFailure(typed);
+      if (typed instanceof RefreshTokenRejectedError && generation === this.#generation) this.#lost = typed;
       throw typed;
     } finally {
       this.#renewing -= 1;
@@ -179,13 +241,13 @@ export class TokenCache {
     // Fixed credentials (no source) cost no await: the grant starts in the same tick as the renewal.
     const fetch = this.#options.credentials;
     const credentials = fetch === undefined ? undefined : await this.#fetchCredentials(fetch);
-    const calls = grantCalls(this.#endpoint, credentials);
+    const calls = grantCalls(this.#endpoint, credentials, this.#options.grant ?? { type: 'password' });
     const link = this.#store;
     const key = link === undefined ? undefined : await link.key(credentials);
     const tag = credentialTag(credentials);
     // Only with the credentials it was obtained with (see #cachedTag); with others, the password grant decides.
     const cached = this.#cachedTag === tag ? this.#cached : undefined;
-    const localRefreshToken = cached?.tokens.refreshToken;
+    const localRefreshToken = cached?.tokens.refreshToken ?? this.#seed;
     if (link === undefined || key === undefined) return { ...(await this.#grant(calls, localRefreshToken)), shared: false, tag };
     let source: TokenSource = 'store';
     const result = await link.renew(key, {
@@ -207,11 +269,13 @@ export class TokenCache {
       random: Math.random,
       onFailure: (error) => this.#report(error),
       onRefreshRejected: () => this.#dropRefreshToken(refreshToken),
+      nothingToRenewWith: () => this.#lost ?? new ConfigurationError('auth.refreshToken', 'is used up and there is no other grant: make a client with a new refresh token'),
     });
   }
 
   /** The endpoint refused this refresh token: forget it, so a renewal after a failed fallback does not resend it. */
   #dropRefreshToken(refreshToken: string | undefined): void {
+    if (refreshToken !== undefined && refreshToken === this.#seed) this.#seed = undefined;
     const cached = this.#cached;
     if (cached === undefined || cached.tokens.refreshToken !== refreshToken) return;
     this.#cached = { ...cached, tokens: createTokenSet({ ...cached.tokens, refreshToken: undefined }) };
@@ -219,6 +283,9 @@ export class TokenCache {
 
   #keep(tokens: TokenSet, source: TokenSource, shared: boolean): void {
     this.#cached = cacheEntry(tokens, source, shared, this.#options);
+    // A token set replaces the given refresh token: a rotated one is in it, or the old one was kept (grants.ts).
+    if (tokens.refreshToken !== undefined) this.#seed = undefined;
+    this.#lost = undefined;
     const fresh = [tokens.accessToken, ...(tokens.refreshToken === undefined ? [] : [tokens.refreshToken])];
     this.#recent = [...fresh, ...this.#recent.filter((secret) => !fresh.includes(secret))].slice(0, RECENT_SECRETS);
     const { onToken } = this.#options;
@@ -245,10 +312,19 @@ export class TokenCache {
   }
 }
 
-/** The endpoint's grants with the renewal's credentials, or with the endpoint's own when it fetched none. */
-function grantCalls(endpoint: GrantEndpoint, credentials: GrantCredentials | undefined): GrantCalls {
-  if (credentials === undefined) return { password: () => endpoint.passwordGrant(), refresh: (refreshToken) => endpoint.refreshGrant(refreshToken) };
-  return { password: () => endpoint.passwordGrant(credentials), refresh: (refreshToken) => endpoint.refreshGrant(refreshToken, credentials) };
+/**
+ * The endpoint's grants with the renewal's credentials (or with the endpoint's own when it fetched none): the
+ * configured grant, named as token events name it, and the refresh. A refresh token obtained elsewhere has no
+ * configured grant to fall back on.
+ */
+function grantCalls(endpoint: GrantEndpoint, credentials: GrantCredentials | undefined, grant: ResolvedGrant): GrantCalls {
+  const source: InitialSource | undefined = grant.type === 'refresh_token' ? undefined : grant.type;
+  // Without fetched credentials, called without the argument: the endpoint then grants with its own.
+  const call = (): Promise<TokenSet> => (credentials === undefined ? endpoint.grant() : endpoint.grant(credentials));
+  return {
+    initial: source === undefined ? undefined : { source, call },
+    refresh: (refreshToken) => (credentials === undefined ? endpoint.refreshGrant(refreshToken) : endpoint.refreshGrant(refreshToken, credentials)),
+  };
 }
 
 function storeLinkFor(options: TokenCacheOptions, report: (error: OAuthBearerError) => void): StoreLink | undefined {

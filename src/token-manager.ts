@@ -12,7 +12,8 @@ import type { TokenSet } from './token-set.js';
  * @example
  * const token = await api.tokens.getAccessToken();
  * await api.tokens.refresh(); // force a renewal
- * api.tokens.clear();         // forget the token; the next request makes a password grant
+ * api.tokens.clear();         // forget the token; the next request makes a new grant
+ * await api.tokens.revoke();  // revoke it at the server (RFC 7009), then forget it
  */
 export interface TokenManager {
   /** The current token set, if any (it may be expired). Prints redacted. */
@@ -23,8 +24,18 @@ export interface TokenManager {
   getAccessToken(): Promise<string>;
   /** Forces a renewal now (refresh grant, else password grant), shared with any renewal already in flight. */
   refresh(): Promise<TokenSet>;
-  /** Forgets the token and refresh token, here and in the shared store; the next request makes a password grant. */
+  /**
+   * Forgets the token and refresh token, here and in the shared store; the next request makes a new grant (with
+   * `grant: 'refresh_token'`, fails with a `ConfigurationError`: nothing is left to renew with). With
+   * `auth.revokeOnClear`, also revokes them, in the background (failures go to `onError`).
+   */
   clear(): void;
+  /**
+   * Revokes the refresh token, then the access token, at the revocation endpoint (RFC 7009: `auth.revocationUrl`, or
+   * the issuer's discovered `revocation_endpoint`), after forgetting both here and in the shared store as `clear()`
+   * does. Rejects with the revocation's typed error (`grant: 'revocation'`), the tokens forgotten all the same.
+   */
+  revoke(): Promise<void>;
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
   clearCooldown(): void;
 }
@@ -68,6 +79,10 @@ class TokenManagerView implements TokenManager {
 
   clear(): void {
     this.#lookup.live().clear();
+  }
+
+  revoke(): Promise<void> {
+    return this.#lookup.live().revoke();
   }
 
   clearCooldown(): void {

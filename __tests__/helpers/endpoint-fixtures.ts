@@ -5,7 +5,7 @@
  */
 import { type AuthOptions, type TokenEndpoint } from '../../src/index.js';
 import { resolveAuthOptions } from '../../src/options.js';
-import { tokenEndpointFor } from '../../src/token-endpoint.js';
+import { type ClientTokenEndpoint, tokenEndpointFor } from '../../src/token-endpoint.js';
 
 export const IDP = 'https://idp.test';
 export const TOKEN_PATH = '/connect/token';
@@ -41,7 +41,18 @@ export const tokenBody = {
 
 /** A token endpoint on {@link TOKEN_URL} with plain credentials, unless `overrides` say otherwise. */
 export function endpointWith(overrides: Partial<AuthOptions> = {}): TokenEndpoint {
-  return tokenEndpointFor(resolveAuthOptions({ tokenUrl: TOKEN_URL, ...plainCredentials, ...overrides }));
+  return publicView(tokenEndpointFor(resolveAuthOptions({ tokenUrl: TOKEN_URL, ...plainCredentials, ...overrides })));
+}
+
+/** The client's endpoint as the public one: `passwordGrant` is its configured grant (the password grant here). */
+export function publicView(endpoint: ClientTokenEndpoint): TokenEndpoint {
+  return {
+    passwordGrant: () => endpoint.grant(),
+    grant: () => endpoint.grant(),
+    refreshGrant: (refreshToken) => endpoint.refreshGrant(refreshToken),
+    revoke: (token, hint) => endpoint.revoke(token, hint),
+    tokenUrl: () => endpoint.tokenUrl(),
+  };
 }
 
 /** Awaits a promise that must reject and returns what it rejected with. */

@@ -35,6 +35,8 @@ export interface PendingGrant {
 export interface FakeEndpoint extends TokenEndpoint {
   readonly passwordGrant: jest.Mock<Promise<TokenSet>, []>;
   readonly refreshGrant: jest.Mock<Promise<TokenSet>, [string]>;
+  readonly grant: jest.Mock<Promise<TokenSet>, []>;
+  readonly revoke: jest.Mock<Promise<void>, [string, 'access_token' | 'refresh_token' | undefined]>;
   readonly tokenUrl: jest.Mock<Promise<string>, []>;
   /** Grants asked for and not answered yet, oldest first. */
   readonly pending: readonly PendingGrant[];
@@ -90,9 +92,14 @@ export function createFakeEndpoint(): FakeEndpoint {
   const refreshGrant = jest.fn<Promise<TokenSet>, [string]>((refreshToken) => ask('refresh_token', refreshToken));
   const tokenUrl = jest.fn<Promise<string>, []>(() => Promise.resolve('https://idp.test/connect/token'));
 
+  const revoke = jest.fn<Promise<void>, [string, 'access_token' | 'refresh_token' | undefined]>(() => Promise.resolve());
+
   return {
     passwordGrant,
+    // The cache calls the configured grant `grant`: here the password grant, one mock under both names.
+    grant: passwordGrant,
     refreshGrant,
+    revoke,
     tokenUrl,
     pending,
     grantCount: () => passwordGrant.mock.calls.length + refreshGrant.mock.calls.length,

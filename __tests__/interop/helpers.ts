@@ -1,10 +1,13 @@
-/** What the interop suites share: a client for a server, a raw token request, and settling a burst. */
+/** What the interop suites share: a client for a server, a raw token request, settling a burst, a secrets check. */
+import { inspect } from 'node:util';
+
 import { createAuthClient, type AuthClient, type SingleAccountAuthOptions } from '../../src/index.js';
 import type { InteropServer } from './servers/types.js';
 
 /** What both protected APIs answer to a valid token. */
 export interface WhoAmI {
-  readonly user: string;
+  /** The resource owner's username; null for a client credentials token (no user). */
+  readonly user: string | null;
   readonly client: string;
   readonly path: string;
 }
@@ -41,4 +44,31 @@ export async function postToken(server: InteropServer, form: Record<string, stri
 export async function burst(count: number, request: (index: number) => Promise<unknown>): Promise<unknown[]> {
   const settled = await Promise.allSettled(Array.from({ length: count }, (_, index) => request(index)));
   return settled.map((outcome): unknown => (outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined));
+}
+
+/**
+ * The ways a secret could show in an error's text: as is, form-encoded (a request body), URI-encoded (a query).
+ * Base64 is left out on purpose: an Authorization header is never part of an error, and the check would need the id.
+ */
+function spellings(secret: string): string[] {
+  return [...new Set([secret, formEncoded(secret), encodeURIComponent(secret)])];
+}
+
+/**
+ * Fails unless none of `secrets` (client secrets, refresh tokens, access tokens) shows in the error printed at full
+ * depth (`util.inspect`, which shows non-enumerable `cause`s too) or serialized (`JSON.stringify`).
+ */
+export function expectNoSecrets(error: unknown, secrets: readonly (string | undefined)[]): void {
+  const known = secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
+  if (known.length === 0) throw new Error('expectNoSecrets: no secret to look for');
+  // JSON.stringify answers undefined for undefined, whatever its declared type says.
+  const json: unknown = JSON.stringify(error);
+  const texts = { inspect: inspect(error, { depth: null, showHidden: false }), json: typeof json === 'string' ? json : '' };
+  for (const [how, text] of Object.entries(texts)) {
+    for (const secret of known) {
+      for (const spelling of spellings(secret)) {
+        if (text.includes(spelling)) throw new Error(`a secret shows in ${how}(error): ${JSON.stringify(spelling)} in\n${text}`);
+      }
+    }
+  }
 }

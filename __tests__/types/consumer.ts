@@ -17,7 +17,28 @@ export async function consumer(): Promise<readonly unknown[]> {
   const code: string = ErrorCode.INVALID_CLIENT;
   const isOurs = (error: unknown): boolean => error instanceof OAuthBearerError && error.code === code;
   handle.detach();
-  return [tokens.expiresAt, isOurs, RedisTokenStore, startAuthServer, await accounts()];
+  return [tokens.expiresAt, isOurs, RedisTokenStore, startAuthServer, await accounts(), await grants()];
+}
+
+/** Every grant: each compiles with its own fields, and a password-grant config without a username does not. */
+async function grants(): Promise<readonly unknown[]> {
+  const client = { tokenUrl: 'https://idp.test/token', clientId: 'c', clientSecret: 's' };
+  const machine: AuthClient = createAuthClient({ baseURL: 'https://api.test', auth: { ...client, grant: 'client_credentials', scope: 'read' } });
+  const given: AuthClient = createAuthClient({ baseURL: 'https://api.test', auth: { ...client, grant: 'refresh_token', refreshToken: 'rt' } });
+  const exchange = {
+    type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    parameters: { subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+    secrets: { subject_token: (): Promise<string> => Promise.resolve('upstream') },
+  };
+  const exchanged: AuthClient = createAuthClient({ baseURL: 'https://api.test', auth: { ...client, grant: exchange } });
+  await machine.tokens.revoke();
+  // @ts-expect-error a password-grant config needs a username
+  createAuthClient({ baseURL: 'https://api.test', auth: { ...client, password: 'p' } });
+  // @ts-expect-error client credentials take no username
+  createAuthClient({ baseURL: 'https://api.test', auth: { ...client, grant: 'client_credentials', username: 'u', password: 'p' } });
+  // @ts-expect-error a refresh token obtained elsewhere must be given
+  createAuthClient({ baseURL: 'https://api.test', auth: { ...client, grant: 'refresh_token' } });
+  return [given, exchanged];
 }
 
 /** Many accounts: the client's type follows the options, and the request names its account. */

@@ -12,6 +12,8 @@ const OPTIONS = {
   'token-url': { type: 'string' },
   issuer: { type: 'string' },
   'client-id': { type: 'string' },
+  grant: { type: 'string' },
+  param: { type: 'string', multiple: true },
   username: { type: 'string' },
   scope: { type: 'string' },
   'client-auth': { type: 'string' },
@@ -32,6 +34,8 @@ const SECRET_FLAGS: Readonly<Record<string, string>> = {
   'client-secret': 'set OAUTH_CLIENT_SECRET in the environment, or pipe the secret in with --secret-stdin',
   client_secret: 'set OAUTH_CLIENT_SECRET in the environment, or pipe the secret in with --secret-stdin',
   secret: 'set OAUTH_CLIENT_SECRET in the environment, or pipe the secret in with --secret-stdin',
+  'refresh-token': 'set OAUTH_REFRESH_TOKEN in the environment (with --grant refresh_token)',
+  refresh_token: 'set OAUTH_REFRESH_TOKEN in the environment (with --grant refresh_token)',
 };
 
 /** Parses argv strictly: refuses secret flags, unknown options and anything but the one command, `token`. */

@@ -8,7 +8,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 
 import { attachAuth, type SingleAccountAttachOptions, type AuthHandle, OAuthBearerError } from '../index.js';
-import { startAuthServer } from '../testing/server.js';
+import { type AuthServer, type AuthServerStats, startAuthServer } from '../testing/server.js';
 import { createTimeline, type Timeline } from './timeline.js';
 
 const LIFETIME_S = 3;
@@ -98,6 +98,7 @@ async function runLoopback(tl: Timeline): Promise<void> {
     const fallback = await send(demo, '/reports/after-fallback');
     tl.ok(`GET /reports/after-fallback → ${String(fallback.status)} with ${demo.name(bearer(demo, fallback))}`);
     await wrongPassword(server.apiUrl, server.credentials, () => server.stats.tokenRequests, tl);
+    await clientCredentials(server, tl);
     summary(demo, server.stats, tl);
   } finally {
     await server.close();
@@ -143,7 +144,28 @@ async function wrongPassword(
   tl.ok(`${String(reasons.length)} of 20 rejected with that error after ${String(attempts)} login attempt; later ones wait out the cooldown`);
 }
 
-function summary(demo: Demo, stats: { tokenRequests: number; grants: { password: number; refresh_token: number }; api401s: number }, tl: Timeline): void {
+/** The same core with another grant: the client acts for itself, and its token is revoked at the end (RFC 7009). */
+async function clientCredentials(server: AuthServer, tl: Timeline): Promise<void> {
+  tl.step('Client credentials: a second client acts for itself, no user; 20 requests, one grant, then revoke()');
+  const { clientId, clientSecret } = server.credentials;
+  const before = server.stats.tokenRequests;
+  const machine = axios.create({ baseURL: server.apiUrl });
+  const handle = attachAuth(machine, {
+    tokenUrl: server.tokenUrl,
+    clientId,
+    clientSecret,
+    grant: 'client_credentials',
+    revocationUrl: server.revocationUrl,
+    onToken: ({ source }) => tl.event(`← token endpoint: ${source.replace('_', ' ')} grant → a token for the client itself`),
+  });
+  const replies = await Promise.all(Array.from({ length: 20 }, () => machine.get<{ username: string }>('/jobs')));
+  const subjects = [...new Set(replies.map(({ data }) => data.username))].join(', ');
+  tl.ok(`20 × 200 acting for "${subjects}" after ${String(server.stats.tokenRequests - before)} token request`);
+  await handle.tokens.revoke();
+  tl.ok(`revoke() → the server's record of revoked tokens: ${server.revoked.map(({ kind }) => kind).join(', ')}; the client holds none`);
+}
+
+function summary(demo: Demo, stats: AuthServerStats, tl: Timeline): void {
   tl.line();
   tl.line(tl.bold('Summary (main client)'));
   const rows: [string, string | number][] = [
@@ -154,6 +176,7 @@ function summary(demo: Demo, stats: { tokenRequests: number; grants: { password:
     ['token requests (all clients)', stats.tokenRequests],
     ['  password grants issued', stats.grants.password],
     ['  refresh grants issued', stats.grants.refresh_token],
+    ['  client credentials grants issued', stats.grants.client_credentials ?? 0],
   ];
   for (const [label, value] of rows) tl.line(`  ${label.padEnd(36)} ${String(value).padStart(5)}`);
 }

@@ -11,7 +11,8 @@ export const SYNOPSIS = 'Usage: axios-oauth-bearer token [options]';
 /** The full help. */
 export const HELP = `${SYNOPSIS}
 
-Obtains an OAuth 2.0 access token with the password grant and prints it, for shell use:
+Obtains an OAuth 2.0 access token (with the password grant unless --grant names another) and prints it,
+for shell use:
   curl -H "Authorization: Bearer $(npx axios-oauth-bearer token)" https://api.example.com/orders
 
 Options (a flag wins over its environment variable; an empty value counts as unset):
@@ -19,7 +20,12 @@ Options (a flag wins over its environment variable; an empty value counts as uns
   --issuer <url>          an OpenID Connect issuer whose discovery     env OAUTH_ISSUER
                           document names the token endpoint (give this or --token-url)
   --client-id <id>        the client id                                env OAUTH_CLIENT_ID
-  --username <name>       the resource owner's username                env OAUTH_USERNAME
+  --grant <grant>         password (default), client_credentials,      env OAUTH_GRANT
+                          refresh_token (the token from OAUTH_REFRESH_TOKEN), or an extension
+                          grant's type URI (its parameters from --param, its secret parameters
+                          from OAUTH_GRANT_SECRETS)
+  --param <name=value>    a parameter of an extension grant that is not secret (repeatable)
+  --username <name>       the resource owner's username (password grant) env OAUTH_USERNAME
   --scope <scopes>        space-separated scopes to request (optional) env OAUTH_SCOPE
   --client-auth <method>  post (default): client id and secret as form fields;
                           basic: in an HTTP Basic Authorization header, form-encoded first
@@ -38,7 +44,10 @@ Options (a flag wins over its environment variable; an empty value counts as uns
 Secrets come only from the environment or standard input, never from flags:
   OAUTH_PASSWORD          the resource owner's password (--password-stdin overrides it)
   OAUTH_CLIENT_SECRET     the client secret (--secret-stdin overrides it)
-  There is no --password or --client-secret flag, on purpose: every user of the machine can read a
+  OAUTH_REFRESH_TOKEN     the refresh token, with --grant refresh_token (--json prints the rotated one)
+  OAUTH_GRANT_SECRETS     an extension grant's secret parameters, form-encoded
+                          (subject_token=...&actor_token=...)
+  There is no --password, --client-secret or --refresh-token flag, on purpose: every user of the machine can read a
   process's command line (ps, /proc/<pid>/cmdline), and shells keep it in their history.
   The token URL must use https, except on loopback (127.0.0.1, localhost).
 
@@ -58,8 +67,9 @@ Exit codes:
      unsupported_grant_type, or HTTP 400 without an error code
   ${ExitCode.INVALID_CLIENT}  invalid client: the client id or client secret was rejected
      (invalid_client, or HTTP 401 without an error code)
-  ${ExitCode.USER_AUTHENTICATION}  user authentication failed: the username or password was rejected
-     (invalid_grant, or HTTP 403 without an error code)
+  ${ExitCode.USER_AUTHENTICATION}  the grant was refused: the username or password (invalid_grant, or HTTP 403
+     without an error code), the refresh token (--grant refresh_token), or an extension grant's
+     parameters (invalid_grant)
   ${ExitCode.NETWORK}  network error or timeout: the token endpoint could not be reached
   ${ExitCode.INVALID_RESPONSE}  invalid token response: the endpoint's answer is not a usable token
   ${ExitCode.TOKEN_ENDPOINT}  the token endpoint answered with another error status (e.g. 500)
@@ -70,6 +80,9 @@ Examples:
   read -rs OAUTH_PASSWORD && export OAUTH_PASSWORD     # typed without echo, never on a command line
   token=$(npx axios-oauth-bearer token) || exit        # stop here if no token was printed
   curl -H "Authorization: Bearer $token" https://api.example.com/orders
+
+  # The client acting for itself (client credentials), no user:
+  OAUTH_CLIENT_SECRET=... npx axios-oauth-bearer token --grant client_credentials --scope read
 
   # Both secrets from a secret manager, through a pipe:
   printf '%s\\n%s\\n' "$(pass show api/password)" "$(pass show api/client-secret)" \\

@@ -1,5 +1,5 @@
 /**
- * `axios-oauth-bearer token`: one password grant, the access token on stdout. Everything the process touches (argv,
+ * `axios-oauth-bearer token`: one grant (the password grant unless `--grant` names another), the access token on stdout. Everything the process touches (argv,
  * environment, stdin, stdout, stderr) is passed in, so tests run the whole command in-process.
  *
  * Secrets are read from the environment or stdin only (a command line is public on a shared machine), and every
@@ -13,17 +13,19 @@ import { StringDecoder } from 'node:string_decoder';
 import { version } from '../../package.json';
 import {
   ConfigurationError,
+  GrantRejectedError,
   InvalidClientError,
   InvalidRequestError,
   InvalidTokenResponseError,
   TokenEndpointError,
+  RefreshTokenRejectedError,
   TokenNetworkError,
   UserAuthenticationError,
 } from '../errors.js';
 import { type ClientAuthentication, resolveAuthOptions } from '../options.js';
 import { endpointText, printable } from '../endpoint-text.js';
 import { redactText, withEncodings } from '../redact.js';
-import { tokenEndpointFor } from '../token-endpoint.js';
+import { configuredGrant, tokenEndpointFor } from '../token-endpoint.js';
 import type { TokenSet } from '../token-set.js';
 import { type Flags, parseFlags, UsageError } from './arguments.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -93,7 +95,7 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
     } catch (error) {
       throw error instanceof ConfigurationError ? configurationProblem(error, sources) : error;
     }
-    const tokens = await tokenEndpointFor(resolved).passwordGrant();
+    const tokens = await configuredGrant(resolved, tokenEndpointFor(resolved));
     io.stdout.write(flags.json === true ? `${JSON.stringify(tokenResponse(tokens, Date.now()))}\n` : `${tokens.accessToken}\n`);
     return ExitCode.OK;
   } catch (error) {
@@ -145,14 +147,18 @@ async function resolveInputs(flags: Flags, io: CommandIo, secrets: string[]) {
   }
   const clientId = pick('clientId', 'client-id', 'OAUTH_CLIENT_ID');
   if (clientId === undefined) missing.push('missing the client id: pass --client-id or set OAUTH_CLIENT_ID');
-  const username = pick('username', 'username', 'OAUTH_USERNAME');
-  if (username === undefined) missing.push('missing the username: pass --username or set OAUTH_USERNAME');
+  const grantName = pick('grant', 'grant', 'OAUTH_GRANT') ?? 'password';
+  const isPassword = grantName === 'password';
+  const username = isPassword ? pick('username', 'username', 'OAUTH_USERNAME') : undefined;
+  if (isPassword && username === undefined) missing.push('missing the username: pass --username or set OAUTH_USERNAME');
+  if (!isPassword) refuseOutsideGrant(flags, grantName);
   const scope = pick('scope', 'scope', 'OAUTH_SCOPE');
   const passwordStdin = flags['password-stdin'] === true;
   const secretStdin = flags['secret-stdin'] === true;
-  if (!passwordStdin && nonEmpty(io.env.OAUTH_PASSWORD) === undefined) {
+  if (isPassword && !passwordStdin && nonEmpty(io.env.OAUTH_PASSWORD) === undefined) {
     missing.push('missing the password: set OAUTH_PASSWORD, or pipe it in with --password-stdin');
   }
+  const grant = grantOption(grantName, flags, io, secrets, missing);
   if (!secretStdin && nonEmpty(io.env.OAUTH_CLIENT_SECRET) === undefined) {
     missing.push('missing the client secret: set OAUTH_CLIENT_SECRET, or pipe it in with --secret-stdin');
   }
@@ -162,20 +168,74 @@ async function resolveInputs(flags: Flags, io: CommandIo, secrets: string[]) {
 
   // Standard input is read last, and only when asked for, so a mistake above never leaves a terminal waiting.
   const lines = await readLines(io.stdin, Number(passwordStdin) + Number(secretStdin));
-  const password = passwordStdin ? nonEmpty(lines[0]) : nonEmpty(io.env.OAUTH_PASSWORD);
+  const password = !isPassword ? undefined : passwordStdin ? nonEmpty(lines[0]) : nonEmpty(io.env.OAUTH_PASSWORD);
   const clientSecret = secretStdin ? nonEmpty(lines[passwordStdin ? 1 : 0]) : nonEmpty(io.env.OAUTH_CLIENT_SECRET);
   secrets.push(...[password, clientSecret].filter((secret) => secret !== undefined));
-  if (password === undefined) missing.push('missing the password: standard input had no line 1 for --password-stdin');
+  if (isPassword && password === undefined) missing.push('missing the password: standard input had no line 1 for --password-stdin');
   if (clientSecret === undefined) {
     missing.push(`missing the client secret: standard input had no line ${passwordStdin ? 2 : 1} for --secret-stdin`);
   }
   if (missing.length > 0) throw new UsageError(missing.join('\n'));
   sources.password = passwordStdin ? '--password-stdin' : 'OAUTH_PASSWORD';
   sources.clientSecret = secretStdin ? '--secret-stdin' : 'OAUTH_CLIENT_SECRET';
+  sources.refreshToken = 'OAUTH_REFRESH_TOKEN';
 
-  const options = { tokenUrl, issuer, clientId, username, scope, password, clientSecret, clientAuthentication, timeout };
+  const options = { tokenUrl, issuer, clientId, username, scope, password, clientSecret, clientAuthentication, timeout, ...grant };
   // resolveAuthOptions tells an absent option from one set to undefined: pass only those that were given.
   return { options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), sources };
+}
+
+/** The grants `--grant` names, beside an extension grant's URI. */
+const GRANT_NAMES: ReadonlyMap<string, 'password' | 'client_credentials' | 'refresh_token'> = new Map([
+  ['password', 'password'],
+  ['client_credentials', 'client_credentials'],
+  ['client-credentials', 'client_credentials'],
+  ['refresh_token', 'refresh_token'],
+  ['refresh-token', 'refresh_token'],
+]);
+
+/** A grant without a resource owner takes no username or password: a stray one is refused rather than ignored. */
+function refuseOutsideGrant(flags: Flags, grant: string): void {
+  // OAUTH_USERNAME and OAUTH_PASSWORD are ignored rather than refused: a shell may export them for other commands.
+  if (nonEmpty(flags.username) !== undefined || flags['password-stdin'] === true) {
+    throw new UsageError(`--username and --password-stdin apply only to the password grant, not to --grant ${shownGrant(grant)}`);
+  }
+}
+
+/** The `auth` fields of the grant `--grant` names: none for the password grant. Secrets come from the environment only. */
+function grantOption(name: string, flags: Flags, io: CommandIo, secrets: string[], missing: string[]): Record<string, unknown> {
+  const params = flags.param ?? [];
+  const known = GRANT_NAMES.get(name);
+  if (known !== undefined && params.length > 0) throw new UsageError('--param applies only to an extension grant (--grant <URI>)');
+  if (known === 'password') return {};
+  if (known === 'client_credentials') return { grant: 'client_credentials' };
+  if (known === 'refresh_token') {
+    const refreshToken = nonEmpty(io.env.OAUTH_REFRESH_TOKEN);
+    if (refreshToken === undefined) missing.push('missing the refresh token: set OAUTH_REFRESH_TOKEN (with --grant refresh_token)');
+    else secrets.push(refreshToken);
+    return { grant: 'refresh_token', refreshToken };
+  }
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(name)) {
+    throw new UsageError('--grant must be password, client_credentials, refresh_token, or an extension grant type URI');
+  }
+  const parameters = Object.fromEntries(params.map((param) => splitParam(param)));
+  // An extension grant's secret parameters, form-encoded in one variable (`subject_token=...&actor_token=...`).
+  const secretText = nonEmpty(io.env.OAUTH_GRANT_SECRETS);
+  const grantSecrets = secretText === undefined ? {} : Object.fromEntries(new URLSearchParams(secretText));
+  secrets.push(...Object.values(grantSecrets).filter((value) => value !== ''));
+  return { grant: { type: name, parameters, secrets: grantSecrets } };
+}
+
+/** `name=value` of `--param`; never quoted back (it is a command-line value). */
+function splitParam(param: string): [string, string] {
+  const at = param.indexOf('=');
+  if (at <= 0) throw new UsageError('--param must be name=value');
+  return [param.slice(0, at), param.slice(at + 1)];
+}
+
+/** A `--grant` value for a message: a known name, or only that it was a URI (it is a command-line value, but public). */
+function shownGrant(grant: string): string {
+  return GRANT_NAMES.has(grant) ? grant : '<URI>';
 }
 
 function nonEmpty(value: unknown): string | undefined {
@@ -231,6 +291,8 @@ const REQUEST_HINTS: ReadonlyMap<string, string> = new Map([
   ['unauthorized_client', 'The client is not allowed the password grant: enable it for this client at the authorization server.'],
   ['unsupported_grant_type', 'The authorization server does not offer the password grant here: check the token URL and the server.'],
 ]);
+const CHECK_REFRESH = 'The refresh token (OAUTH_REFRESH_TOKEN) is invalid, expired, revoked or already used: obtain a new one.';
+const CHECK_GRANT = 'Check the grant parameters (--param) and secrets (OAUTH_GRANT_SECRETS): the endpoint refused them.';
 const CHECK_USER = 'Check the username (--username or OAUTH_USERNAME) and the password (OAUTH_PASSWORD or --password-stdin).';
 
 /** The exit code and stderr lines for a failure. Library messages are already redacted; the raw body is never added. */
@@ -244,6 +306,8 @@ function describeFailure(error: unknown, secrets: readonly string[]): { code: Ex
   }
   if (error instanceof InvalidClientError) return { code: ExitCode.INVALID_CLIENT, lines: [error.message, CHECK_CLIENT] };
   if (error instanceof UserAuthenticationError) return { code: ExitCode.USER_AUTHENTICATION, lines: [error.message, CHECK_USER] };
+  if (error instanceof RefreshTokenRejectedError) return { code: ExitCode.USER_AUTHENTICATION, lines: [error.message, CHECK_REFRESH] };
+  if (error instanceof GrantRejectedError) return { code: ExitCode.USER_AUTHENTICATION, lines: [error.message, CHECK_GRANT] };
   if (error instanceof TokenNetworkError) {
     const hint = error.timedOut ? 'Raise --timeout if the endpoint is slow.' : 'Check the token URL and the network.';
     return { code: ExitCode.NETWORK, lines: [error.message, hint] };

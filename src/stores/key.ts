@@ -21,10 +21,17 @@ export interface StoreKeyFields {
   readonly scope?: string | undefined;
 }
 
-/** The identifying fields plus the two secrets a key is bound to. */
+/**
+ * The identifying fields plus the two secrets a key is bound to. For a grant other than the password grant, `grant`
+ * names it (`client_credentials`, `refresh_token`, or the extension grant's URI) and `username` and `password` hold
+ * what identifies its tokens: empty for client credentials; for a refresh token obtained elsewhere, `password` is that
+ * starting refresh token; for an extension grant, `username` its parameters and `password` its secrets, as JSON.
+ */
 export interface StoreKeyCredentials extends StoreKeyFields {
   readonly clientSecret: string;
   readonly password: string;
+  /** The grant, when it is not the password grant (keys of the password grant are as they always were). */
+  readonly grant?: string | undefined;
 }
 
 /** What a key needs from the store: its namespace and its binding secret, both optional. */
@@ -114,6 +121,8 @@ function canonical(credentials: StoreKeyCredentials): string {
   return JSON.stringify({
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
+    // Only when set: a password grant's key stays what it was before other grants existed, so stores keep their entries.
+    ...(credentials.grant === undefined || credentials.grant === 'password' ? {} : { grant: credentials.grant }),
     password: credentials.password,
     scope: canonicalScope(credentials.scope),
     tokenUrl: canonicalUrl(credentials.tokenUrl),

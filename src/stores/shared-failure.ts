@@ -16,6 +16,7 @@ import {
   type ErrorCodeValue,
   ErrorCode,
   type GrantKind,
+  GrantRejectedError,
   InvalidClientError,
   InvalidRequestError,
   InvalidTokenResponseError,
@@ -24,6 +25,7 @@ import {
   TokenEndpointError,
   TokenNetworkError,
   TokenRequestError,
+  RefreshTokenRejectedError,
   UserAuthenticationError,
 } from '../errors.js';
 
@@ -100,6 +102,10 @@ function rebuild(failure: SharedFailure): TokenRequestError {
       return new InvalidClientError(failure.grant, response, { ...fields, basicFormsTried: failure.basicFormsTried });
     case ErrorCode.USER_AUTHENTICATION:
       return new UserAuthenticationError(failure.grant, response, fields);
+    case ErrorCode.GRANT_REJECTED:
+      return new GrantRejectedError(failure.grant, response, fields);
+    case ErrorCode.REFRESH_TOKEN_REJECTED:
+      return new RefreshTokenRejectedError(new InvalidRequestError('refresh_token', response, fields));
     case ErrorCode.NETWORK:
       return new TokenNetworkError(failure.grant, failure.timedOut === true, new Error('the renewal in another process failed'));
     case ErrorCode.INVALID_TOKEN_RESPONSE:
@@ -114,11 +120,14 @@ export function serializeSharedFailure(failure: SharedFailure): string {
   return JSON.stringify(failure);
 }
 
-const GRANTS: readonly unknown[] = ['password', 'refresh_token', 'discovery'] satisfies GrantKind[];
+// Not 'revocation': a revocation's failure is the caller's, never a renewal's, so it is never recorded.
+const GRANTS: readonly unknown[] = ['password', 'client_credentials', 'extension', 'refresh_token', 'discovery'] satisfies GrantKind[];
 const CODES: readonly unknown[] = [
   ErrorCode.INVALID_REQUEST,
   ErrorCode.INVALID_CLIENT,
   ErrorCode.USER_AUTHENTICATION,
+  ErrorCode.GRANT_REJECTED,
+  ErrorCode.REFRESH_TOKEN_REJECTED,
   ErrorCode.TOKEN_ENDPOINT,
   ErrorCode.INVALID_TOKEN_RESPONSE,
   ErrorCode.NETWORK,

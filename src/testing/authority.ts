@@ -1,7 +1,8 @@
 /**
  * The authorization server's rules, shared by the loopback server and the nock fixtures so that both answer a
- * request byte for byte alike (with ./host.ts, which adds the routes, counters and faults around these rules): RFC 6749 (sections 2.3.1, 3.2, 4.3, 5 and 6) with the provider's own statuses,
- * 401 for a rejected client and 403 for a rejected user. Bookkeeping only: no sockets and no nock, so the real
+ * request byte for byte alike (with ./host.ts, which adds the routes, counters and faults around these rules): RFC 6749 (sections 2.3.1, 3.2, 4.3, 4.4, 4.5, 5 and 6) with the provider's own statuses,
+ * 401 for a rejected client and 403 for a rejected user; the extension grants of RFC 8693 (token exchange) and
+ * RFC 7523 (JWT bearer); and revocation (RFC 7009). Bookkeeping only: no sockets and no nock, so the real
  * server never loads nock. The clock is `Date.now()`, read on every call, so a test can stub it.
  */
 
@@ -43,6 +44,13 @@ export interface AuthorityOptions {
    * @default true
    */
   readonly issueRefreshTokens?: boolean;
+  /**
+   * Tokens from elsewhere that the extension grants accept, token to username: a token-exchange `subject_token`
+   * (beside this authority's own live access tokens) or a JWT-bearer `assertion`. Looked up as given, never parsed:
+   * a fixture verifies no JWT signature, so any string can stand for an assertion.
+   * @default {}
+   */
+  readonly subjectTokens?: Readonly<Record<string, string>>;
 }
 
 /** The defaults, in one place: fixed demo credentials, never random, so failures reproduce. */
@@ -56,12 +64,34 @@ export const fixtureDefaults = Object.freeze({
   expiresIn: 3600,
   rotateRefreshTokens: true,
   issueRefreshTokens: true,
+  subjectTokens: Object.freeze({}),
 } as const);
+
+/** RFC 8693 section 2.1: the token-exchange grant type. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 7523 section 2.1: the JWT-bearer grant type. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** RFC 8693 section 3: what a token exchange issues here, sent as `issued_token_type`. */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** Every grant type the authority answers, in the order the discovery document lists them. */
+export const SUPPORTED_GRANT_TYPES = ['password', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT, JWT_BEARER_GRANT] as const satisfies readonly GrantType[];
+/** The grant types the fixtures speak (spelled out, not derived, so the declarations name no private constant). */
+export type GrantType =
+  | 'password'
+  | 'refresh_token'
+  | 'client_credentials'
+  | 'urn:ietf:params:oauth:grant-type:token-exchange'
+  | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** The description of `unsupported_grant_type`, shared with the nock fixtures' `failNext('unsupported_grant_type')`. */
+export const UNSUPPORTED_GRANT_DESCRIPTION = `the supported grants are ${SUPPORTED_GRANT_TYPES.join(', ')}`;
 
 /** One grant the authority answered with tokens. Tokens are counters (`at-1`, `rt-1`): opaque and deterministic. */
 export interface IssuedToken {
-  readonly grant: 'password' | 'refresh_token';
-  /** The resource owner the token was issued to. */
+  /** The request's `grant_type`. */
+  readonly grant: GrantType;
+  /** The resource owner the token was issued to; for `client_credentials`, the client itself (its `clientId`). */
   readonly username: string;
   readonly accessToken: string;
   readonly refreshToken?: string;
@@ -76,6 +106,25 @@ export interface TokenAnswer {
   readonly body: Readonly<Record<string, unknown>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly issued?: IssuedToken;
+}
+
+/** What the revocation endpoint answers: 200 with no body at all (`body` undefined), or an error like the token endpoint's. */
+export interface RevocationAnswer {
+  readonly status: number;
+  readonly body: Readonly<Record<string, string>> | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The `token_type_hint` values of RFC 7009 section 2.1; any other is refused with `unsupported_token_type`. */
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/** One token the revocation endpoint was asked to revoke, with what it turned out to be. */
+export interface RevokedToken {
+  readonly token: string;
+  /** What the token was when it arrived; `unknown` when it was never issued, or was already revoked or rotated. */
+  readonly kind: TokenTypeHint | 'unknown';
+  /** The request's `token_type_hint`, when it had one. */
+  readonly hint?: TokenTypeHint;
 }
 
 /** The verdict on a protected request's `Authorization` header; a refusal carries the 401's challenge and body. */
@@ -94,6 +143,16 @@ export interface TokenRequest {
 export interface Authority {
   readonly settings: Readonly<Required<AuthorityOptions>>;
   token(request: TokenRequest): TokenAnswer;
+  /** The revocation endpoint (RFC 7009): same form and client rules as `token`. */
+  revocation(request: TokenRequest): RevocationAnswer;
+  /** Every token the revocation endpoint accepted to revoke, known or not, oldest first (a copy). */
+  readonly revoked: readonly RevokedToken[];
+  /**
+   * Mints a refresh token for `username`, as if the user had signed in through a flow this authority does not run
+   * (authorization code, device flow); it refreshes and rotates like any other. `scope` defaults to every allowed
+   * scope and must stay within them (else a RangeError). Counts as no grant.
+   */
+  issueRefreshToken(username: string, scope?: string): string;
   checkAccess(authorization: string | undefined): AccessCheck;
   /** Refuses every access token issued so far, or only those of `username`. */
   revokeAccessTokens(username?: string): void;
@@ -125,12 +184,26 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
   const settings = resolveAuthorityOptions(options);
   const allowedScopes = new Set(splitScope(settings.scope));
   const users = new Map<string, string>([...Object.entries(settings.users), [settings.username, settings.password]]);
+  // Maps, as for users: a token such as `constructor` finds nothing it was not given.
+  const subjectTokens = new Map<string, string>(Object.entries(settings.subjectTokens));
   const accessTokens = new Map<string, { readonly expiresAt: number; readonly username: string }>();
   const refreshTokens = new Map<string, { readonly scope: string; readonly username: string }>();
+  const revoked: RevokedToken[] = [];
   let counter = 0;
   let sweepAbove = FIRST_SWEEP;
 
-  function issue(grant: IssuedToken['grant'], username: string, scope: string, refreshScope: string, reuse?: string): TokenAnswer {
+  /**
+   * Issues an access token, and a refresh token when `refresh` is given and the policy issues them (`reuse` keeps
+   * the one presented, without rotation). `extra` goes right after `access_token`, so the password and refresh
+   * bodies keep their exact field order.
+   */
+  function issue(
+    grant: GrantType,
+    username: string,
+    scope: string,
+    refresh: { readonly scope: string; readonly reuse?: string } | undefined,
+    extra: Readonly<Record<string, string>> = {},
+  ): TokenAnswer {
     counter += 1;
     if (accessTokens.size > sweepAbove) {
       sweep(accessTokens);
@@ -139,10 +212,11 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     const accessToken = `at-${counter}`;
     const expiresAt = Date.now() + settings.expiresIn * 1000;
     accessTokens.set(accessToken, { expiresAt, username });
-    const refreshToken = settings.issueRefreshTokens ? (reuse ?? `rt-${counter}`) : undefined;
-    if (refreshToken !== undefined) refreshTokens.set(refreshToken, { scope: refreshScope, username });
+    const refreshToken = refresh !== undefined && settings.issueRefreshTokens ? (refresh.reuse ?? `rt-${counter}`) : undefined;
+    if (refresh !== undefined && refreshToken !== undefined) refreshTokens.set(refreshToken, { scope: refresh.scope, username });
     const body = {
       access_token: accessToken,
+      ...extra,
       token_type: 'bearer',
       expires_in: settings.expiresIn,
       ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
@@ -152,13 +226,31 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     return { status: 200, body, headers: { ...NO_STORE }, issued };
   }
 
-  function clientError(): TokenAnswer {
+  function clientError(): Refusal {
     // RFC 9110 requires a challenge on every 401; Basic is the one scheme a token endpoint accepts.
     return fail(401, 'invalid_client', 'client authentication failed', { 'WWW-Authenticate': `Basic realm="${REALM}"` });
   }
 
+  /**
+   * The form of a token or revocation request once its client authenticated, else the answer refusing it: both
+   * endpoints share these rules, so they refuse alike.
+   */
+  function authenticatedForm({ contentType, authorization, body }: TokenRequest): Map<string, string> | Refusal {
+    if (mediaType(contentType) !== 'application/x-www-form-urlencoded') {
+      return fail(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+    }
+    const fields = new Map<string, string>();
+    for (const [key, value] of new URLSearchParams(body)) {
+      // RFC 6749 section 3.2: a parameter without a value counts as omitted, and none may be repeated.
+      if (value === '') continue;
+      if (fields.has(key)) return fail(400, 'invalid_request', `parameter ${key} is repeated`);
+      fields.set(key, value);
+    }
+    return authenticateClient(authorization, fields) ?? fields;
+  }
+
   /** Undefined when the client authenticated, else the answer refusing it. */
-  function authenticateClient(authorization: string | undefined, fields: Map<string, string>): TokenAnswer | undefined {
+  function authenticateClient(authorization: string | undefined, fields: Map<string, string>): Refusal | undefined {
     let credentials: [string | undefined, string | undefined] = [fields.get('client_id'), fields.get('client_secret')];
     if (authorization !== undefined) {
       // RFC 6749 section 2.3.1: a client must not use more than one authentication method per request.
@@ -180,7 +272,46 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     // A Map, so a username such as `constructor` finds nothing it was not given.
     if (users.get(username) !== password) return fail(403, 'invalid_grant', 'invalid username or password');
     const scope = grantedScope(fields.get('scope'), allowedScopes);
-    return scope === undefined ? scopeError() : issue('password', username, scope, scope);
+    return scope === undefined ? scopeError() : issue('password', username, scope, { scope });
+  }
+
+  function clientCredentialsGrant(fields: Map<string, string>): TokenAnswer {
+    const scope = grantedScope(fields.get('scope'), allowedScopes);
+    // RFC 6749 section 4.4.3: the client is the resource owner, and a refresh token should not be included.
+    return scope === undefined ? scopeError() : issue('client_credentials', settings.clientId, scope, undefined);
+  }
+
+  /** The user a token-exchange subject token stands for: one from `subjectTokens`, or one of our live access tokens. */
+  function subjectOf(token: string): string | undefined {
+    const named = subjectTokens.get(token);
+    if (named !== undefined) return named;
+    const record = accessTokens.get(token);
+    return record !== undefined && Date.now() < record.expiresAt ? record.username : undefined;
+  }
+
+  function tokenExchangeGrant(fields: Map<string, string>): TokenAnswer {
+    const subjectToken = fields.get('subject_token');
+    // RFC 8693 section 2.1: both are required. Any subject_token_type is taken: the fixture judges the token alone.
+    if (subjectToken === undefined || !fields.has('subject_token_type')) {
+      return fail(400, 'invalid_request', 'subject_token and subject_token_type are required');
+    }
+    const username = subjectOf(subjectToken);
+    // RFC 8693 section 2.2.2: an invalid subject token is invalid_request, not invalid_grant.
+    if (username === undefined) return fail(400, 'invalid_request', 'the subject token is invalid, expired or revoked');
+    const scope = grantedScope(fields.get('scope'), allowedScopes);
+    if (scope === undefined) return scopeError();
+    return issue(TOKEN_EXCHANGE_GRANT, username, scope, { scope }, { issued_token_type: ACCESS_TOKEN_TYPE });
+  }
+
+  function jwtBearerGrant(fields: Map<string, string>): TokenAnswer {
+    const assertion = fields.get('assertion');
+    if (assertion === undefined) return fail(400, 'invalid_request', 'assertion is required');
+    // A fixture: the assertion is looked up in subjectTokens as an opaque string; no JWT is decoded or verified.
+    const username = subjectTokens.get(assertion);
+    if (username === undefined) return fail(400, 'invalid_grant', 'the assertion is invalid');
+    const scope = grantedScope(fields.get('scope'), allowedScopes);
+    // RFC 7523 section 2.1 as practised: a new assertion is the way to renew, so no refresh token.
+    return scope === undefined ? scopeError() : issue(JWT_BEARER_GRANT, username, scope, undefined);
   }
 
   function refreshGrant(fields: Map<string, string>): TokenAnswer {
@@ -193,29 +324,60 @@ export function createAuthority(options: AuthorityOptions = {}): Authority {
     const scope = grantedScope(fields.get('scope'), new Set(splitScope(originalScope)));
     if (scope === undefined) return scopeError();
     if (settings.rotateRefreshTokens) refreshTokens.delete(refreshToken);
-    return issue('refresh_token', original.username, scope, originalScope, settings.rotateRefreshTokens ? undefined : refreshToken);
+    const reuse = settings.rotateRefreshTokens ? undefined : refreshToken;
+    return issue('refresh_token', original.username, scope, reuse === undefined ? { scope: originalScope } : { scope: originalScope, reuse });
   }
+
+  /** Revokes the token wherever it is (RFC 7009 section 2.1: the hint only speeds up a lookup) and says where. */
+  function revokeAs(token: string): RevokedToken['kind'] {
+    if (accessTokens.delete(token)) return 'access_token';
+    return refreshTokens.delete(token) ? 'refresh_token' : 'unknown';
+  }
+
+  const grants: Readonly<Record<GrantType, (fields: Map<string, string>) => TokenAnswer>> = {
+    password: passwordGrant,
+    refresh_token: refreshGrant,
+    client_credentials: clientCredentialsGrant,
+    [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
+    [JWT_BEARER_GRANT]: jwtBearerGrant,
+  };
 
   return {
     settings,
-    token({ contentType, authorization, body }) {
-      if (mediaType(contentType) !== 'application/x-www-form-urlencoded') {
-        return fail(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
-      }
-      const fields = new Map<string, string>();
-      for (const [key, value] of new URLSearchParams(body)) {
-        // RFC 6749 section 3.2: a parameter without a value counts as omitted, and none may be repeated.
-        if (value === '') continue;
-        if (fields.has(key)) return fail(400, 'invalid_request', `parameter ${key} is repeated`);
-        fields.set(key, value);
-      }
-      const refused = authenticateClient(authorization, fields);
-      if (refused !== undefined) return refused;
+    token(request) {
+      const fields = authenticatedForm(request);
+      if (!(fields instanceof Map)) return fields;
       const grantType = fields.get('grant_type');
       if (grantType === undefined) return fail(400, 'invalid_request', 'grant_type is required');
-      if (grantType === 'password') return passwordGrant(fields);
-      if (grantType === 'refresh_token') return refreshGrant(fields);
-      return fail(400, 'unsupported_grant_type', 'only password and refresh_token grants are supported');
+      const grant = isGrantType(grantType) ? grants[grantType] : undefined;
+      return grant === undefined ? fail(400, 'unsupported_grant_type', UNSUPPORTED_GRANT_DESCRIPTION) : grant(fields);
+    },
+
+    revocation(request) {
+      const fields = authenticatedForm(request);
+      if (!(fields instanceof Map)) return fields;
+      const token = fields.get('token');
+      if (token === undefined) return fail(400, 'invalid_request', 'token is required');
+      const hint = fields.get('token_type_hint');
+      if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
+        return fail(400, 'unsupported_token_type', 'token_type_hint must be access_token or refresh_token');
+      }
+      revoked.push(Object.freeze({ token, kind: revokeAs(token), ...(hint === undefined ? {} : { hint }) }));
+      // RFC 7009 section 2.2: 200 whether or not the token was known, and the body is not read; none is sent.
+      return { status: 200, body: undefined, headers: { ...NO_STORE } };
+    },
+
+    get revoked() {
+      return [...revoked];
+    },
+
+    issueRefreshToken(username, scope) {
+      const granted = grantedScope(scope, allowedScopes);
+      if (granted === undefined) throw new RangeError(`issueRefreshToken: scope ${JSON.stringify(scope)} is not within ${JSON.stringify(settings.scope)}`);
+      counter += 1;
+      const token = `rt-${counter}`;
+      refreshTokens.set(token, { scope: granted, username });
+      return token;
     },
 
     checkAccess(authorization) {
@@ -261,11 +423,18 @@ export function apiEcho(method: string, path: string, contentType: string | unde
   return { method, path, body: echoed, token, username };
 }
 
-function fail(status: number, error: string, description: string, headers: Record<string, string> = {}): TokenAnswer {
+/** An error answer, fit for both endpoints: they refuse alike. */
+type Refusal = TokenAnswer & RevocationAnswer;
+
+function fail(status: number, error: string, description: string, headers: Record<string, string> = {}): Refusal {
   return { status, body: { error, error_description: description }, headers: { ...NO_STORE, ...headers } };
 }
 
-function scopeError(): TokenAnswer {
+function isGrantType(value: string): value is GrantType {
+  return (SUPPORTED_GRANT_TYPES as readonly string[]).includes(value);
+}
+
+function scopeError(): Refusal {
   return fail(400, 'invalid_scope', 'the requested scope is not allowed');
 }
 

@@ -20,10 +20,13 @@ export type {
   AuthServerCredentials,
   AuthServerOptions,
   AuthServerStats,
+  GrantType,
   IssuedToken,
+  RevokedToken,
   TokenFault,
   TokenFaultHook,
   TokenRequestInfo,
+  TokenTypeHint,
 } from './server.js';
 export { createMemoryAuthority } from './memory.js';
 export type { MemoryAuthority, MemoryAuthorityCredentials, MemoryAuthorityOptions } from './memory.js';

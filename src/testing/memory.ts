@@ -12,7 +12,19 @@
 import axios, { type AxiosAdapter, AxiosError, AxiosHeaders, type AxiosResponse, CanceledError, type InternalAxiosRequestConfig } from 'axios';
 
 import type { AuthorityOptions } from './authority.js';
-import { createAuthorityHost, discoveryAnswer, type HostAnswer, type HostResponse, MAX_BODY_BYTES, NOT_FOUND, routeOf, serialize, TOO_LARGE, type TokenFault } from './host.js';
+import {
+  createAuthorityHost,
+  discoveryAnswer,
+  type HostAnswer,
+  type HostResponse,
+  MAX_BODY_BYTES,
+  NOT_FOUND,
+  REVOCATION_PATH,
+  routeOf,
+  serialize,
+  TOO_LARGE,
+  type TokenFault,
+} from './host.js';
 import type { AuthServer, AuthServerCredentials } from './server.js';
 
 /** Options of {@link createMemoryAuthority}: the credentials and token policy, plus where it lives and its latency. */
@@ -78,13 +90,13 @@ class MemoryRequest {
 
 /**
  * Creates an authorization server and protected API that live in an axios adapter: `url + '/connect/token'`,
- * `url + '/api'` (any path below it is protected) and `url + '/.well-known/openid-configuration'`.
+ * `url + '/revoke'` (RFC 7009), `url + '/api'` (any path below it is protected) and `url + '/.well-known/openid-configuration'`.
  * @example
  * const authority = createMemoryAuthority();
  * const api = createAuthClient({ baseURL: authority.apiUrl, adapter: authority.adapter, auth: authority.credentials });
  * await api.get('/orders');                        // 200 with a valid bearer token, else 401
  * authority.revokeAll();                           // the next call gets 401 and must refresh
- * expect(authority.stats.grants).toEqual({ password: 1, refresh_token: 1 });
+ * expect(authority.stats.grants).toMatchObject({ password: 1, refresh_token: 1 });
  */
 export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): MemoryAuthority {
   const origin = originOf(options.url ?? DEFAULT_URL);
@@ -120,6 +132,12 @@ export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): Mem
           answer = host.tokenAnswer(method, contentType, authorization, body, fault);
           break;
         }
+        case 'revocation': {
+          const fault = host.revocationArrived();
+          await wait(host.latency.token);
+          answer = host.revocationAnswer(method, contentType, authorization, body, fault);
+          break;
+        }
         case 'api': {
           // Judged on arrival, as the loopback server does: latency must not expire a valid token.
           const access = host.apiArrived(authorization);
@@ -149,6 +167,7 @@ export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): Mem
   return {
     url: origin,
     tokenUrl,
+    revocationUrl: `${origin}${REVOCATION_PATH}`,
     apiUrl: `${origin}/api`,
     adapter,
     credentials: {
@@ -167,7 +186,13 @@ export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): Mem
     setPassword: (username, password) => authority.setPassword(username, password),
     revokeRefreshTokens: () => authority.revokeRefreshTokens(),
     revoke: (token) => authority.revoke(token),
+    get revoked() {
+      return authority.revoked;
+    },
+    issueRefreshToken: (username, scope) => authority.issueRefreshToken(username, scope),
     failNext: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) => host.failNext(count, fault, body, headers),
+    failNextRevocation: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) =>
+      host.failNextRevocation(count, fault, body, headers),
     setTokenFault: (hook) => host.setTokenFault(hook),
     setLatency: (latency) => host.setLatency(latency),
     close: () => {

@@ -10,12 +10,27 @@ import { createRequire } from 'node:module';
 
 import type nockType from 'nock';
 
-import { type AccessCheck, apiEcho, type AuthorityOptions, createAuthority, type IssuedToken } from './authority.js';
+import {
+  type AccessCheck,
+  apiEcho,
+  type AuthorityOptions,
+  createAuthority,
+  type IssuedToken,
+  type RevocationAnswer,
+  type RevokedToken,
+  UNSUPPORTED_GRANT_DESCRIPTION,
+} from './authority.js';
+import { REVOCATION_PATH } from './host.js';
 
 /** Options of {@link mockTokenEndpoint}: where it listens, plus the credentials and token policy. */
 export interface MockTokenEndpointOptions extends AuthorityOptions {
   /** The token endpoint to intercept, e.g. `https://idp.test/connect/token`. */
   readonly tokenUrl: string;
+  /**
+   * The revocation endpoint (RFC 7009) to intercept; it must differ from `tokenUrl`.
+   * @default `/revoke` at the origin of `tokenUrl`, as the loopback server has it
+   */
+  readonly revocationUrl?: string;
 }
 
 /**
@@ -43,16 +58,24 @@ export interface MockReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Successful grants, by type. */
+/**
+ * Successful grants, by type; `extension` counts token exchange and JWT bearer together. `client_credentials` and
+ * `extension` are there once one was issued, so a test written for the password grant alone
+ * (`toEqual({ password: 1, refresh_token: 0, total: 1 })`) keeps passing.
+ */
 export interface GrantCounts {
   readonly password: number;
   readonly refresh_token: number;
+  readonly client_credentials?: number;
+  readonly extension?: number;
   readonly total: number;
 }
 
 /** A mocked token endpoint and its controls. */
 export interface MockTokenEndpoint {
   readonly tokenUrl: string;
+  /** The intercepted revocation endpoint (see {@link MockTokenEndpointOptions.revocationUrl}). */
+  readonly revocationUrl: string;
   /** The credentials it accepts with its `tokenUrl`, ready to spread into the client's auth options. */
   readonly credentials: {
     readonly tokenUrl: string;
@@ -65,15 +88,26 @@ export interface MockTokenEndpoint {
   readonly grants: GrantCounts;
   /** Every token request, answered or failed. */
   readonly requests: number;
-  /** A copy of the tokens issued so far, oldest first. */
+  /** A copy of the tokens issued so far, oldest first (not those of `issueRefreshToken`). */
   readonly issuedTokens: readonly IssuedToken[];
+  /** Every revocation request, answered or failed. */
+  readonly revocations: number;
+  /** Every token the revocation endpoint was asked to revoke (known or not), oldest first; refused requests are not in it. */
+  readonly revoked: readonly RevokedToken[];
   /** Answers the next `times` token requests with `error` instead of processing them. */
   failNext(error: MockTokenError | MockReply, times?: number): void;
-  /** Revokes one access or refresh token, or every access token when called without one. */
+  /** Answers the next `times` revocation requests with `error` instead of processing them (`'network'` resets). */
+  failNextRevocation(error: MockTokenError | MockReply, times?: number): void;
+  /** Revokes one access or refresh token, or every access token when called without one. Not recorded in `revoked`. */
   revoke(token?: string): void;
+  /**
+   * A refresh token for `username`, as if the user had signed in through another flow (authorization code, device
+   * flow); it refreshes and rotates like any other. `scope` defaults to every allowed scope. Counts as no grant.
+   */
+  issueRefreshToken(username: string, scope?: string): string;
   /** How the protected API judges an `Authorization` header: `checkAccess('Bearer at-1').ok`. */
   checkAccess(authorization: string | undefined): AccessCheck;
-  /** Removes the interceptors; throws (after removing them) when a `failNext` answer was never used. */
+  /** Removes the interceptors; throws (after removing them) when a `failNext` or `failNextRevocation` answer was never used. */
   done(): void;
   /** Removes the interceptors without checking anything. */
   stop(): void;
@@ -83,8 +117,11 @@ export interface MockTokenEndpoint {
 export interface MockProtectedApiOptions {
   /** Every path below this URL is protected, e.g. `https://api.test/v1`. */
   readonly baseUrl: string;
-  /** The token fixture whose tokens are accepted (anything with its `tokenUrl` and `checkAccess` will do). */
-  readonly tokens: Pick<MockTokenEndpoint, 'tokenUrl' | 'checkAccess'>;
+  /**
+   * The token fixture whose tokens are accepted (anything with its `tokenUrl` and `checkAccess` will do; its
+   * `revocationUrl`, when it has one, is left alone like the token endpoint).
+   */
+  readonly tokens: Pick<MockTokenEndpoint, 'tokenUrl' | 'checkAccess'> & Partial<Pick<MockTokenEndpoint, 'revocationUrl'>>;
 }
 
 /** A mocked protected API and its controls. */
@@ -97,7 +134,7 @@ export interface MockProtectedApi {
 const ERROR_REPLIES: Readonly<Record<Exclude<MockTokenError, 'network'>, MockReply>> = {
   invalid_request: oauthError(400, 'invalid_request', 'the request is missing a parameter or is malformed'),
   invalid_grant: oauthError(400, 'invalid_grant', 'the refresh token is invalid, expired or revoked'),
-  unsupported_grant_type: oauthError(400, 'unsupported_grant_type', 'only password and refresh_token grants are supported'),
+  unsupported_grant_type: oauthError(400, 'unsupported_grant_type', UNSUPPORTED_GRANT_DESCRIPTION),
   invalid_client: {
     ...oauthError(401, 'invalid_client', 'client authentication failed'),
     headers: { 'WWW-Authenticate': 'Basic realm="axios-oauth-bearer-testing"' },
@@ -244,23 +281,29 @@ function replyWith(answer: (request: InterceptedRequest) => nockType.ReplyFnResu
 }
 
 /**
- * Intercepts `tokenUrl` with a persisting nock interceptor that answers password and refresh grants like the
- * provider does (same rules and bodies as `startAuthServer`).
+ * Intercepts `tokenUrl` and `revocationUrl` with persisting nock interceptors that answer every grant of
+ * `startAuthServer` (password, refresh, client credentials, token exchange, JWT bearer) and RFC 7009 revocation with
+ * the same rules and bodies. Only POST is intercepted: other methods find no interceptor, where the server says 405.
  * @example
  * const idp = mockTokenEndpoint({ tokenUrl: 'https://idp.test/connect/token', expiresIn: 60 });
  * const client = createAuthClient({ auth: { ...idp.credentials } });
  * idp.failNext('invalid_grant');
  * // ... exercise the client ...
- * expect(idp.grants).toEqual({ password: 2, refresh_token: 0, total: 2 });
+ * expect(idp.grants).toMatchObject({ password: 2, refresh_token: 0, total: 2 });
  * idp.done();
  */
 export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenEndpoint {
-  const { tokenUrl, ...policy } = options;
+  const { tokenUrl, revocationUrl: revocationOption, ...policy } = options;
   const url = new URL(tokenUrl);
+  const revocationUrl = revocationOption ?? `${url.origin}${REVOCATION_PATH}`;
+  const revocation = new URL(revocationUrl);
+  if (revocation.href === url.href) throw new TypeError('mockTokenEndpoint: revocationUrl must differ from tokenUrl');
   const authority = createAuthority(policy);
   const queued: (MockTokenError | MockReply)[] = [];
+  const queuedRevocations: (MockTokenError | MockReply)[] = [];
   const issued: IssuedToken[] = [];
   let requests = 0;
+  let revocations = 0;
 
   const nock = loadNock();
   const interceptor = nock(url.origin).persist().post(`${url.pathname}${url.search}`);
@@ -268,8 +311,7 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
     replyWith((request) => {
       requests += 1;
       const failure = queued.shift();
-      if (failure === 'network') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      if (failure !== undefined) return toReply(typeof failure === 'string' ? ERROR_REPLIES[failure] : failure);
+      if (failure !== undefined) return failureReply(failure);
       const answer = authority.token({
         contentType: request.header('content-type'),
         authorization: request.header('authorization'),
@@ -280,12 +322,29 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
     }),
   );
 
+  const revocationInterceptor = nock(revocation.origin).persist().post(`${revocation.pathname}${revocation.search}`);
+  revocationInterceptor.reply(
+    replyWith((request) => {
+      revocations += 1;
+      const failure = queuedRevocations.shift();
+      if (failure !== undefined) return failureReply(failure);
+      const answer = authority.revocation({
+        contentType: request.header('content-type'),
+        authorization: request.header('authorization'),
+        body: request.body,
+      });
+      return toReply(revocationReply(answer));
+    }),
+  );
+
   const stop = (): void => {
     nock.removeInterceptor(interceptor);
+    nock.removeInterceptor(revocationInterceptor);
   };
   const { settings } = authority;
   return {
     tokenUrl,
+    revocationUrl,
     credentials: {
       tokenUrl,
       clientId: settings.clientId,
@@ -294,8 +353,13 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
       password: settings.password,
     },
     get grants() {
-      const password = issued.filter((token) => token.grant === 'password').length;
-      return { password, refresh_token: issued.length - password, total: issued.length };
+      const count = (grant: IssuedToken['grant']): number => issued.filter((token) => token.grant === grant).length;
+      const password = count('password');
+      const refreshToken = count('refresh_token');
+      const clientCredentials = count('client_credentials');
+      const extension = issued.length - password - refreshToken - clientCredentials;
+      const newer = { ...(clientCredentials > 0 ? { client_credentials: clientCredentials } : {}), ...(extension > 0 ? { extension } : {}) };
+      return { password, refresh_token: refreshToken, ...newer, total: issued.length };
     },
     get requests() {
       return requests;
@@ -303,9 +367,19 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
     get issuedTokens() {
       return [...issued];
     },
+    get revocations() {
+      return revocations;
+    },
+    get revoked() {
+      return authority.revoked;
+    },
     failNext(error, times = 1) {
       for (let index = 0; index < times; index += 1) queued.push(error);
     },
+    failNextRevocation(error, times = 1) {
+      for (let index = 0; index < times; index += 1) queuedRevocations.push(error);
+    },
+    issueRefreshToken: (username, scope) => authority.issueRefreshToken(username, scope),
     revoke(token) {
       if (token === undefined) authority.revokeAccessTokens();
       else authority.revoke(token);
@@ -314,6 +388,7 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
     done() {
       stop();
       if (queued.length > 0) throw new Error(`mockTokenEndpoint: ${queued.length} queued failNext answer(s) were never used`);
+      if (queuedRevocations.length > 0) throw new Error(`mockTokenEndpoint: ${queuedRevocations.length} queued failNextRevocation answer(s) were never used`);
     },
     stop,
   };
@@ -330,11 +405,11 @@ export function mockProtectedApi(options: MockProtectedApiOptions): MockProtecte
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
   const stats = { requests: 0, ok: 0, unauthorized: 0 };
-  const tokenUrl = new URL(options.tokens.tokenUrl);
+  const endpoints = [options.tokens.tokenUrl, options.tokens.revocationUrl].flatMap((href) => (href === undefined ? [] : [new URL(href)]));
   const isProtected = (path: string): boolean => {
     const pathname = path.split('?', 1)[0] ?? path;
-    // Leave the token endpoint alone when it shares the API's origin.
-    if (tokenUrl.origin === base.origin && pathname === tokenUrl.pathname) return false;
+    // Leave the token and revocation endpoints alone when they share the API's origin.
+    if (endpoints.some((endpoint) => endpoint.origin === base.origin && pathname === endpoint.pathname)) return false;
     return prefix === '' || pathname === prefix || pathname.startsWith(`${prefix}/`);
   };
 
@@ -369,6 +444,17 @@ export function mockProtectedApi(options: MockProtectedApiOptions): MockProtecte
 
 function oauthError(status: number, error: string, description: string): MockReply {
   return { status, body: { error, error_description: description }, headers: {} };
+}
+
+/** A queued failure's answer; `'network'` resets the connection instead. */
+function failureReply(failure: MockTokenError | MockReply): nockType.ReplyFnResult {
+  if (failure === 'network') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  return toReply(typeof failure === 'string' ? ERROR_REPLIES[failure] : failure);
+}
+
+/** The revocation 200 has no body: an empty string, so that nock adds no JSON label (as ./host.ts sends it). */
+function revocationReply(answer: RevocationAnswer): MockReply {
+  return { status: answer.status, body: answer.body ?? '', headers: answer.headers };
 }
 
 function toReply(answer: MockReply): nockType.ReplyFnResult {

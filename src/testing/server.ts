@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { AccessCheck, AuthorityOptions } from './authority.js';
+import type { AccessCheck, AuthorityOptions, RevokedToken } from './authority.js';
 import {
   type AuthServerStats,
   createAuthorityHost,
@@ -16,6 +16,7 @@ import {
   type HostAnswer,
   MAX_BODY_BYTES,
   NOT_FOUND,
+  REVOCATION_PATH,
   routeOf,
   serialize,
   TOO_LARGE,
@@ -23,7 +24,7 @@ import {
   type TokenFaultHook,
 } from './host.js';
 
-export type { AccessCheck, AuthorityOptions, IssuedToken } from './authority.js';
+export type { AccessCheck, AuthorityOptions, GrantType, IssuedToken, RevokedToken, TokenTypeHint } from './authority.js';
 export { fixtureDefaults } from './authority.js';
 export type { AuthServerStats, TokenFault, TokenFaultHook, TokenRequestInfo } from './host.js';
 
@@ -61,6 +62,8 @@ export interface AuthServer {
   readonly url: string;
   /** `url + '/connect/token'`. */
   readonly tokenUrl: string;
+  /** `url + '/revoke'`: the RFC 7009 revocation endpoint, also named by the discovery document. */
+  readonly revocationUrl: string;
   /** `url + '/api'`: any path below it is protected. */
   readonly apiUrl: string;
   readonly credentials: AuthServerCredentials;
@@ -76,12 +79,27 @@ export interface AuthServer {
   setPassword(username: string, password: string): void;
   /** Every refresh token issued so far gets `invalid_grant` from now on. */
   revokeRefreshTokens(): void;
-  /** Revokes one access or refresh token; false when it was not known. */
+  /** Revokes one access or refresh token; false when it was not known. Not recorded in `revoked`. */
   revoke(token: string): boolean;
+  /**
+   * Every token the revocation endpoint was asked to revoke (known or not), oldest first, with what it was: the
+   * server's record of what a client revoked. Requests it refused are not in it.
+   */
+  readonly revoked: readonly RevokedToken[];
+  /**
+   * A refresh token for `username`, as if the user had signed in through another flow (authorization code, device
+   * flow); it then refreshes and rotates like any other. `scope` defaults to every allowed scope (a scope beyond
+   * them throws a RangeError). Not counted as a grant.
+   */
+  issueRefreshToken(username: string, scope?: string): string;
   /** Answers the next `count` token requests with `status` (and a JSON body, or a raw string body). */
   failNext(count: number, status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
   /** Applies `fault` to the next `count` token requests. */
   failNext(count: number, fault: TokenFault): void;
+  /** Answers the next `count` revocation requests with `status` (and a JSON body, or a raw string body). */
+  failNextRevocation(count: number, status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
+  /** Applies `fault` to the next `count` revocation requests. */
+  failNextRevocation(count: number, fault: TokenFault): void;
   /** Consulted for each token request once the `failNext` queue is empty; `undefined` removes it. */
   setTokenFault(hook: TokenFaultHook | undefined): void;
   setLatency(latency: { readonly tokenMs?: number; readonly apiMs?: number }): void;
@@ -123,6 +141,14 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     });
   }
 
+  function answerRevocation(request: IncomingMessage, response: ServerResponse, body: string): void {
+    const fault = host.revocationArrived();
+    later(host.latency.token, () => {
+      const { headers } = request;
+      reply(request, response, host.revocationAnswer(request.method, headers['content-type'], headers.authorization, body, fault));
+    });
+  }
+
   function answerApi(request: IncomingMessage, response: ServerResponse, path: string, body: string): void {
     // Checked on arrival, as a real API would: latency must not turn a valid token into an expired one.
     const access: AccessCheck = host.apiArrived(request.headers.authorization);
@@ -136,6 +162,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     switch (routeOf(request.method, path)) {
       case 'token':
         readBody(request, response, (body) => answerToken(request, response, body));
+        break;
+      case 'revocation':
+        readBody(request, response, (body) => answerRevocation(request, response, body));
         break;
       case 'api':
         readBody(request, response, (body) => answerApi(request, response, path, body));
@@ -162,6 +191,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   return {
     url: origin,
     tokenUrl: `${origin}/connect/token`,
+    revocationUrl: `${origin}${REVOCATION_PATH}`,
     apiUrl: `${origin}/api`,
     credentials: {
       tokenUrl: `${origin}/connect/token`,
@@ -178,7 +208,13 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     setPassword: (username, password) => authority.setPassword(username, password),
     revokeRefreshTokens: () => authority.revokeRefreshTokens(),
     revoke: (token) => authority.revoke(token),
+    get revoked() {
+      return authority.revoked;
+    },
+    issueRefreshToken: (username, scope) => authority.issueRefreshToken(username, scope),
     failNext: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) => host.failNext(count, fault, body, headers),
+    failNextRevocation: (count: number, fault: number | TokenFault, body?: unknown, headers?: Readonly<Record<string, string>>) =>
+      host.failNextRevocation(count, fault, body, headers),
     setTokenFault: (hook) => host.setTokenFault(hook),
     setLatency: (latency) => host.setLatency(latency),
     close: () =>

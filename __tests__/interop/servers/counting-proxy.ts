@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 export interface TokenCall {
   /** The form's grant_type, e.g. `password` or `refresh_token`. */
   readonly grantType: string | undefined;
+  /** The whole form as sent (secrets included: it stays in the test process). */
+  readonly form: Readonly<Record<string, string>>;
   /** How the client authenticated: an HTTP Basic header, form fields, or neither. */
   readonly clientAuth: 'basic' | 'post' | 'none';
   /** With Basic: the id and secret exactly as sent in the header (base64-decoded, not form-decoded). */
@@ -20,6 +22,22 @@ export interface TokenCall {
   readonly status: number;
   /** The RFC 6749 `error` code of the answer, when its body is JSON with one. */
   readonly error: string | undefined;
+  /** The answer's body as text. */
+  readonly body: string;
+}
+
+/** One call to the revocation endpoint (RFC 7009), as the server received and answered it. */
+export interface RevocationCall {
+  /** The form's `token`. */
+  readonly token: string | undefined;
+  /** The form's `token_type_hint`, e.g. `refresh_token`. */
+  readonly tokenTypeHint: string | undefined;
+  readonly clientAuth: 'basic' | 'post' | 'none';
+  readonly status: number;
+  /** The RFC 6749 `error` code of the answer, when its body is JSON with one. */
+  readonly error: string | undefined;
+  /** The answer's Content-Type header, when it has one. */
+  readonly contentType: string | undefined;
   /** The answer's body as text. */
   readonly body: string;
 }
@@ -44,6 +62,8 @@ export interface CountingProxyOptions {
   readonly tokenPath: string;
   /** The protected API's path prefix, e.g. `/api/`. */
   readonly apiPrefix: string;
+  /** The revocation endpoint's path, e.g. `/o/revoke_token/`, when the server has one. */
+  readonly revocationPath?: string;
 }
 
 /** Hop-by-hop headers are not forwarded; the body is re-sent whole with its own Content-Length. */
@@ -89,6 +109,7 @@ export class CountingProxy {
   readonly #options: CountingProxyOptions;
   #tokenCalls: TokenCall[] = [];
   #apiCalls: ApiCall[] = [];
+  #revocationCalls: RevocationCall[] = [];
 
   private constructor(options: CountingProxyOptions) {
     this.#options = options;
@@ -126,6 +147,11 @@ export class CountingProxy {
     return this.#apiCalls;
   }
 
+  /** Every revocation endpoint call since the last {@link reset}, in the order they were answered. */
+  get revocationCalls(): readonly RevocationCall[] {
+    return this.#revocationCalls;
+  }
+
   /** The token endpoint calls since the last {@link reset}, by grant type. */
   grants(): GrantCounts {
     const count = (grant: string): number => this.#tokenCalls.filter((call) => call.grantType === grant).length;
@@ -143,6 +169,7 @@ export class CountingProxy {
   reset(): void {
     this.#tokenCalls = [];
     this.#apiCalls = [];
+    this.#revocationCalls = [];
   }
 
   async close(): Promise<void> {
@@ -176,10 +203,24 @@ export class CountingProxy {
       const text = responseBody.toString('utf8');
       this.#tokenCalls.push({
         grantType: form.get('grant_type') ?? undefined,
+        form: Object.fromEntries(form),
         clientAuth: basic !== undefined ? 'basic' : form.has('client_secret') ? 'post' : 'none',
         basic,
         status,
         error: errorCode(text),
+        body: text,
+      });
+    } else if (path === this.#options.revocationPath && req.method === 'POST') {
+      const form = new URLSearchParams(requestBody.toString('utf8'));
+      const contentType = upstream.headers['content-type'];
+      const text = responseBody.toString('utf8');
+      this.#revocationCalls.push({
+        token: form.get('token') ?? undefined,
+        tokenTypeHint: form.get('token_type_hint') ?? undefined,
+        clientAuth: req.headers.authorization !== undefined ? 'basic' : form.has('client_secret') ? 'post' : 'none',
+        status,
+        error: errorCode(text),
+        contentType,
         body: text,
       });
     } else if (path.startsWith(this.#options.apiPrefix)) {

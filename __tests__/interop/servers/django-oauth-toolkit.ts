@@ -4,10 +4,16 @@
  *
  * The project's sources are in ./django (settings, urls with the protected API, serve.py); everything a run writes
  * (the sqlite database, the OIDC signing key) goes to a temporary directory that `stop()` removes. serve.py migrates,
- * creates the user and a confidential password-grant client, binds a free port and prints it; its stdout's first line
+ * creates the user, a confidential password-grant client and a confidential client-credentials client (`service`: a
+ * DOT application has one grant type), binds a free port and prints it; its stdout's first line
  * is the readiness signal, so there is no polling and no port race. DOT settings: ROTATE_REFRESH_TOKEN on (no grace
  * period), OIDC on so that discovery is published, the default 1-hour tokens (the tests force expiry instead of
  * waiting for it).
+ *
+ * Its RFC 7009 endpoint, /o/revoke_token/ (counted by the proxy too), as measured: 200 with an empty body typed
+ * text/html for any token, known or not; 401 invalid_client for a wrong secret; revoking a refresh token deletes its
+ * access token too. It does not check that the token was issued to the revoking client (RFC 7009 2.1 says it
+ * should): any authenticated client can revoke any token. The discovery document names no revocation_endpoint.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { CountingProxy } from './counting-proxy.js';
-import type { InteropCredentials, InteropServer, ServerDefinition } from './types.js';
+import type { InteropCredentials, InteropServer, ServerDefinition, ServiceCredentials } from './types.js';
 
 /** Debian's interpreter; INTEROP_PYTHON overrides it (for a machine whose Debian python lives elsewhere). */
 const PYTHON = process.env.INTEROP_PYTHON ?? '/usr/bin/python3';
@@ -28,6 +34,12 @@ const credentials: InteropCredentials = {
   clientSecret: 'dj4ngo+secret/with=colon: and space',
   username: 'alice',
   password: 'correct horse battery staple',
+};
+
+/** The second application, `client-credentials` (DOT allows one grant type per application). */
+const service: ServiceCredentials = {
+  clientId: 'interop-service',
+  clientSecret: 'dj4ngo+service/secret=with: colon',
 };
 
 interface Ready {
@@ -59,6 +71,8 @@ function launch(stateDir: string): Promise<{ child: ChildProcess; ready: Ready }
       INTEROP_CLIENT_SECRET: credentials.clientSecret,
       INTEROP_USERNAME: credentials.username,
       INTEROP_PASSWORD: credentials.password,
+      INTEROP_SERVICE_CLIENT_ID: service.clientId,
+      INTEROP_SERVICE_CLIENT_SECRET: service.clientSecret,
       ...(process.env.INTEROP_SERVER_LOG === undefined ? {} : { INTEROP_SERVER_LOG: process.env.INTEROP_SERVER_LOG }),
     },
   });
@@ -122,13 +136,20 @@ async function start(): Promise<InteropServer> {
     const launched = await launch(stateDir);
     child = launched.child;
     const upstream = `http://127.0.0.1:${launched.ready.port}`;
-    const proxy = await CountingProxy.start({ upstreamPort: launched.ready.port, tokenPath: '/o/token/', apiPrefix: '/api/' });
+    const proxy = await CountingProxy.start({
+      upstreamPort: launched.ready.port,
+      tokenPath: '/o/token/',
+      apiPrefix: '/api/',
+      revocationPath: '/o/revoke_token/',
+    });
     const running = child;
     return {
       tokenUrl: `${proxy.origin}/o/token/`,
       apiUrl: `${proxy.origin}/api`,
       issuer: `${proxy.origin}/o`,
       credentials,
+      service,
+      revocationUrl: `${proxy.origin}/o/revoke_token/`,
       versions: launched.ready.versions,
       proxy,
       // RFC 7009, DOT's /o/revoke_token/: DOT deletes the access token (and, as measured, its refresh token then
@@ -137,6 +158,15 @@ async function start(): Promise<InteropServer> {
         postForm(`${upstream}/o/revoke_token/`, {
           token: accessToken,
           token_type_hint: 'access_token',
+          client_id: credentials.clientId,
+          client_secret: credentials.clientSecret,
+        }),
+      // Revoking a refresh token marks it revoked (refresh grants with it: 400 invalid_grant) and deletes its access
+      // token.
+      revokeRefreshToken: (refreshToken) =>
+        postForm(`${upstream}/o/revoke_token/`, {
+          token: refreshToken,
+          token_type_hint: 'refresh_token',
           client_id: credentials.clientId,
           client_secret: credentials.clientSecret,
         }),
@@ -157,6 +187,8 @@ async function start(): Promise<InteropServer> {
 export const djangoOauthToolkit: ServerDefinition = {
   name: 'django-oauth-toolkit (Debian 12 python3-django-oauth-toolkit)',
   publishesDiscovery: true,
+  // /o/revoke_token/ (oauthlib's RevocationEndpoint). Its discovery document names no revocation_endpoint, though.
+  revocationEndpoint: true,
   // oauthlib's Basic parsing unquote_plus()es the id and secret (RFC 6749 2.3.1).
   basicForm: 'form-encoded',
   // DOT 1.7 deletes a revoked access token; the refresh grant then looks the token up by its refresh token
@@ -168,6 +200,7 @@ export const djangoOauthToolkit: ServerDefinition = {
     wrongSecretBasic: { status: 401, error: 'invalid_client' },
     unknownClient: { status: 401, error: 'invalid_client' },
     refusedRefresh: { status: 400, error: 'invalid_grant' },
+    unauthorizedClient: { status: 400, error: 'unauthorized_client' },
   },
   start,
 };

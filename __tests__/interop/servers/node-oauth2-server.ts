@@ -1,10 +1,13 @@
 /**
  * @node-oauth/oauth2-server (npm, the maintained fork of oauth2-server) in this process: the package's own token and
  * authenticate handlers over a small in-memory model, served by node:http on 127.0.0.1 and a free port, behind the
- * counting proxy. `/token` is the token endpoint (password and refresh_token grants, client authentication required,
- * refresh tokens rotated: `alwaysIssueNewRefreshToken`, the package's default), `/api/*` the protected API, which
- * answers 200 only to an access token this model issued and has not expired or revoked. The package has no
- * revocation endpoint and publishes no discovery document: revocation goes through the model.
+ * counting proxy. `/token` is the token endpoint (password and refresh_token grants for the user's client, the
+ * client_credentials grant for a second, service client, whose model user is the client itself
+ * (`getUserFromClient`); client authentication required, refresh tokens rotated: `alwaysIssueNewRefreshToken`, the
+ * package's default), `/api/*` the protected API, which answers 200 only to an access token this model issued and has
+ * not expired or revoked (`user: null` for a client credentials token). The package has no RFC 7009 revocation
+ * endpoint and publishes no discovery document: revocation goes through the model, and the suite has no revocation
+ * test against this server.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import OAuth2Server from '@node-oauth/oauth2-server';
 
 import { CountingProxy } from './counting-proxy.js';
-import type { InteropCredentials, InteropServer, ServerDefinition } from './types.js';
+import type { InteropCredentials, InteropServer, ServerDefinition, ServiceCredentials } from './types.js';
 
 const PACKAGE = '@node-oauth/oauth2-server';
 
@@ -23,6 +26,12 @@ const credentials: InteropCredentials = {
   clientSecret: 'n0de+secret/with=colon: and space',
   username: 'alice',
   password: 'correct horse battery staple',
+};
+
+/** The client credentials client: its own client, as on the Django server, so both servers run the same tests. */
+const service: ServiceCredentials = {
+  clientId: 'interop-service',
+  clientSecret: 'n0de+service/secret=with: colon',
 };
 
 interface StoredToken {
@@ -42,15 +51,22 @@ interface StoredRefreshToken {
   readonly scope: string[] | undefined;
 }
 
-/** The model: one confidential client, one user, tokens in two maps. */
+/** The model: two confidential clients (the user's, the service's), one user, tokens in two maps. */
 function memoryModel() {
   const accessTokens = new Map<string, StoredToken>();
   const refreshTokens = new Map<string, StoredRefreshToken>();
   const client: OAuth2Server.Client = { id: credentials.clientId, grants: ['password', 'refresh_token'] };
+  const serviceClient: OAuth2Server.Client = { id: service.clientId, grants: ['client_credentials'] };
   const user: OAuth2Server.User = { id: 'u-1', username: credentials.username };
-  const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel = {
-    getClient: (clientId, clientSecret) =>
-      Promise.resolve(clientId === credentials.clientId && clientSecret === credentials.clientSecret ? client : false),
+  /** The model's user for a client credentials token: the client itself, with no username. */
+  const serviceUser: OAuth2Server.User = { id: `client:${service.clientId}` };
+  const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel & OAuth2Server.ClientCredentialsModel = {
+    getClient: (clientId, clientSecret) => {
+      if (clientId === credentials.clientId && clientSecret === credentials.clientSecret) return Promise.resolve(client);
+      if (clientId === service.clientId && clientSecret === service.clientSecret) return Promise.resolve(serviceClient);
+      return Promise.resolve(false);
+    },
+    getUserFromClient: (fromClient) => Promise.resolve(fromClient.id === service.clientId ? serviceUser : false),
     getUser: (username, password) =>
       Promise.resolve(username === credentials.username && password === credentials.password ? user : false),
     saveToken: (token, tokenClient, tokenUser) => {
@@ -80,7 +96,7 @@ function memoryModel() {
     generateAccessToken: () => Promise.resolve(randomBytes(24).toString('base64url')),
     generateRefreshToken: () => Promise.resolve(randomBytes(24).toString('base64url')),
   };
-  return { model, accessTokens };
+  return { model, accessTokens, refreshTokens };
 }
 
 function headersOf(req: http.IncomingMessage): Record<string, string> {
@@ -132,7 +148,7 @@ async function handle(oauth: OAuth2Server, req: http.IncomingMessage, res: http.
     try {
       const token = await oauth.authenticate(request, response);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ user: (token.user as { username: string }).username, client: token.client.id, path: url.pathname }));
+      res.end(JSON.stringify({ user: (token.user as { username?: string }).username ?? null, client: token.client.id, path: url.pathname }));
     } catch (error) {
       const oauthError = error instanceof OAuth2Server.OAuthError ? error : undefined;
       send(res, response, oauthError?.code ?? 500, { error: oauthError?.name ?? 'server_error' });
@@ -149,7 +165,7 @@ function packageVersion(): string {
 }
 
 async function start(): Promise<InteropServer> {
-  const { model, accessTokens } = memoryModel();
+  const { model, accessTokens, refreshTokens } = memoryModel();
   const oauth = new OAuth2Server({ model, accessTokenLifetime: 3600, alwaysIssueNewRefreshToken: true });
   const server = http.createServer((req, res) => {
     handle(oauth, req, res).catch(() => {
@@ -168,10 +184,16 @@ async function start(): Promise<InteropServer> {
     apiUrl: `${proxy.origin}/api`,
     issuer: undefined,
     credentials,
+    service,
+    revocationUrl: undefined, // no RFC 7009 endpoint in the package
     versions: { [PACKAGE]: packageVersion(), node: process.versions.node },
     proxy,
     revoke: (accessToken) => {
       accessTokens.delete(accessToken);
+      return Promise.resolve();
+    },
+    revokeRefreshToken: (refreshToken) => {
+      refreshTokens.delete(refreshToken);
       return Promise.resolve();
     },
     expire: (accessToken) => {
@@ -190,6 +212,8 @@ async function start(): Promise<InteropServer> {
 export const nodeOauth2Server: ServerDefinition = {
   name: '@node-oauth/oauth2-server (npm, in-memory model)',
   publishesDiscovery: false,
+  // The package implements no RFC 7009 endpoint: the suite's revocation tests do not run here (no test, not a skip).
+  revocationEndpoint: false,
   // basic-auth splits the decoded header at the first colon and never form-decodes.
   basicForm: 'raw',
   refreshAfterRevocation: 'works',
@@ -200,6 +224,8 @@ export const nodeOauth2Server: ServerDefinition = {
     wrongSecretBasic: { status: 401, error: 'invalid_client' },
     unknownClient: { status: 400, error: 'invalid_client' },
     refusedRefresh: { status: 400, error: 'invalid_grant' },
+    // The client's `grants` list does not name the grant type.
+    unauthorizedClient: { status: 400, error: 'unauthorized_client' },
   },
   start,
 };

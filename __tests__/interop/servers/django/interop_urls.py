@@ -3,6 +3,8 @@ access token issued by this server (checked by DOT's own OAuthLibCore.verify_req
 
 /interop/expire is a test control (see expire()).
 
+A client credentials token has no user (DOT stores user=None): the API answers {"user": null} for it.
+
 ProtectedResourceView answers 403 to a missing or dead token; an RFC 6750 resource server answers 401 with
 WWW-Authenticate, which is what starts the library's renewal, so the view is written out here.
 """
@@ -23,7 +25,11 @@ def protected(request):
         response["WWW-Authenticate"] = 'Bearer realm="api", error="invalid_token"'
         return response
     return JsonResponse(
-        {"user": oauth_request.user.username, "client": oauth_request.client.client_id, "path": request.path}
+        {
+            "user": None if oauth_request.user is None else oauth_request.user.username,
+            "client": oauth_request.client.client_id,
+            "path": request.path,
+        }
     )
 
 

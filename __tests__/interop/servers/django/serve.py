@@ -1,8 +1,9 @@
 """Starts the interop suite's django-oauth-toolkit server on 127.0.0.1 and a free port.
 
 Migrates a fresh sqlite database in INTEROP_STATE_DIR, creates the user and the confidential password-grant client
-named by INTEROP_USERNAME / INTEROP_PASSWORD / INTEROP_CLIENT_ID / INTEROP_CLIENT_SECRET, binds port 0 (no race for
-a port), prints one JSON line {"port", "versions"} on stdout and serves until killed. Django's own threaded WSGI
+named by INTEROP_USERNAME / INTEROP_PASSWORD / INTEROP_CLIENT_ID / INTEROP_CLIENT_SECRET, and a second confidential
+client for the client credentials grant, INTEROP_SERVICE_CLIENT_ID / INTEROP_SERVICE_CLIENT_SECRET (a DOT application
+has exactly one authorization_grant_type), binds port 0 (no race for a port), prints one JSON line {"port", "versions"} on stdout and serves until killed. Django's own threaded WSGI
 server (what `manage.py runserver` runs), with a listen backlog large enough for a 50-request burst.
 """
 import json
@@ -57,6 +58,13 @@ def main():
         client_secret=os.environ["INTEROP_CLIENT_SECRET"],  # DOT 1.7 stores it as given (hashing came in 2.0)
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_PASSWORD,
+    )
+    Application.objects.create(
+        name="interop-service",
+        client_id=os.environ["INTEROP_SERVICE_CLIENT_ID"],
+        client_secret=os.environ["INTEROP_SERVICE_CLIENT_SECRET"],
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
     )
     server = Server(("127.0.0.1", 0), QuietHandler, ipv6=False)
     server.set_app(get_wsgi_application())
