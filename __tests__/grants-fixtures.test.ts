@@ -10,6 +10,7 @@ import nock from 'nock';
 import { type AuthClient, createAuthClient } from '../src/index.js';
 import { type MockProtectedApi, mockProtectedApi, type MockTokenEndpoint, mockTokenEndpoint } from '../src/testing/nock.js';
 import { CASE_SECRETS, GRANT_CASES, type GrantCase, SUBJECT_TOKENS } from './helpers/grant-cases.js';
+import { waitFor } from './helpers/waiting.js';
 
 const TOKEN_URL = 'https://idp.fixtures.test/connect/token';
 const API_URL = 'https://api.fixtures.test/v1';
@@ -53,7 +54,16 @@ describe.each(GRANT_CASES)('$name', (grant) => {
     const results = await burst(client, 20);
     expect(results.map((result) => (result.status === 'fulfilled' ? result.value.username : 'failed'))).toEqual(Array(20).fill(grant.subject));
     expect(idp.requests).toBe(1);
-    expect(idp.grants[grant.first]).toBe(1);
+    expect(idp.grants[grant.first] ?? 0).toBe(1);
+  });
+
+  test('proactive renewal: inside the margin a request keeps the current token while one renewal runs', async () => {
+    // A margin as long as the lifetime: every token is inside it at once, but not in its last half (requests then wait).
+    const client = clientFor(grant, { refreshMargin: 3_599_000 });
+    await client.get('/first');
+    await client.get('/second'); // sent with the first token; starts the renewal
+    await waitFor('the background renewal', () => !client.tokens.renewing, 10_000, 5);
+    expect([idp.requests, (idp.grants[grant.renewal] ?? 0) - (grant.first === grant.renewal ? 1 : 0), api.stats.unauthorized]).toEqual([2, 1, 0]);
   });
 
   // 100, not 500: nock costs about 12 ms a request here, and grants-loopback.test.ts runs the 500 on real sockets.
@@ -64,7 +74,7 @@ describe.each(GRANT_CASES)('$name', (grant) => {
     const results = await burst(client, 100);
     expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
     expect(idp.requests).toBe(2);
-    expect(idp.grants[grant.renewal]).toBe(grant.first === grant.renewal ? 2 : 1);
+    expect(idp.grants[grant.renewal] ?? 0).toBe(grant.first === grant.renewal ? 2 : 1);
     expect(api.stats.unauthorized).toBeGreaterThan(0);
   });
 
