@@ -4,7 +4,7 @@
  * logins). Its deadline is monotonic (see clock.ts): it lasts `cooldownMs` of real time, whatever the wall clock does.
  */
 import { monotonicNow } from './clock.js';
-import { isCredentialFailure, type OAuthBearerError } from './errors.js';
+import { isCredentialFailure, noteCooldown, type OAuthBearerError } from './errors.js';
 import { sharedFailureRemainingMs } from './stores/shared-failure.js';
 
 export class Cooldown {
@@ -28,7 +28,9 @@ export class Cooldown {
    */
   afterFailure(error: OAuthBearerError): void {
     const left = Math.min(this.#cooldownMs, sharedFailureRemainingMs(error) ?? this.#cooldownMs);
-    if (isCredentialFailure(error) && left > 0) this.#state = { error, until: monotonicNow() + left };
+    if (!isCredentialFailure(error) || left <= 0) return;
+    this.#state = { error, until: monotonicNow() + left };
+    noteCooldown(error, left);
   }
 
   /** Ends it early (`tokens.clearCooldown()`). */

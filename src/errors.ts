@@ -7,6 +7,8 @@
  * logging the error, `util.inspect(err, { depth: null })` and `JSON.stringify(err)` never print it.
  */
 
+import { monotonicNow } from './clock.js';
+
 /** Stable codes, one per error class. Compare with these rather than with messages. */
 export const ErrorCode = Object.freeze({
   CONFIGURATION: 'ERR_OAUTH_CONFIGURATION',
@@ -102,10 +104,53 @@ export class OAuthBearerError extends Error {
     Object.defineProperty(this, ERROR_BRANDS, { value: Object.freeze(brands), enumerable: false });
   }
 
+  /**
+   * While this error holds a cooldown (`cooldownMs`: the endpoint refused the credentials, and renewals fail fast with
+   * this same error instead of sending them again), the milliseconds until the cooldown ends; `0` once it ended;
+   * undefined for an error that never started one. `tokens.clearCooldown()` ends it early.
+   */
+  get retryAfterMs(): number | undefined {
+    const until = COOLDOWNS.get(this)?.until;
+    return until === undefined ? undefined : Math.max(0, Math.ceil(until - monotonicNow()));
+  }
+
+  /** When the cooldown this error holds ends (a wall-clock instant, as it was when the cooldown started); see retryAfterMs. */
+  get cooldownEndsAt(): Date | undefined {
+    const endsAt = COOLDOWNS.get(this)?.endsAt;
+    return endsAt === undefined ? undefined : new Date(endsAt);
+  }
+
   /** `JSON.stringify(err)` gives the name, code and message and the error's own public fields; never a secret. */
   toJSON(): Record<string, unknown> {
-    return { ...Object.fromEntries(Object.entries(this)), name: this.name, code: this.code, message: this.message };
+    const cooldown = this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs };
+    return { ...Object.fromEntries(Object.entries(this)), ...cooldown, name: this.name, code: this.code, message: this.message };
   }
+}
+
+/** The cooldowns errors hold: a WeakMap, so that an error's own fields stay what its class declares. */
+const COOLDOWNS = new WeakMap<OAuthBearerError, { readonly until: number; readonly endsAt: number }>();
+
+/**
+ * Records that `error` starts a cooldown lasting `ms` from now (monotonic), and says so in its message, once: the
+ * callers who meet it within the cooldown read when it ends and how to end it early.
+ */
+export function noteCooldown(error: OAuthBearerError, ms: number): void {
+  const first = !COOLDOWNS.has(error);
+  COOLDOWNS.set(error, { until: monotonicNow() + ms, endsAt: Date.now() + ms });
+  if (!first) return;
+  const seconds = Math.ceil(ms / 1000);
+  error.message += `; renewals fail fast with this error for ${seconds} s (cooldownMs, until ${new Date(Date.now() + ms).toISOString()}: see retryAfterMs), or until tokens.clearCooldown()`;
+}
+
+/**
+ * Records how many attempts a request made, and over how long, on the error it finally failed with, and says so in its
+ * message (once: a retried renewal's error is not annotated twice).
+ */
+export function noteAttempts(error: OAuthBearerError, attempts: number, elapsedMs: number): void {
+  if (!(error instanceof TokenRequestError) || error.attempts !== undefined || attempts < 2) return;
+  Object.defineProperty(error, 'attempts', { value: attempts, enumerable: true });
+  Object.defineProperty(error, 'elapsedMs', { value: Math.round(elapsedMs), enumerable: true });
+  error.message += ` (after ${attempts} attempts over ${(elapsedMs / 1000).toFixed(1)} s)`;
 }
 
 /** An option is missing or malformed. `option` names it; its value is never echoed (it may be a secret). */
@@ -131,6 +176,10 @@ export class TokenRequestError extends OAuthBearerError {
 
   /** Which request failed. */
   readonly grant: GrantKind;
+  /** How many attempts were made before giving up, when it was retried (undefined after a single attempt). */
+  declare readonly attempts?: number;
+  /** Milliseconds from the first attempt to giving up, when it was retried. */
+  declare readonly elapsedMs?: number;
 
   constructor(code: ErrorCodeValue, grant: GrantKind, message: string, options?: { cause?: Error }) {
     super(code, message, options);

@@ -4,7 +4,7 @@
  * never retried: sending the same wrong password again is how accounts get locked.
  */
 import { monotonicNow } from './clock.js';
-import { OAuthBearerError, TokenEndpointError, TokenNetworkError } from './errors.js';
+import { noteAttempts, OAuthBearerError, TokenEndpointError, TokenNetworkError } from './errors.js';
 
 /** How token requests are retried. */
 export interface RetryOptions {
@@ -67,9 +67,12 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
       return await attempt();
     } catch (error) {
       if (error instanceof OAuthBearerError) env.onFailure(error);
-      if (n >= policy.attempts || !isTransient(error)) throw error;
-      const wait = delayFor(error, n, policy, env.random);
-      if (wait === undefined || monotonicNow() - started + wait > policy.maxElapsedMs) throw error;
+      const wait = n >= policy.attempts || !isTransient(error) ? undefined : delayFor(error, n, policy, env.random);
+      if (wait === undefined || monotonicNow() - started + wait > policy.maxElapsedMs) {
+        // A retried failure says how hard it was tried: "after 3 attempts over 1.8 s" (the callers' view of the wait).
+        if (error instanceof OAuthBearerError) noteAttempts(error, n, monotonicNow() - started);
+        throw error;
+      }
       await sleep(wait);
     }
   }
