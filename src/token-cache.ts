@@ -139,17 +139,21 @@ export class TokenCache {
     const forgotten = this.#forget();
     if (this.#options.revokeOnClear === true) {
       // Failures were reported to onError where they happened; clear() itself cannot fail.
-      this.#revokeAll(forgotten).catch(() => undefined);
+      this.#revokeAll([forgotten]).catch(() => undefined);
     }
   }
 
   /**
    * Revokes the refresh token and then the access token (RFC 7009), after forgetting both here and in the store, so no
    * request sends a token while it is revoked. Decision: forgotten first, whatever the revocation's outcome: a caller
-   * who logs out must not keep using the tokens because the revocation endpoint was down; the error says so.
+   * who logs out must not keep using the tokens because the revocation endpoint was down; the error says so. A renewal
+   * in flight is waited for and its new tokens revoked too: a logout must not leave a live refresh token nobody holds.
    */
   async revoke(): Promise<void> {
-    await this.#revokeAll(this.#forget());
+    const inFlight = this.#renewing > 0 ? this.#renew().catch(() => undefined) : undefined;
+    const held = this.#forget();
+    const late = await inFlight;
+    await this.#revokeAll([held, ...(late === undefined ? [] : [{ accessToken: late.accessToken, refreshToken: late.refreshToken }])]);
   }
 
   /** clear()'s work: the tokens it forgot (access and refresh), for a revocation. */
@@ -169,7 +173,12 @@ export class TokenCache {
     return forgotten;
   }
 
-  async #revokeAll(tokens: { readonly accessToken: string | undefined; readonly refreshToken: string | undefined }): Promise<void> {
+  /**
+   * Revokes every refresh token, then every access token, of these token sets (each once). Each is tried whatever
+   * happened to the others: a failed refresh-token revocation must not leave the access token live unasked. The first
+   * failure is thrown once all were tried.
+   */
+  async #revokeAll(sets: readonly { readonly accessToken: string | undefined; readonly refreshToken: string | undefined }[]): Promise<void> {
     const fetch = this.#options.credentials;
     const credentials = fetch === undefined ? undefined : await this.#fetchCredentials(fetch);
     const revokeOne = async (token: string, hint: 'access_token' | 'refresh_token'): Promise<void> => {
@@ -181,9 +190,13 @@ export class TokenCache {
         throw error;
       }
     };
-    // The refresh token first: RFC 7009 section 2.1 lets a server revoke its access tokens with it.
-    if (tokens.refreshToken !== undefined) await revokeOne(tokens.refreshToken, 'refresh_token');
-    if (tokens.accessToken !== undefined) await revokeOne(tokens.accessToken, 'access_token');
+    const unique = (tokens: readonly (string | undefined)[]): string[] => [...new Set(tokens.filter((token): token is string => token !== undefined))];
+    // The refresh tokens first: RFC 7009 section 2.1 lets a server revoke their access tokens with them.
+    const outcomes: PromiseSettledResult<void>[] = [];
+    for (const token of unique(sets.map((set) => set.refreshToken))) outcomes.push(...(await Promise.allSettled([revokeOne(token, 'refresh_token')])));
+    for (const token of unique(sets.map((set) => set.accessToken))) outcomes.push(...(await Promise.allSettled([revokeOne(token, 'access_token')])));
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
@@ -198,6 +211,9 @@ export class TokenCache {
   }
 
   async #renewOnce(): Promise<TokenSet> {
+    // A refresh token obtained elsewhere that the endpoint refused is final: not after the cooldown, not from the store
+    // (whose entry may still hold it, in this process's view or another's), so it is never sent again.
+    if (this.#lost instanceof RefreshTokenRejectedError) throw this.#lost;
     // Within the cooldown, fail fast with the error that started it: the same credentials would be refused again.
     const cooling = this.#cooldown.active();
     if (cooling !== undefined) throw cooling;
@@ -218,7 +234,11 @@ export class TokenCache {
       if (typed !== error) this.#report(typed);
       this.replay.recordRenewal(typed);
       this.#cooldown.afterFailure(typed);
-      if (typed instanceof RefreshTokenRejectedError && generation === this.#generation) this.#lost = typed;
+      if (typed instanceof RefreshTokenRejectedError && generation === this.#generation) {
+        this.#lost = typed;
+        // The entry holds the refused token: other processes sharing it must not send it either.
+        this.#store?.background('delete', (store, key) => store.delete(key));
+      }
       throw typed;
     } finally {
       this.#renewing -= 1;
