@@ -9,6 +9,7 @@ import axios from 'axios';
 import nock from 'nock';
 
 import * as main from '../src/index.js';
+import * as file from '../src/file.js';
 import * as redis from '../src/redis.js';
 import * as testing from '../src/testing/index.js';
 import * as testingServer from '../src/testing/server.js';
@@ -81,6 +82,23 @@ describe('run-time exports', () => {
     expect(redis.TokenStoreError).toBe(main.TokenStoreError);
     expect(redis.ErrorCode).toBe(main.ErrorCode);
     expect(Object.isFrozen(redis.redisTokenStoreDefaults)).toBe(true);
+  });
+
+  test('axios-oauth-bearer/file, and its TokenStoreError is the main entry\'s', () => {
+    expect(Object.keys(file).sort()).toEqual([
+      'DEFAULT_KEY_PREFIX',
+      'ErrorCode',
+      'FileTokenStore',
+      'TokenStoreError',
+      'defaultFileStoreDirectory',
+      'failureKeyFor',
+      'fileTokenStoreDefaults',
+      'isLeasingStore',
+      'leaseKeyFor',
+      'storeKey',
+    ]);
+    expect(file.TokenStoreError).toBe(main.TokenStoreError);
+    expect(Object.isFrozen(file.fileTokenStoreDefaults)).toBe(true);
   });
 
   test('axios-oauth-bearer/testing and /testing/server', () => {

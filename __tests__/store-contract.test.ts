@@ -32,6 +32,7 @@ import { failureKeyFor } from '../src/stores/key.js';
 import type { LeasingTokenStore } from '../src/stores/types.js';
 import { createMemoryAuthority, type MemoryAuthority } from '../src/testing/memory.js';
 import { createTokenSet } from '../src/token-set.js';
+import { openFileStore } from './helpers/file-store-fixture.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import { plainStore, ScriptedStore, type StoreStep } from './helpers/scripted-store.js';
 import { describeStoreContract, leaseRequest } from './helpers/store-contract.js';
@@ -111,6 +112,8 @@ const shipped: readonly (readonly [string, () => Shipped])[] = [
       };
     },
   ],
+  ['FileTokenStore', () => openFileStore()],
+  ['FileTokenStore (encrypted)', () => openFileStore({ encryptionKey: ENCRYPTION_KEY })],
 ];
 
 for (const [name, open] of shipped) {

@@ -21,6 +21,7 @@ import {
 import type { OAuthBearerError } from './errors.js';
 import { allowedOrigins, createAuthorizePredicate, createUrlPredicate, reportOncePerOrigin } from './origins.js';
 import { storeKey, type StoreKeyCredentials } from './stores/key.js';
+import type { TokenStore } from './stores/types.js';
 import { type ClientTokenEndpoint, tokenEndpointFor } from './token-endpoint.js';
 import { TokenCache } from './token-cache.js';
 import { type TokenManager, tokenManagerOf } from './token-manager.js';
@@ -172,6 +173,14 @@ function keyCredentials(resolved: ResolvedAuthOptions, credentials: GrantCredent
     case 'extension':
       return { ...identity, grant: grant.uri, username: JSON.stringify(grant.parameters), password: JSON.stringify(fetched.secrets) };
   }
+}
+
+/**
+ * The store key of a client whose credentials are all values (the CLI's), as its token cache computes it: for a tool
+ * that works on the store entry itself (`token --forget`). Internal.
+ */
+export function fixedStoreKey(resolved: ResolvedAuthOptions, store: TokenStore): Promise<string> {
+  return storeKey(keyCredentials(resolved, undefined), store);
 }
 
 /** The options' own credentials, when every one is a value (else they are fetched before a key is asked for). */

@@ -21,6 +21,10 @@ const OPTIONS = {
   'password-stdin': { type: 'boolean' },
   'secret-stdin': { type: 'boolean' },
   json: { type: 'boolean' },
+  cache: { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  forget: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

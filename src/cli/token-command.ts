@@ -26,6 +26,7 @@ import { type ClientAuthentication, resolveAuthOptions } from '../options.js';
 import { endpointText, printable } from '../endpoint-text.js';
 import { redactText, withEncodings } from '../redact.js';
 import { configuredGrant, tokenEndpointFor } from '../token-endpoint.js';
+import { type CacheSettings, cachedToken, forgetCached } from './token-cache-file.js';
 import type { TokenSet } from '../token-set.js';
 import { type Flags, parseFlags, UsageError } from './arguments.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -95,8 +96,20 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
     } catch (error) {
       throw error instanceof ConfigurationError ? configurationProblem(error, sources) : error;
     }
-    const tokens = await configuredGrant(resolved, tokenEndpointFor(resolved));
+    const cache = cacheSettings(flags, io, (line) => io.stderr.write(`axios-oauth-bearer: ${printable(redactText(line, withEncodings(secrets)))}\n`));
+    if (flags.forget === true) {
+      if (cache === undefined) throw new UsageError('--forget works on the token cache: it cannot be used with --no-cache or OAUTH_CACHE=0');
+      const had = await forgetCached(resolved, cache);
+      io.stderr.write(`axios-oauth-bearer: ${had ? 'the cached token was forgotten' : 'no cached token to forget'}\n`);
+      return ExitCode.OK;
+    }
+    const tokens = cache === undefined ? await configuredGrant(resolved, tokenEndpointFor(resolved)) : await cachedToken(options, resolved, cache);
     io.stdout.write(flags.json === true ? `${JSON.stringify(tokenResponse(tokens, Date.now()))}\n` : `${tokens.accessToken}\n`);
+    const given = resolved.grant.type === 'refresh_token' ? resolved.grant.refreshToken : undefined;
+    if (cache === undefined && flags.json !== true && given !== undefined && tokens.refreshToken !== given) {
+      // The one given is spent (rotated away): without the new one, the next run would fail.
+      io.stderr.write('axios-oauth-bearer: the refresh token was rotated and the one given is spent: use --json to get the new one, or --cache to keep it\n');
+    }
     return ExitCode.OK;
   } catch (error) {
     const redactable = withEncodings(secrets);
@@ -185,6 +198,20 @@ async function resolveInputs(flags: Flags, io: CommandIo, secrets: string[]) {
   return { options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), sources };
 }
 
+/**
+ * Whether the token is cached, and where: `--cache` or `OAUTH_CACHE=1` turn it on, `--no-cache` or `OAUTH_CACHE=0`
+ * off (a flag wins over the variable); `--forget` implies it. Undefined: no cache.
+ */
+function cacheSettings(flags: Flags, io: CommandIo, warn: (line: string) => void): CacheSettings | undefined {
+  if (flags.cache === true && flags['no-cache'] === true) throw new UsageError('--cache and --no-cache contradict each other');
+  const variable = nonEmpty(io.env.OAUTH_CACHE);
+  if (variable !== undefined && !['1', 'true', '0', 'false'].includes(variable)) throw new UsageError('OAUTH_CACHE must be 1, true, 0 or false');
+  const fromVariable = variable === undefined ? undefined : variable === '1' || variable === 'true';
+  const on = flags['no-cache'] === true ? false : flags.cache === true || flags.forget === true || (fromVariable ?? false);
+  if (!on) return undefined;
+  return { directory: nonEmpty(flags['cache-dir']) ?? nonEmpty(io.env.OAUTH_CACHE_DIR), encryptionKey: nonEmpty(io.env.OAUTH_CACHE_KEY), warn };
+}
+
 /** The grants `--grant` names, beside an extension grant's URI. */
 const GRANT_NAMES: ReadonlyMap<string, 'password' | 'client_credentials' | 'refresh_token'> = new Map([
   ['password', 'password'],
@@ -221,8 +248,13 @@ function grantOption(name: string, flags: Flags, io: CommandIo, secrets: string[
   const parameters = Object.fromEntries(params.map((param) => splitParam(param)));
   // An extension grant's secret parameters, form-encoded in one variable (`subject_token=...&actor_token=...`).
   const secretText = nonEmpty(io.env.OAUTH_GRANT_SECRETS);
-  const grantSecrets = secretText === undefined ? {} : Object.fromEntries(new URLSearchParams(secretText));
-  secrets.push(...Object.values(grantSecrets).filter((value) => value !== ''));
+  const entries = secretText === undefined ? [] : [...new URLSearchParams(secretText)];
+  // Every part is a secret until proven otherwise: a bare assertion (no `name=`) would otherwise come back as a name.
+  secrets.push(...entries.flat().filter((part) => part !== ''));
+  if (secretText !== undefined && (entries.length === 0 || entries.some(([key, value]) => key === '' || value === '' || !secretText.includes('=')))) {
+    throw new UsageError('OAUTH_GRANT_SECRETS must be form-encoded name=value pairs (subject_token=...&actor_token=...), each with a value');
+  }
+  const grantSecrets = Object.fromEntries(entries);
   return { grant: { type: name, parameters, secrets: grantSecrets } };
 }
 
