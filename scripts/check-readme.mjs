@@ -40,7 +40,7 @@ const require = createRequire(path.join(root, 'package.json'));
 const ts = require('typescript');
 
 /** The consumer's dependencies besides the tarball, at the versions installed in this repository. */
-const PEERS = ['axios', 'ioredis', 'nock', '@types/node', '@types/jest'];
+const PEERS = ['axios', 'ioredis', 'nock', 'proper-lockfile', '@types/node', '@types/jest'];
 
 /** Credentials of the loopback server a block runs against: the Quick start's, so its literals work as written. */
 const CREDENTIALS = { clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' };
