@@ -137,9 +137,9 @@ const COOLDOWNS = new WeakMap<OAuthBearerError, { readonly until: number; readon
 export function noteCooldown(error: OAuthBearerError, ms: number): void {
   const first = !COOLDOWNS.has(error);
   COOLDOWNS.set(error, { until: monotonicNow() + ms, endsAt: Date.now() + ms });
-  if (!first) return;
-  const seconds = Math.ceil(ms / 1000);
-  error.message += `; renewals fail fast with this error for ${seconds} s (cooldownMs, until ${new Date(Date.now() + ms).toISOString()}: see retryAfterMs), or until tokens.clearCooldown()`;
+  // No figure in the text: the same failure seen by two processes (one from the shared record) reads the same, and a
+  // log aggregator can group it; the figures are the fields.
+  if (first) error.message += '; renewals fail fast with this error until the cooldown ends (err.retryAfterMs, err.cooldownEndsAt) or tokens.clearCooldown() is called';
 }
 
 /**

@@ -36,6 +36,7 @@ import { sanitizeError } from '../sanitize-error.js';
 import type { TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
+import { StoreReporter } from './reporter.js';
 import { codeOf, defaultFileStoreDirectory, prepareDirectory, readFileIfAny, removeFile, removeStaleTemporaries, writeFileAtomic } from './file-io.js';
 import { type LockGuard, LockTimeoutError, withFileLock } from './file-lock.js';
 import { DEFAULT_KEY_PREFIX, failureKeyFor } from './key.js';
@@ -84,11 +85,13 @@ export const fileTokenStoreDefaults = Object.freeze({ prefix: DEFAULT_KEY_PREFIX
 const EXPIRY_GRACE_MS = 5_000;
 
 /**
- * The longest a step waits for an entry's file lock. Steps hold it for milliseconds; a lock left by a process killed
- * inside a step goes stale after LOCK_STALE_MS, and meanwhile steps time out and are reported (the process renews on
- * its own, as with a Redis that does not answer).
+ * The longest a step waits for an entry's file lock. Steps hold it for milliseconds, but a loaded machine's fsync can
+ * take hundreds of them, and eight processes queue behind one another: at 1 s, a full test run on 2 cores saw a
+ * process give up and renew on its own (two grants for one storm). 4 s stays under LOCK_STALE_MS, so a lock left by a
+ * process killed inside a step is taken over rather than waited on twice; meanwhile steps time out and are reported
+ * (the process renews on its own, as with a Redis that does not answer).
  */
-const LOCK_WAIT_MS = 1_000;
+const LOCK_WAIT_MS = 4_000;
 
 /** Names the document format: a change of format is read as a foreign file, not misread. */
 const FORMAT = 'axios-oauth-bearer/file-store/v1';
@@ -142,9 +145,7 @@ export class FileTokenStore implements LeasingTokenStore {
   readonly #prefix: string;
   readonly #key: Buffer | undefined;
   readonly #bindingSecret: Buffer | undefined;
-  readonly #onError: ((error: TokenStoreError) => void) | undefined;
-  /** When each repair was last reported (see #reportOnce). */
-  readonly #repairsReported = new Map<string, number>();
+  readonly #reporter: StoreReporter;
 
   constructor(options: FileTokenStoreOptions = {}) {
     // Checked although typed: options may come from JavaScript or a config file.
@@ -167,7 +168,7 @@ export class FileTokenStore implements LeasingTokenStore {
     this.#bindingSecret =
       this.#key === undefined ? undefined : Buffer.from(hkdfSync('sha256', this.#key, '', 'axios-oauth-bearer key binding', 32));
     this.#prefix = resolved.prefix;
-    this.#onError = resolved.onError;
+    this.#reporter = new StoreReporter(resolved.onError);
     this.#directory = path.resolve(resolved.directory ?? defaultFileStoreDirectory());
     prepareDirectory(this.#directory);
     // Temporary files of writes that crashed before their rename: harmless (never read), removed when old.
@@ -308,11 +309,11 @@ export class FileTokenStore implements LeasingTokenStore {
     const maxFailureMs = Math.max(1, Math.ceil(request.maxFailureMs));
     if (document.failure !== undefined && document.failure.until - now > maxFailureMs) {
       repaired = { ...repaired, failure: { ...document.failure, until: now + maxFailureMs } };
-      if (key !== undefined) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record lived longer than the cooldown; it now expires with the cooldown'));
+      if (key !== undefined) this.#reporter.reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record lived longer than the cooldown; it now expires with the cooldown'));
     }
     if (document.lease !== undefined && document.lease.until - now > MAX_LEASE_MS) {
       repaired = { ...repaired, lease: { ...document.lease, until: now + Math.ceil(request.leaseMs) } };
-      if (key !== undefined) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease lived longer than any lease; it now expires with a lease'));
+      if (key !== undefined) this.#reporter.reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease lived longer than any lease; it now expires with a lease'));
     }
     return repaired;
   }
@@ -321,7 +322,7 @@ export class FileTokenStore implements LeasingTokenStore {
     // Once lost, lost for good (the owner value is never reused): later steps answer at once, and it is reported once.
     let lost = false;
     const losing = (operation: TokenStoreOperation): false => {
-      if (!lost) this.#report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
+      if (!lost) this.#reporter.report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
       lost = true;
       return false;
     };
@@ -380,7 +381,7 @@ export class FileTokenStore implements LeasingTokenStore {
     const text = await readFileIfAny(this.fileFor(key));
     if (text === undefined) return { document: empty, exists: false, damaged: false };
     const report = (error: TokenStoreError): void => {
-      if (text !== reported) this.#report(error);
+      if (text !== reported) this.#reporter.report(error);
     };
     const invalid = (problem: string): ReadEntry => {
       report(new TokenStoreError(operation, 'invalid-value', key, `the entry file ${problem}; it counts as empty and the next write replaces it`));
@@ -464,7 +465,7 @@ export class FileTokenStore implements LeasingTokenStore {
       tokens = parseTokenSet(this.#open(key, stored), key);
     } catch (error) {
       // Both throw TokenStoreError only; anything else still must not reach the request.
-      this.#report(error instanceof TokenStoreError ? retag(error, operation) : new TokenStoreError(operation, 'invalid-value', key, 'unreadable'));
+      this.#reporter.report(error instanceof TokenStoreError ? retag(error, operation) : new TokenStoreError(operation, 'invalid-value', key, 'unreadable'));
       return undefined;
     }
     return tokens.expiresAt + EXPIRY_GRACE_MS > now ? tokens : undefined;
@@ -478,7 +479,7 @@ export class FileTokenStore implements LeasingTokenStore {
     } catch {
       failure = undefined;
     }
-    if (failure === undefined && !reported) this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'the failure record is not one this library wrote; it counts as none'));
+    if (failure === undefined && !reported) this.#reporter.report(new TokenStoreError('acquire', 'invalid-value', key, 'the failure record is not one this library wrote; it counts as none'));
     return failure;
   }
 
@@ -498,31 +499,15 @@ export class FileTokenStore implements LeasingTokenStore {
   /** Reports a step that failed: the lock not taken in time (`timeout`), or the file system's error (`failed`). */
   #failed(operation: TokenStoreOperation, key: string, error: unknown, secrets: readonly (string | undefined)[] = []): void {
     if (error instanceof TokenStoreError) {
-      this.#report(error);
+      this.#reporter.report(error);
       return;
     }
     const cause = sanitizeError(error, secrets);
     const reason = error instanceof LockTimeoutError ? 'timeout' : 'failed';
-    this.#report(new TokenStoreError(operation, reason, key, `${cause.message} (in ${this.#directory})`, { cause }));
+    this.#reporter.report(new TokenStoreError(operation, reason, key, `${cause.message} (in ${this.#directory})`, { cause }));
   }
 
-  /** Reports a repair at most once a minute per key and kind: a waiter that polls would otherwise repeat it 20 times a second. */
-  #reportOnce(error: TokenStoreError): void {
-    const what = `${error.key}\n${error.message}`;
-    const now = Date.now();
-    if ((this.#repairsReported.get(what) ?? -Infinity) > now - 60_000) return;
-    if (this.#repairsReported.size > 1_000) this.#repairsReported.clear();
-    this.#repairsReported.set(what, now);
-    this.#report(error);
-  }
 
-  #report(error: TokenStoreError): void {
-    try {
-      this.#onError?.(error);
-    } catch {
-      // A failing reporter must not turn a store failure into a failed request.
-    }
-  }
 }
 
 /** True when nothing in the entry is worth a file. */

@@ -23,6 +23,7 @@ import { sanitizeError } from '../sanitize-error.js';
 import { createTokenSet, type TokenSet } from '../token-set.js';
 import { type EncryptionKey, decryptValue, encryptValue, parseEncryptionKey } from './crypto.js';
 import { TokenStoreError, type TokenStoreOperation } from './errors.js';
+import { StoreReporter } from './reporter.js';
 import { DEFAULT_KEY_PREFIX, failureKeyFor, leaseKeyFor } from './key.js';
 import { ACQUIRE, COMMIT, EXTEND, FAIL, parseAcquireReply, RELEASE } from './redis-scripts.js';
 import { parseTokenSet, serializeTokenSet } from './serialize.js';
@@ -121,11 +122,9 @@ export class RedisTokenStore implements LeasingTokenStore {
   readonly #bindingSecret: Buffer | undefined;
   readonly #timeoutMs: number;
   readonly #breakerMs: number;
-  readonly #onError: ((error: TokenStoreError) => void) | undefined;
+  readonly #reporter: StoreReporter;
   /** Until when (monotonic ms) Redis is skipped after a failure. */
   #skipUntil = 0;
-  /** When each repair was last reported (see #reportOnce). */
-  readonly #repairsReported = new Map<string, number>();
 
   constructor(options: RedisTokenStoreOptions) {
     // Checked although typed: options may come from JavaScript or a config file.
@@ -162,7 +161,7 @@ export class RedisTokenStore implements LeasingTokenStore {
       this.#key === undefined ? undefined : Buffer.from(hkdfSync('sha256', this.#key, '', 'axios-oauth-bearer key binding', 32));
     this.#timeoutMs = resolved.operationTimeoutMs;
     this.#breakerMs = resolved.circuitBreakerMs;
-    this.#onError = resolved.onError;
+    this.#reporter = new StoreReporter(resolved.onError);
   }
 
   /** The `prefix` option: the first part of every key. */
@@ -222,11 +221,11 @@ export class RedisTokenStore implements LeasingTokenStore {
     }
     const reply = parseAcquireReply(outcome);
     if (reply === undefined) {
-      this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'Redis answered the acquire script with something else'));
+      this.#reporter.report(new TokenStoreError('acquire', 'invalid-value', key, 'Redis answered the acquire script with something else'));
       return { state: 'unavailable' };
     }
-    if (reply.repairedLease) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease had no time to live, or a longer one than any lease; it now expires with a lease'));
-    if (reply.repairedFailure) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record had no time to live, or a longer one than the cooldown; it now expires with the cooldown'));
+    if (reply.repairedLease) this.#reporter.reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the renewal lease had no time to live, or a longer one than any lease; it now expires with a lease'));
+    if (reply.repairedFailure) this.#reporter.reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the failure record had no time to live, or a longer one than the cooldown; it now expires with the cooldown'));
     const tokens = reply.token === undefined ? undefined : this.#readTokens(key, reply.token, reply.tokenTtlMs);
     if (reply.leased) return { state: 'leased', tokens, failure: undefined, lease: this.#lease(key, owner, leaseMs) };
     const failure = reply.failure === undefined ? undefined : this.#readFailure(key, reply.failure);
@@ -246,7 +245,7 @@ export class RedisTokenStore implements LeasingTokenStore {
     // Once lost, lost for good (the owner value is never reused): later steps answer at once, and it is reported once.
     let lost = false;
     const losing = (operation: TokenStoreOperation): false => {
-      if (!lost) this.#report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
+      if (!lost) this.#reporter.report(new TokenStoreError(operation, 'lease-lost', key, 'the renewal lease expired before its holder could write; nothing was written'));
       lost = true;
       return false;
     };
@@ -287,10 +286,10 @@ export class RedisTokenStore implements LeasingTokenStore {
       tokens = parseTokenSet(this.#open(key, stored), key);
     } catch (error) {
       // Both throw TokenStoreError only; anything else still must not reach the request.
-      this.#report(error instanceof TokenStoreError ? error : new TokenStoreError('get', 'invalid-value', key, 'unreadable'));
+      this.#reporter.report(error instanceof TokenStoreError ? error : new TokenStoreError('get', 'invalid-value', key, 'unreadable'));
       return undefined;
     }
-    if (ttlMs === -1) this.#reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the token entry has no time to live; the next renewal writes it with one'));
+    if (ttlMs === -1) this.#reporter.reportOnce(new TokenStoreError('acquire', 'no-ttl', key, 'the token entry has no time to live; the next renewal writes it with one'));
     if (ttlMs === undefined || ttlMs <= 0) return tokens;
     // Redis's clock can only shorten a lifetime: a writer whose clock runs ahead stored a late expiresAt, but a key
     // given a longer time to live by hand (or replayed) must not revive an expired token.
@@ -308,7 +307,7 @@ export class RedisTokenStore implements LeasingTokenStore {
       failure = undefined;
     }
     if (failure !== undefined) return failure;
-    this.#report(new TokenStoreError('acquire', 'invalid-value', key, 'the failure record is not one this library wrote; it was removed'));
+    this.#reporter.report(new TokenStoreError('acquire', 'invalid-value', key, 'the failure record is not one this library wrote; it was removed'));
     void this.#command('clearFailure', key, () => this.#client.del(failureKey));
     return undefined;
   }
@@ -362,7 +361,7 @@ export class RedisTokenStore implements LeasingTokenStore {
       const cause = sanitizeError(error, secrets);
       // Redis answered, with an error about this key (WRONGTYPE, CROSSSLOT, OOM...): it is up, so the breaker stays
       // closed and the other keys of the store keep working. Only an unreachable or silent Redis opens it.
-      if (isReplyError(error)) this.#report(new TokenStoreError(operation, 'failed', key, cause.message, { cause }));
+      if (isReplyError(error)) this.#reporter.report(new TokenStoreError(operation, 'failed', key, cause.message, { cause }));
       else this.#trip(new TokenStoreError(operation, 'failed', key, `${cause.message}${this.#skipNote()}`, { cause }));
     } finally {
       clearTimeout(timer);
@@ -385,26 +384,10 @@ export class RedisTokenStore implements LeasingTokenStore {
   #trip(error: TokenStoreError): void {
     if (this.#skipping()) return;
     this.#skipUntil = monotonicNow() + this.#breakerMs;
-    this.#report(error);
+    this.#reporter.report(error);
   }
 
-  /** Reports a repair at most once a minute per key and kind: a waiter that polls would otherwise repeat it 20 times a second. */
-  #reportOnce(error: TokenStoreError): void {
-    const what = `${error.key}\n${error.message}`;
-    const now = monotonicNow();
-    if ((this.#repairsReported.get(what) ?? -Infinity) > now - 60_000) return;
-    if (this.#repairsReported.size > 1_000) this.#repairsReported.clear();
-    this.#repairsReported.set(what, now);
-    this.#report(error);
-  }
 
-  #report(error: TokenStoreError): void {
-    try {
-      this.#onError?.(error);
-    } catch {
-      // A failing reporter must not turn a store failure into a failed request.
-    }
-  }
 }
 
 /** The three keys of one entry, in the order every script takes them. */
