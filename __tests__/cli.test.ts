@@ -111,8 +111,8 @@ describe('axios-oauth-bearer token, in-process', () => {
   test('--help explains every flag, environment variable and exit code, the security rule and a curl example', async () => {
     const result = await cli(['--help'], {});
     expect(result.code).toBe(ExitCode.OK);
-    const env = ['OAUTH_TOKEN_URL', 'OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_USERNAME', 'OAUTH_SCOPE', 'OAUTH_CLIENT_SECRET', 'OAUTH_PASSWORD'];
-    const flags = ['--token-url', '--issuer', '--client-id', '--username', '--scope', '--client-auth', '--timeout', '--password-stdin', '--secret-stdin', '--json', '--help', '--version'];
+    const env = ['OAUTH_TOKEN_URL', 'OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_USERNAME', 'OAUTH_SCOPE', 'OAUTH_CLIENT_SECRET', 'OAUTH_PASSWORD', 'OAUTH_GRANT', 'OAUTH_REFRESH_TOKEN', 'OAUTH_GRANT_SECRETS', 'OAUTH_CACHE', 'OAUTH_CACHE_DIR', 'OAUTH_CACHE_KEY'];
+    const flags = ['--token-url', '--issuer', '--client-id', '--grant', '--param', '--username', '--scope', '--client-auth', '--timeout', '--password-stdin', '--secret-stdin', '--json', '--cache', '--no-cache', '--cache-dir', '--forget', '--help', '--version'];
     for (const word of [...env, ...flags]) expect(result.stdout).toContain(word);
     for (const code of Object.values(ExitCode)) expect(result.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
     expect(result.stdout).toMatch(/no --password, --client-secret or --refresh-token flag.*\n.*command line \(ps/);

@@ -38,6 +38,12 @@ Options (a flag wins over its environment variable; an empty value counts as uns
   --secret-stdin          read the client secret from the first line of standard input;
                           with both, line 1 is the password and line 2 the client secret
   --json                  print the token response as JSON instead of the bare access token
+  --cache                 keep the token in a file between runs: the next run reuses it   env OAUTH_CACHE=1
+                          (a loop of 100 calls makes one grant); sealed under OAUTH_CACHE_KEY
+                          or a key made of the credentials; needs the package proper-lockfile
+  --no-cache              do not, whatever OAUTH_CACHE says
+  --cache-dir <dir>       where the cache lives (default: the user's cache directory)     env OAUTH_CACHE_DIR
+  --forget                remove this identity's cached token, print nothing, and exit
   -h, --help              print this help
   --version               print the version
 
