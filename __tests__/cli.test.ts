@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -462,6 +463,22 @@ describe('the built binary (dist/cli/main.js)', () => {
     const result = await runBinary(['token'], { ...baseEnv(), OAUTH_PASSWORD: wrong });
     expectFailure(result, ExitCode.USER_AUTHENTICATION);
     expect(result.stderr).not.toContain(wrong);
+  });
+
+  test('--cache in a shell loop of 5 real processes: one grant, the same token printed each time', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'aob-cli-bin-cache-'));
+    try {
+      const printed: string[] = [];
+      for (let call = 0; call < 5; call += 1) {
+        const result = await runBinary(['token', '--cache'], { ...baseEnv(), OAUTH_CACHE_DIR: directory });
+        expect(result).toMatchObject({ code: ExitCode.OK, stderr: '' });
+        printed.push(result.stdout);
+      }
+      expect(new Set(printed)).toEqual(new Set(['at-1\n']));
+      expect(server.stats.tokenRequests).toBe(1);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test('refuses --password with exit 2 and does not echo it', async () => {
