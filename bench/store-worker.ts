@@ -1,12 +1,15 @@
 /**
- * One process of the multi-process scenarios (7, and 8 under faults): its own createAuthClient, its own ioredis client
- * and its own RedisTokenStore, pointed at the benchmark's loopback server and redis-server (or at a delay proxy in
- * front of it). Forked by ./worker-pool.ts under tsx, with a {@link StoreWorkerConfig} as JSON in argv[2].
+ * One process of the multi-process scenarios (7, and 8 under faults): its own createAuthClient and its own store,
+ * pointed at the benchmark's loopback server. The store is either its own ioredis client and RedisTokenStore on the
+ * benchmark's redis-server (or on a delay proxy in front of it), or a FileTokenStore on a directory that every worker
+ * of the pool shares (scenario 7's file-store variant). Forked by ./worker-pool.ts under tsx, with a
+ * {@link StoreWorkerConfig} as JSON in argv[2].
  *
- * It sends `{ type: 'ready' }` once its Redis client is connected, then answers each `burst` (and each `renew`: one
- * forced renewal, `tokens.refresh()`) with a {@link StoreWorkerReply} carrying the same id. Bounded in every direction: a burst is capped at
- * {@link MAX_BURST} requests, each request has a timeout, and the process exits on `exit`, when the parent goes away
- * (the IPC channel closes), and in any case once `lifetimeMs` have passed, so no run can leave one behind.
+ * It sends `{ type: 'ready' }` once its store can be used (its Redis client connected; a file store at once), then
+ * answers each `burst` (and each `renew`: one forced renewal, `tokens.refresh()`) with a {@link StoreWorkerReply}
+ * carrying the same id. Bounded in every direction: a burst is capped at {@link MAX_BURST} requests, each request
+ * has a timeout, and the process exits on `exit`, when the parent goes away (the IPC channel closes), and in any case
+ * once `lifetimeMs` have passed, so no run can leave one behind.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -14,7 +17,8 @@ import { once } from 'node:events';
 import axios from 'axios';
 import { Redis } from 'ioredis';
 
-import { createAuthClient, type RetryOptions } from '../src/index.js';
+import { FileTokenStore } from '../src/file.js';
+import { createAuthClient, type RetryOptions, type TokenStore } from '../src/index.js';
 import { RedisTokenStore } from '../src/redis.js';
 import type { AuthServerCredentials } from '../src/testing/server.js';
 import { describeError, keepAliveAgent } from './load.js';
@@ -24,10 +28,13 @@ import { advanceClock, realNow } from './virtual-clock.js';
 export interface StoreWorkerConfig {
   readonly apiUrl: string;
   readonly credentials: AuthServerCredentials;
-  readonly redisPort: number;
+  /** The redis-server (or delay proxy) to share tokens through. Exactly one of `redisPort` and `fileDirectory` is given. */
+  readonly redisPort?: number;
+  /** The directory of a FileTokenStore that every worker of the pool shares (scenario 7's file-store variant). */
+  readonly fileDirectory?: string;
   /** The worker exits by itself after this many milliseconds, whatever happens. */
   readonly lifetimeMs: number;
-  /** Scenario 8 only; each is passed on only when given, so scenario 7 runs on the library's defaults. */
+  /** Scenario 8 only (Redis); each is passed on only when given, so scenario 7 runs on the library's defaults. */
   readonly faults?: {
     /** Where the ioredis client connects (a delay proxy in front of redis-server). @default '127.0.0.1' */
     readonly redisHost?: string;
@@ -70,6 +77,8 @@ export interface StoreWorkerReply {
   readonly startedAt: number;
   /** From the start until the last request settled. */
   readonly lastSettledMs: number;
+  /** Each request's latency, from the start of the burst (all are started at once) until it settled, in ms. */
+  readonly latenciesMs: readonly number[];
   /** Failed requests by error code (`HTTP_<status>` for an HTTP answer, the error's name without a code). */
   readonly errorCodes: Readonly<Record<string, number>>;
 }
@@ -85,8 +94,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 function readConfig(): StoreWorkerConfig {
   const parsed: unknown = JSON.parse(process.argv[2] ?? 'null');
   const field = (name: keyof StoreWorkerConfig): unknown => (parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, name) : undefined);
-  if (typeof field('apiUrl') !== 'string' || typeof field('redisPort') !== 'number' || typeof field('lifetimeMs') !== 'number') {
-    throw new TypeError('store-worker: argv[2] must be a StoreWorkerConfig as JSON');
+  const redis = typeof field('redisPort') === 'number';
+  const files = typeof field('fileDirectory') === 'string';
+  if (typeof field('apiUrl') !== 'string' || redis === files || typeof field('lifetimeMs') !== 'number') {
+    throw new TypeError('store-worker: argv[2] must be a StoreWorkerConfig as JSON, with either redisPort or fileDirectory');
   }
   return parsed as StoreWorkerConfig;
 }
@@ -112,22 +123,29 @@ function main(): void {
   const send = process.send?.bind(process);
   if (send === undefined) throw new Error('store-worker must be forked with an IPC channel');
   const config = readConfig();
-  // Reconnect quickly and fail a queued command after one failed reconnect: a Redis problem shows as a store error.
   const faults = config.faults ?? {};
-  const redis = new Redis({ host: faults.redisHost ?? '127.0.0.1', port: config.redisPort, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
-  // Reported through the store's onError; ioredis would print it otherwise.
-  redis.on('error', () => undefined);
   let reported = 0;
   const onError = (): void => {
     reported += 1;
   };
-  // Eight processes on two cores can be slow to answer: only a Redis that is down should count as failing.
-  const store = new RedisTokenStore({
-    client: redis,
-    onError,
-    operationTimeoutMs: faults.operationTimeoutMs ?? 2_000,
-    ...given({ circuitBreakerMs: faults.circuitBreakerMs }),
-  });
+  let store: TokenStore;
+  let redis: Redis | undefined;
+  if (config.fileDirectory === undefined) {
+    // Reconnect quickly and fail a queued command after one failed reconnect: a Redis problem shows as a store error.
+    redis = new Redis({ host: faults.redisHost ?? '127.0.0.1', port: config.redisPort, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
+    // Reported through the store's onError; ioredis would print it otherwise.
+    redis.on('error', () => undefined);
+    // Eight processes on two cores can be slow to answer: only a Redis that is down should count as failing.
+    store = new RedisTokenStore({
+      client: redis,
+      onError,
+      operationTimeoutMs: faults.operationTimeoutMs ?? 2_000,
+      ...given({ circuitBreakerMs: faults.circuitBreakerMs }),
+    });
+  } else {
+    // No encryptionKey, as the Redis store here has none: the variants differ in where the entries live, not in sealing.
+    store = new FileTokenStore({ directory: config.fileDirectory, onError });
+  }
   const api = createAuthClient({
     baseURL: config.apiUrl,
     httpAgent: keepAliveAgent(),
@@ -141,7 +159,7 @@ function main(): void {
   });
 
   const leave = (code: number): void => {
-    redis.disconnect();
+    redis?.disconnect();
     process.exit(code);
   };
   setTimeout(() => leave(3), config.lifetimeMs).unref();
@@ -156,10 +174,12 @@ function main(): void {
     const startedAt = Date.now();
     const started = realNow();
     let lastSettledMs = 0;
+    const latenciesMs: number[] = [];
     const outcomes = await Promise.allSettled(
       Array.from({ length: size }, (_, n) =>
         request(n).finally(() => {
           lastSettledMs = realNow() - started;
+          latenciesMs.push(lastSettledMs);
         }),
       ),
     );
@@ -184,6 +204,7 @@ function main(): void {
       expiresAt: tokens?.expiresAt,
       startedAt,
       lastSettledMs,
+      latenciesMs,
       errorCodes,
     };
   };
@@ -202,7 +223,7 @@ function main(): void {
   });
 
   const readyTimer = setTimeout(() => leave(2), READY_WITHIN_MS);
-  const ready = redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready');
+  const ready = redis === undefined || redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready');
   void ready.then(() => {
     clearTimeout(readyTimer);
     send({ type: 'ready' } satisfies StoreWorkerMessage);

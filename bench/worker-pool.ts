@@ -1,8 +1,8 @@
 /**
- * Forks the multi-process scenario's workers (./store-worker.ts, each its own process with its own client, ioredis
- * client and RedisTokenStore) and drives them over IPC. Bounded: at most {@link MAX_WORKERS} processes, every start
- * and every reply has a deadline, each worker also ends itself after `lifetimeMs`, and all are killed should the
- * benchmark exit first.
+ * Forks the multi-process scenario's workers (./store-worker.ts, each its own process with its own client and its own
+ * store: an ioredis client and RedisTokenStore, or a FileTokenStore on the directory they share) and drives them over
+ * IPC. Bounded: at most {@link MAX_WORKERS} processes, every start and every reply has a deadline, each worker also
+ * ends itself after `lifetimeMs`, and all are killed should the benchmark exit first.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -48,7 +48,7 @@ interface Worker extends PoolWorker {
   readonly child: ChildProcess;
 }
 
-/** Starts `count` workers with the same config and resolves once every one has its Redis client connected. */
+/** Starts `count` workers with the same config and resolves once every one is ready (its Redis client connected). */
 export async function startWorkers(count: number, config: StoreWorkerConfig): Promise<WorkerPool> {
   if (!(Number.isInteger(count) && count >= 1 && count <= MAX_WORKERS)) {
     throw new RangeError(`worker count must be an integer from 1 to ${MAX_WORKERS}`);

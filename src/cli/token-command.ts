@@ -115,7 +115,7 @@ export async function run(args: readonly string[], io: CommandIo): Promise<ExitC
     const redactable = withEncodings(secrets);
     const { code, lines } = describeFailure(error, redactable);
     // Not cut again: the library already bounds the endpoint's text inside its messages, and our own lines are short.
-    for (const line of lines) io.stderr.write(`axios-oauth-bearer: ${printable(redactText(line, redactable))}\n`);
+    for (const line of lines) io.stderr.write(`axios-oauth-bearer: ${printable(redactText(inCliTerms(line), redactable))}\n`);
     if (code === ExitCode.USAGE) io.stderr.write(`${SYNOPSIS}\nRun \`axios-oauth-bearer --help\` for details.\n`);
     return code;
   }
@@ -210,6 +210,17 @@ function cacheSettings(flags: Flags, io: CommandIo, warn: (line: string) => void
   const on = flags['no-cache'] === true ? false : flags.cache === true || flags.forget === true || (fromVariable ?? false);
   if (!on) return undefined;
   return { directory: nonEmpty(flags['cache-dir']) ?? nonEmpty(io.env.OAUTH_CACHE_DIR), encryptionKey: nonEmpty(io.env.OAUTH_CACHE_KEY), warn };
+}
+
+/**
+ * The library's advice in a shell user's terms: a cooldown (recorded in the cache, with `--cache`) is ended by
+ * `token --forget`, not by a method call nobody at a shell can make.
+ */
+function inCliTerms(line: string): string {
+  return line.replace(
+    '; renewals fail fast with this error until the cooldown ends (err.retryAfterMs, err.cooldownEndsAt) or tokens.clearCooldown() is called',
+    '; the refusal is cached: runs fail fast with it until the cooldown ends, or until `axios-oauth-bearer token --forget`',
+  );
 }
 
 /** The grants `--grant` names, beside an extension grant's URI. */
