@@ -454,7 +454,12 @@ describe.each(serverTable)('%s', (_name, definition: ServerDefinition) => {
           (error: unknown) => error,
         );
 
-        expect(server.proxy.revocationCalls).toEqual([expect.objectContaining({ tokenTypeHint: 'refresh_token', clientAuth: 'post', ...definition.answers.wrongSecretPost })]);
+        // Both are tried, whatever happened to the first: a failed refresh-token revocation must not leave the access
+        // token unasked. The first failure is the one thrown.
+        expect(server.proxy.revocationCalls).toEqual([
+          expect.objectContaining({ tokenTypeHint: 'refresh_token', clientAuth: 'post', ...definition.answers.wrongSecretPost }),
+          expect.objectContaining({ tokenTypeHint: 'access_token', clientAuth: 'post', ...definition.answers.wrongSecretPost }),
+        ]);
         expect(failure).toBeInstanceOf(InvalidClientError);
         expect(failure).toMatchObject({ grant: 'revocation', ...definition.answers.wrongSecretPost });
         expectNoSecrets(failure, [wrongSecret, server.credentials.clientSecret, accessToken, refreshToken]);
