@@ -9,17 +9,16 @@
  * new token then lives 5 s too (4 s once the default clock skew is taken off): the storm's margin before a second
  * renewal could be counted.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { freshParent } from './helpers/file-store-fixture.js';
-import type { FileWorkerCommand, FileWorkerConfig, FileWorkerReply, FileWorkerRequest } from './helpers/file-store-worker.js';
-import { bundleFileStoreWorker } from './helpers/file-store-worker-bundle.js';
-import type { WorkerBundle } from './helpers/store-worker-bundle.js';
-import { bounded as boundedBy, sleep, waitFor as waitUntil } from './helpers/waiting.js';
+import type { FileWorkerConfig, FileWorkerReply, FileWorkerRequest } from './helpers/file-store-worker.js';
+import { bundleWorker, type WorkerBundle } from './helpers/store-worker-bundle.js';
+import { forkWorker, stopWorker as stopWorkerProcess } from './helpers/worker-process.js';
+import { sleep, waitFor as waitUntil } from './helpers/waiting.js';
 
 const WAIT_MS = 15_000;
 /** A bound for a worker that never starts, not a measurement (see redis-multiprocess.test.ts). */
@@ -39,9 +38,6 @@ let parent: string;
 let directory: string;
 const running = new Set<ChildProcess>();
 
-function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  return boundedBy(promise, what, ms);
-}
 
 async function startServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   server = await startAuthServer(options);
@@ -54,29 +50,7 @@ function spawnWorkers(count: number, extra: Partial<FileWorkerConfig> = {}): Pro
 }
 
 async function spawnWorker(config: FileWorkerConfig): Promise<Worker> {
-  const child = fork(workerBundle.path, [JSON.stringify(config)], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const pending = new Map<number, { resolve: (reply: FileWorkerReply) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (message: FileWorkerReply | { type: 'ready' }) => {
-      if (message.type === 'ready') resolve();
-      else pending.get(message.id)?.resolve(message);
-    });
-    child.once('exit', () => {
-      const error = new Error('the worker exited');
-      reject(error);
-      for (const waiter of pending.values()) waiter.reject(error);
-    });
-  });
-  await bounded(ready, 'a worker to start', START_MS);
-  const send: Worker['send'] = (request) => {
-    const id = nextId++;
-    const reply = new Promise<FileWorkerReply>((resolve, reject) => pending.set(id, { resolve, reject }));
-    child.send({ ...request, id } satisfies FileWorkerCommand);
-    return bounded(reply, `a worker's answer to ${request.type}`);
-  };
+  const { child, send } = await forkWorker<FileWorkerRequest, FileWorkerReply>(workerBundle, config, running, { startMs: START_MS, answerMs: WAIT_MS });
   return { child, send, burst: (count) => send({ type: 'burst', count }) };
 }
 
@@ -88,16 +62,8 @@ function total(replies: readonly FileWorkerReply[], field: 'ok' | 'failed'): num
   return replies.reduce((sum, reply) => sum + reply[field], 0);
 }
 
-async function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  if (how === 'exit' && child.connected) child.send({ type: 'exit' } satisfies FileWorkerCommand);
-  else child.kill('SIGKILL');
-  try {
-    await bounded(exited, 'a worker to exit');
-  } finally {
-    child.kill('SIGKILL'); // a no-op once it has exited
-  }
+function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
+  return stopWorkerProcess(child, how, WAIT_MS);
 }
 
 /** The entry documents in the shared directory (every `.json` file), parsed. */
@@ -108,7 +74,7 @@ function entries(): { tokens?: string; lease?: { owner: string; until: number };
 }
 
 beforeAll(() => {
-  workerBundle = bundleFileStoreWorker();
+  workerBundle = bundleWorker('file-store-worker');
 });
 
 beforeEach(() => {

@@ -6,16 +6,16 @@
  *
  * Counts are exact. Times have honest margins for a loaded 2-core CI machine: each bound names what it allows for.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 
 import { type DelayProxy, startDelayProxy } from '../bench/delay-proxy.js';
 import { failureKeyFor, leaseKeyFor } from '../src/stores/key.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
-import type { BurstTiming, WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
+import type { BurstTiming, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
 import { bundleStoreWorker, type WorkerBundle } from './helpers/store-worker-bundle.js';
+import { forkWorker, stopWorker as stopWorkerProcess } from './helpers/worker-process.js';
 import { bounded as boundedBy, sleep, waitFor as waitUntil } from './helpers/waiting.js';
 
 /**
@@ -91,30 +91,7 @@ async function spawnWorkers(count: number, extra: Partial<WorkerConfig> = {}, gr
 }
 
 async function spawnWorker(config: WorkerConfig, group: Group): Promise<Worker> {
-  const child = fork(workerBundle.path, [JSON.stringify(config)], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  group.workers.add(child);
-  child.once('exit', () => group.workers.delete(child));
-  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (message: WorkerReply | { type: 'ready' }) => {
-      if (message.type === 'ready') resolve();
-      else pending.get(message.id)?.resolve(message);
-    });
-    // A worker that dies (or is killed) answers nothing more: fail its waiters at once instead of at a timeout.
-    child.once('exit', () => {
-      const error = new Error('the worker exited');
-      reject(error);
-      for (const waiter of pending.values()) waiter.reject(error);
-    });
-  });
-  await bounded(ready, 'a worker to start', START_MS);
-  const send: Worker['send'] = (request) => {
-    const id = nextId++;
-    const reply = new Promise<WorkerReply>((resolve, reject) => pending.set(id, { resolve, reject }));
-    child.send({ ...request, id } satisfies WorkerCommand);
-    return bounded(reply, `a worker's answer to ${request.type}`);
-  };
+  const { child, send } = await forkWorker<WorkerRequest, WorkerReply>(workerBundle, config, group.workers, { startMs: START_MS, answerMs: WAIT_MS });
   const timed = async (count: number): Promise<TimedReply> => {
     const reply = await send({ type: 'timedBurst', count });
     if (reply.timing === undefined) throw new Error('a timed burst was answered without its timing');
@@ -157,16 +134,8 @@ async function tokenKey(): Promise<string> {
 }
 
 /** `exit` asks the worker to leave (and kills it if it does not); `SIGKILL` gives it no chance to clean up. */
-async function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  if (how === 'exit' && child.connected) child.send({ type: 'exit' } satisfies WorkerCommand);
-  else child.kill('SIGKILL');
-  try {
-    await bounded(exited, 'a worker to exit', 5_000);
-  } finally {
-    child.kill('SIGKILL'); // a no-op once it has exited
-  }
+function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
+  return stopWorkerProcess(child, how, 5_000);
 }
 
 async function tearDown(group: Group): Promise<void> {

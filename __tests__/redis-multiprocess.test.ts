@@ -3,16 +3,16 @@
  * with its own token manager, ioredis client and RedisTokenStore; they share the real redis-server and the real
  * loopback authorization server this file starts. Nothing here is mocked.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 
 import { leaseKeyFor } from '../src/stores/key.js';
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
-import type { WorkerCommand, WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
+import type { WorkerConfig, WorkerReply, WorkerRequest } from './helpers/store-worker.js';
 import { bundleStoreWorker, type WorkerBundle } from './helpers/store-worker-bundle.js';
-import { bounded as boundedBy, sleep, waitFor as waitUntil } from './helpers/waiting.js';
+import { forkWorker, stopWorker as stopWorkerProcess } from './helpers/worker-process.js';
+import { sleep, waitFor as waitUntil } from './helpers/waiting.js';
 
 const WAIT_MS = 15_000;
 /**
@@ -40,9 +40,6 @@ let server: AuthServer | undefined;
 const running = new Set<ChildProcess>();
 
 /** A wait bounded by WAIT_MS unless told otherwise (see helpers/waiting.ts). */
-function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  return boundedBy(promise, what, ms);
-}
 
 function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
   return waitUntil(what, condition, WAIT_MS, 20);
@@ -59,31 +56,7 @@ async function spawnWorkers(count: number, extra: Partial<WorkerConfig> = {}): P
 }
 
 async function spawnWorker(config: WorkerConfig): Promise<Worker> {
-  const child = fork(workerBundle.path, [JSON.stringify(config)], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (message: WorkerReply | { type: 'ready' }) => {
-      if (message.type === 'ready') resolve();
-      else pending.get(message.id)?.resolve(message);
-    });
-    // A worker that dies (or is killed) answers nothing more: fail its waiters at once instead of at a timeout.
-    child.once('exit', () => {
-      const error = new Error('the worker exited');
-      reject(error);
-      for (const waiter of pending.values()) waiter.reject(error);
-    });
-  });
-  await bounded(ready, 'a worker to start', START_MS);
-  const send: Worker['send'] = (request) => {
-    const id = nextId++;
-    const command: WorkerCommand = { ...request, id };
-    const reply = new Promise<WorkerReply>((resolve, reject) => pending.set(id, { resolve, reject }));
-    child.send(command);
-    return bounded(reply, `a worker's answer to ${request.type}`);
-  };
+  const { child, send } = await forkWorker<WorkerRequest, WorkerReply>(workerBundle, config, running, { startMs: START_MS, answerMs: WAIT_MS });
   return { child, send, burst: (count) => send({ type: 'burst', count }) };
 }
 
@@ -114,16 +87,8 @@ function grantsOf(auth: AuthServer): number {
 }
 
 /** `exit` asks the worker to leave (and kills it if it does not); `SIGKILL` gives it no chance to clean up. */
-async function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  if (how === 'exit' && child.connected) child.send({ type: 'exit' } satisfies WorkerCommand);
-  else child.kill('SIGKILL');
-  try {
-    await bounded(exited, 'a worker to exit');
-  } finally {
-    child.kill('SIGKILL'); // a no-op once it has exited
-  }
+function stopWorker(child: ChildProcess, how: 'exit' | 'SIGKILL'): Promise<void> {
+  return stopWorkerProcess(child, how, WAIT_MS);
 }
 
 /** Every key in Redis with its value (SCAN, not KEYS, as one would on a shared production Redis). */

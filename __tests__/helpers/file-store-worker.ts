@@ -1,7 +1,7 @@
 /**
  * One "process" of file-store-multiprocess.test.ts: its own createAuthClient and its own FileTokenStore on the
  * directory the parent names, pointed at the parent's loopback authorization server. The same protocol as
- * ./store-worker.ts (the Redis one): bundled into one CommonJS file (./file-store-worker-bundle.ts), forked with plain
+ * ./store-worker.ts (the Redis one): bundled into one CommonJS file (./store-worker-bundle.ts, bundleWorker), forked with plain
  * `node` and its {@link FileWorkerConfig} as JSON in argv[2]; it sends `{ type: 'ready' }`, then answers each command
  * with a reply carrying the same id, and exits on `exit` or when the parent goes away.
  */

@@ -1,6 +1,7 @@
 /**
- * The multi-process tests' worker (./store-worker.ts) as one CommonJS file that a plain `node` runs: the worker's
- * code, the library's sources, axios and ioredis, bundled by esbuild once per test file.
+ * The multi-process tests' workers (./store-worker.ts for Redis, ./file-store-worker.ts for the file store) as one
+ * CommonJS file each that a plain `node` runs: the worker's code, the library's sources, axios and ioredis (or
+ * proper-lockfile), bundled by esbuild once per test file.
  *
  * Why not `fork(worker, { execArgv: ['--import', 'tsx'] })`, as before: each worker then started tsx's loader and
  * esbuild service and compiled and loaded about forty modules through its hooks. Measured on the 2-core machine: one
@@ -20,13 +21,18 @@ export interface WorkerBundle {
   remove(): void;
 }
 
-/** Bundles ./store-worker.ts into a temporary folder (about 1-2 s). */
+/** Bundles ./store-worker.ts (the Redis store's worker) into a temporary folder (about 1-2 s). */
 export function bundleStoreWorker(): WorkerBundle {
-  const dir = mkdtempSync(join(tmpdir(), 'axios-oauth-bearer-worker-'));
-  const path = join(dir, 'store-worker.cjs');
+  return bundleWorker('store-worker');
+}
+
+/** Bundles the worker `./${name}.ts` of this folder into a temporary folder. */
+export function bundleWorker(name: 'store-worker' | 'file-store-worker'): WorkerBundle {
+  const dir = mkdtempSync(join(tmpdir(), `axios-oauth-bearer-${name}-`));
+  const path = join(dir, `${name}.cjs`);
   try {
     buildSync({
-      entryPoints: [join(__dirname, 'store-worker.ts')],
+      entryPoints: [join(__dirname, `${name}.ts`)],
       outfile: path,
       bundle: true,
       platform: 'node',
