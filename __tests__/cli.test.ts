@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import { ExitCode } from '../src/cli/exit-codes.js';
-import { run } from '../src/cli/token-command.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+import { run } from '../src/cli/token-command.js';
+import { type CliResult, runCli } from './helpers/cli-run.js';
 
 // Distinctive values, so "absent from the output" cannot pass by accident.
 const PASSWORD = 'pw-Correct-Horse-7731';
@@ -25,18 +26,10 @@ function baseEnv(...without: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !without.includes(name)));
 }
 
-interface Result { readonly code: number; readonly stdout: string; readonly stderr: string }
+type Result = CliResult;
 
-async function cli(args: string[], env: Record<string, string> = baseEnv(), stdin?: string): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    env,
-    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = baseEnv(), stdin?: string): Promise<Result> {
+  return runCli(args, env, stdin);
 }
 
 /** Every failure: its own exit code, nothing on stdout, a message on stderr, and no secret anywhere. */

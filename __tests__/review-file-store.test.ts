@@ -5,10 +5,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 
 import { ExitCode } from '../src/cli/exit-codes.js';
-import { run } from '../src/cli/token-command.js';
+import { type CliResult, runCli } from './helpers/cli-run.js';
 import { FileTokenStore } from '../src/stores/file.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 
@@ -47,16 +46,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-async function cli(args: string[], environment = env()): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    env: environment,
-    stdin: Readable.from([]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], environment = env()): Promise<CliResult> {
+  return runCli(args, environment);
 }
 
 function entryFiles(): string[] {

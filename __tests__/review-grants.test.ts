@@ -3,14 +3,13 @@
  * or a check that held up.
  */
 import { createHmac } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 
 import axios from 'axios';
 import { Redis } from 'ioredis';
 
 import { ExitCode } from '../src/cli/exit-codes.js';
-import { run } from '../src/cli/token-command.js';
+import { type CliResult, runCli } from './helpers/cli-run.js';
 import {
   type AuthClient,
   createAuthClient,
@@ -51,16 +50,8 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    env,
-    stdin: Readable.from([]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, env);
 }
 
 describe('refresh token obtained elsewhere: a refusal is final', () => {
