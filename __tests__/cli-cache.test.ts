@@ -22,7 +22,9 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await server.close();
-  rmSync(directory, { recursive: true, force: true });
+  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
+  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
+  rmSync(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

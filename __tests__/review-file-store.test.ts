@@ -25,7 +25,9 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
   chmodSync(root, 0o700);
-  rmSync(root, { recursive: true, force: true });
+  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
+  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
+  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
 async function serve(extra: Record<string, unknown> = {}): Promise<AuthServer> {
