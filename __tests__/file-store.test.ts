@@ -16,7 +16,7 @@ import { STALE_TEMP_MS } from '../src/stores/file-io.js';
 import { encryptValue } from '../src/stores/crypto.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { createTokenSet } from '../src/token-set.js';
-import { freshParent } from './helpers/file-store-fixture.js';
+import { freshParent, removeTree } from './helpers/file-store-fixture.js';
 import { waitFor } from './helpers/waiting.js';
 
 const ENCRYPTION_KEY = Buffer.alloc(32, 0x3a);
@@ -24,10 +24,8 @@ const posix = process.platform !== 'win32';
 const posixTest = posix ? test : test.skip;
 
 let parents: string[] = [];
-afterEach(() => {
-  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
-  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
-  for (const parent of parents) rmSync(parent, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+afterEach(async () => {
+  await Promise.all(parents.map(removeTree));
   parents = [];
 });
 

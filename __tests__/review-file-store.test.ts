@@ -2,7 +2,7 @@
  * Hostile review of FileTokenStore and the CLI's `token --cache` / `--forget` (issue 17): each test is a finding
  * (fixed, or decided and documented) or a check that held up.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,7 @@ import { ExitCode } from '../src/cli/exit-codes.js';
 import { type CliResult, runCli } from './helpers/cli-run.js';
 import { FileTokenStore } from '../src/stores/file.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+import { removeTree } from './helpers/file-store-fixture.js';
 
 const PASSWORD = 'pw-Review-Horse-7731';
 const CLIENT_SECRET = 'cs-Review-Staple-1188';
@@ -25,9 +26,7 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
   chmodSync(root, 0o700);
-  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
-  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
-  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  await removeTree(root);
 });
 
 async function serve(extra: Record<string, unknown> = {}): Promise<AuthServer> {

@@ -2,7 +2,8 @@
  * A FileTokenStore in a fresh temporary directory of its own, for the tests (store-contract.test.ts, file-store*.test.ts):
  * its store, a look at an entry's failure record that changes nothing, and `close()`, which removes the directory.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +22,17 @@ export function freshParent(): string {
   return mkdtempSync(join(tmpdir(), 'axios-oauth-bearer-file-'));
 }
 
+/**
+ * Removes a store's temporary tree at the end of a test. A store's background step (the release of a lease taken on
+ * the way to adopting a stored token, see shared-renewal.ts) can still be writing there as the test ends; removal
+ * then meets ENOTEMPTY. The removal is asynchronous on purpose: its retries leave the event loop free, so that step
+ * finishes and the next retry succeeds. rmSync's retries block the loop, the step cannot finish, and every retry
+ * fails the same way (which is what a fresh-clone CI run on Node 20.19.0 showed).
+ */
+export function removeTree(path: string): Promise<void> {
+  return rm(path, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
+}
+
 /** A FileTokenStore in `<fresh temp dir>/store` (created by the store itself). */
 export function openFileStore(options: Omit<FileTokenStoreOptions, 'directory'> = {}): FileStoreFixture {
   const parent = freshParent();
@@ -37,11 +49,6 @@ export function openFileStore(options: Omit<FileTokenStoreOptions, 'directory'> 
         return Promise.resolve(false);
       }
     },
-    close: () => {
-      // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
-      // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
-      rmSync(parent, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
-      return Promise.resolve();
-    },
+    close: () => removeTree(parent),
   };
 }
