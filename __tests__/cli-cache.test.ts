@@ -3,13 +3,14 @@
  * calls the command 100 times makes one grant; sealed (no token text in the file), keyed by the credentials (another
  * password never meets the entry), `--forget` removes it, `--no-cache` and `OAUTH_CACHE` switch it.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { type CliResult, runCli } from './helpers/cli-run.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+import { removeTree } from './helpers/file-store-fixture.js';
 
 const PASSWORD = 'pw-Cache-Horse-2291';
 const CLIENT_SECRET = 'cs-Cache-Staple-8812';
@@ -22,9 +23,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await server.close();
-  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
-  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
-  rmSync(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  await removeTree(directory);
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

@@ -10,11 +10,11 @@
  * renewal could be counted.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type AuthServer, type AuthServerOptions, startAuthServer } from '../src/testing/server.js';
-import { freshParent } from './helpers/file-store-fixture.js';
+import { freshParent, removeTree } from './helpers/file-store-fixture.js';
 import type { FileWorkerConfig, FileWorkerReply, FileWorkerRequest } from './helpers/file-store-worker.js';
 import { bundleWorker, type WorkerBundle } from './helpers/store-worker-bundle.js';
 import { forkWorker, stopWorker as stopWorkerProcess } from './helpers/worker-process.js';
@@ -86,9 +86,7 @@ afterEach(async () => {
   await Promise.all([...running].map((child) => stopWorker(child, 'exit')));
   await server?.close();
   server = undefined;
-  // A store's background write (a temporary file, a lock directory) may still be landing as the test ends: rmSync
-  // then meets ENOTEMPTY, which it retries (seen once on a loaded 2-core CI run).
-  rmSync(parent, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  await removeTree(parent);
 });
 
 afterAll(() => {
