@@ -58,6 +58,7 @@ describe('run-time exports', () => {
       'TokenStoreError',
       'UserAuthenticationError',
       'attachAuth',
+      'channels',
       'createAuthClient',
       'createTokenEndpoint',
       'defaults',

@@ -7,6 +7,7 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 import { AccountRegistry, type AccountTokenManagers, accountTokenManagersOf, singleCache, type TokenCaches } from './accounts.js';
 import { assertSupportedAxios } from './axios-support.js';
 import { credentialSource, type GrantCredentials, isFixed } from './credentials.js';
+import { publishError } from './diagnostics.js';
 import { installInterceptors } from './interceptors.js';
 import {
   ATTACH_ONLY_OPTION_NAMES,
@@ -144,6 +145,7 @@ function cachesFor(resolved: ResolvedAuthOptions, endpoint: ClientTokenEndpoint)
 
 /** As the token manager reports: a throwing `onError` has nowhere left to report to, and the request goes on. */
 function report(onError: ResolvedAuthOptions['onError'], error: OAuthBearerError): void {
+  publishError(error);
   try {
     onError?.(error);
   } catch {

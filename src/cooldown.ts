@@ -4,6 +4,7 @@
  * logins). Its deadline is monotonic (see clock.ts): it lasts `cooldownMs` of real time, whatever the wall clock does.
  */
 import { monotonicNow } from './clock.js';
+import { publishCooldown, summarize } from './diagnostics.js';
 import { isCredentialFailure, noteCooldown, type OAuthBearerError } from './errors.js';
 import { sharedFailureRemainingMs } from './stores/shared-failure.js';
 
@@ -31,6 +32,7 @@ export class Cooldown {
     if (!isCredentialFailure(error) || left <= 0) return;
     this.#state = { error, until: monotonicNow() + left };
     noteCooldown(error, left);
+    publishCooldown(() => ({ durationMs: left, endsAt: Date.now() + left, error: summarize(error) }));
   }
 
   /** Ends it early (`tokens.clearCooldown()`). */

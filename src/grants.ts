@@ -4,6 +4,8 @@
  * with transient failures retried. A client that has no configured grant (a refresh token obtained elsewhere) has
  * nothing to fall back on: a refused refresh token is final. No cache, no state.
  */
+import { monotonicNow } from './clock.js';
+import { publishTokenRequest, summarize } from './diagnostics.js';
 import { OAuthBearerError } from './errors.js';
 import type { TokenSource } from './options.js';
 import { isTransient, type RetryEnvironment, type RetryPolicy, withRetry } from './retry.js';
@@ -49,7 +51,7 @@ export async function obtainTokens(
   const { initial } = endpoint;
   if (refreshToken !== undefined) {
     try {
-      const tokens = await withRetry(() => endpoint.refresh(refreshToken), retry, env);
+      const tokens = await requested('refresh_token', () => endpoint.refresh(refreshToken), retry, env);
       // No refresh token in the answer means the old one stays valid (RFC 6749 section 6): keep it.
       const kept = tokens.refreshToken === undefined ? createTokenSet({ ...tokens, refreshToken }) : tokens;
       return { tokens: kept, source: 'refresh_token' };
@@ -61,7 +63,7 @@ export async function obtainTokens(
     }
   }
   if (initial === undefined) throw env.nothingToRenewWith();
-  return { tokens: await withRetry(initial.call, retry, env), source: initial.source };
+  return { tokens: await requested(initial.source, initial.call, retry, env), source: initial.source };
 }
 
 /**
@@ -97,12 +99,36 @@ async function escalate(
   env: GrantEnvironment,
 ): Promise<GrantResult> {
   try {
-    return { tokens: await withRetry(initial.call, { ...retry, attempts: 1 }, env), source: initial.source };
+    return { tokens: await requested(initial.source, initial.call, { ...retry, attempts: 1 }, env), source: initial.source };
   } catch (error) {
     if (error instanceof OAuthBearerError && error.cause === undefined) {
       // Non-enumerable, as the `cause` the Error constructor installs: JSON.stringify never shows it.
       Object.defineProperty(error, 'cause', { value: refreshFailure, enumerable: false, writable: true, configurable: true });
     }
+    throw error;
+  }
+}
+
+/** One token request, retries included, told to the `axios-oauth-bearer:token-request` channel (diagnostics.ts). */
+async function requested(grant: GrantResult['source'], call: () => Promise<TokenSet>, retry: RetryPolicy, env: RetryEnvironment): Promise<TokenSet> {
+  const started = monotonicNow();
+  let attempts = 0;
+  const counted = (): Promise<TokenSet> => {
+    attempts += 1;
+    return call();
+  };
+  try {
+    const tokens = await withRetry(counted, retry, env);
+    publishTokenRequest(() => ({ grant, outcome: 'success', attempts, durationMs: monotonicNow() - started }));
+    return tokens;
+  } catch (error) {
+    publishTokenRequest(() => ({
+      grant,
+      outcome: 'failure',
+      attempts,
+      durationMs: monotonicNow() - started,
+      ...(error instanceof OAuthBearerError ? { error: summarize(error) } : {}),
+    }));
     throw error;
   }
 }

@@ -23,6 +23,7 @@ import axios, {
 import { createAuthRefresh } from 'axios-auth-refresh';
 
 import type { TokenCaches } from './accounts.js';
+import { publishReplay } from './diagnostics.js';
 import { ReplayNotPossibleError } from './errors.js';
 import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
@@ -167,6 +168,7 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
     return config;
   };
   if (replay) {
+    publishReplay(() => ({ method: methodName(config.method) }));
     // A replay retires the token it was refused with: no grant if a newer token is already there, the shared renewal
     // if not, and, if the renewal that followed the token's first refusal failed, that failure rather than another
     // renewal for the same storm.
@@ -388,4 +390,10 @@ function finish(config: Config): void {
 
 function hide(target: AxiosError | AxiosResponse, key: 'request'): void {
   Object.defineProperty(target, key, { value: target[key] as unknown, enumerable: false, configurable: true, writable: true });
+}
+
+/** The request's method for an event: a plain upper-case name, else `OTHER` (a config's method is the caller's text). */
+function methodName(method: string | undefined): string {
+  const name = (method ?? 'get').toUpperCase();
+  return /^[A-Z]{1,16}$/.test(name) ? name : 'OTHER';
 }

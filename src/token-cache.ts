@@ -11,6 +11,7 @@ import pMemoize from 'p-memoize';
 
 import { monotonicNow } from './clock.js';
 import { Cooldown } from './cooldown.js';
+import { publishError, publishRenewal, summarize } from './diagnostics.js';
 import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
 import { ConfigurationError, ErrorCode, InvalidRequestError, OAuthBearerError, RefreshTokenRejectedError } from './errors.js';
 import { type GrantCalls, type GrantResult, type InitialSource, obtainTokens } from './grants.js';
@@ -219,8 +220,10 @@ export class TokenCache {
     if (cooling !== undefined) throw cooling;
     this.#renewing += 1;
     const generation = this.#generation;
+    const started = monotonicNow();
     try {
       const { tokens, source, shared, tag } = await this.#obtain(generation);
+      publishRenewal(() => ({ outcome: 'success', source, durationMs: monotonicNow() - started }));
       // Its callers still get the token they waited for; the cache stays empty if clear() ran meanwhile.
       if (generation === this.#generation) {
         this.#keep(tokens, source, shared);
@@ -232,6 +235,7 @@ export class TokenCache {
       const typed = toTyped(error);
       // Library errors were reported where they happened; anything else is a bug, reported here once.
       if (typed !== error) this.#report(typed);
+      publishRenewal(() => ({ outcome: 'failure', durationMs: monotonicNow() - started, error: summarize(typed) }));
       this.replay.recordRenewal(typed);
       this.#cooldown.afterFailure(typed);
       if (typed instanceof RefreshTokenRejectedError && generation === this.#generation) {
@@ -322,6 +326,7 @@ export class TokenCache {
   #report(error: OAuthBearerError): void {
     // Called as a plain function: a `function` hook must not get the options (credentials included) as `this`.
     const { onError, account } = this.#options;
+    publishError(error);
     try {
       // The account only where there are many: a single-account client's hook is called as it always was.
       if (account === undefined) onError?.(error);

@@ -4,6 +4,7 @@
  * otherwise repeat it 20 times a second. Shared by the Redis and the file store, so both report alike.
  */
 import { monotonicNow } from '../clock.js';
+import { publishError } from '../diagnostics.js';
 import type { TokenStoreError } from './errors.js';
 
 /** A repair is reported again after this long. */
@@ -22,6 +23,7 @@ export class StoreReporter {
 
   /** Reports a failure. A failing reporter must not turn a store failure into a failed request. */
   report(error: TokenStoreError): void {
+    publishError(error);
     try {
       this.#onError?.(error);
     } catch {

@@ -1,0 +1,165 @@
+/**
+ * The node:diagnostics_channel events (src/diagnostics.ts, issue 18), against the loopback authorization server on
+ * real sockets with a keep-alive agent: the exact events of a first grant, of a 500-request storm after the server
+ * revoked every token (one renewal, one token request, one replay event per 401 the server sent), of a 503 retried,
+ * of a wrong password and the cooldown that follows; and no payload holds a secret (util.inspect at full depth and
+ * JSON.stringify). With no subscriber, no payload is made.
+ */
+import diagnostics_channel from 'node:diagnostics_channel';
+import { Agent } from 'node:http';
+import { inspect } from 'node:util';
+
+import { type AuthClient, createAuthClient } from '../src/client.js';
+import { channels, publishRenewal } from '../src/diagnostics.js';
+import { UserAuthenticationError } from '../src/errors.js';
+import { MemoryTokenStore } from '../src/stores/memory.js';
+import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+
+/** Asymmetric matchers, typed as what they are here (expect.any is typed any). */
+const A_NUMBER: unknown = expect.any(Number);
+const A_STRING: unknown = expect.any(String);
+
+type Name = keyof typeof channels;
+const NAMES = Object.keys(channels) as Name[];
+
+let server: AuthServer;
+let agent: Agent;
+let seen: Record<Name, Record<string, unknown>[]>;
+const listeners = new Map<Name, (message: unknown) => void>();
+
+beforeEach(async () => {
+  server = await startAuthServer();
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  seen = { tokenRequest: [], renewal: [], cooldown: [], replay: [], error: [] };
+  for (const name of NAMES) {
+    const listener = (message: unknown): void => {
+      seen[name].push(message as Record<string, unknown>);
+    };
+    listeners.set(name, listener);
+    diagnostics_channel.subscribe(channels[name], listener);
+  }
+});
+
+afterEach(async () => {
+  for (const [name, listener] of listeners) diagnostics_channel.unsubscribe(channels[name], listener);
+  listeners.clear();
+  agent.destroy();
+  await server.close();
+});
+
+function client(auth: Record<string, unknown> = {}): AuthClient {
+  return createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth: { ...server.credentials, cooldownMs: 60_000, ...auth } } as Parameters<typeof createAuthClient>[0]) as AuthClient;
+}
+
+/** Every payload, each as util.inspect and JSON show it, holds none of the credentials and no token the server issued. */
+function expectNoSecret(...extra: string[]): void {
+  const payloads = NAMES.flatMap((name) => seen[name]);
+  expect(payloads.length).toBeGreaterThan(0);
+  const { password, clientSecret, username } = server.credentials;
+  for (const text of [inspect(payloads, { depth: null }), JSON.stringify(payloads)]) {
+    for (const secret of [password, clientSecret, username, ...extra]) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/\b(at|rt)-\d+\b/);
+    expect(text).not.toContain('grant_type=');
+  }
+}
+
+test('a first grant: one token request, one renewal from the password grant, nothing else', async () => {
+  const api = client();
+  await api.get('/first');
+  await api.get('/second');
+
+  expect(seen.tokenRequest).toEqual([{ grant: 'password', outcome: 'success', attempts: 1, durationMs: A_NUMBER }]);
+  expect(seen.renewal).toEqual([{ outcome: 'success', source: 'password', durationMs: A_NUMBER }]);
+  expect(seen.renewal[0]!.durationMs).toBeGreaterThanOrEqual(seen.tokenRequest[0]!.durationMs as number);
+  expect([seen.cooldown, seen.replay, seen.error]).toEqual([[], [], []]);
+  expectNoSecret(api.tokens.current!.accessToken);
+});
+
+test('a 500-request storm after the server revoked every token: one renewal, one token request, a replay event per 401', async () => {
+  const api = client();
+  await api.get('/warm');
+  const warm = server.stats;
+  const spent = api.tokens.current!.accessToken;
+  server.revokeAll();
+
+  const results = await Promise.allSettled(Array.from({ length: 500 }, (_, index) => api.get(`/item/${index}`)));
+
+  expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+  const storm401s = server.stats.api401s - warm.api401s;
+  expect(storm401s).toBeGreaterThan(0);
+  expect(server.stats.tokenRequests - warm.tokenRequests).toBe(1);
+  expect(seen.tokenRequest.map(({ grant, outcome, attempts }) => ({ grant, outcome, attempts }))).toEqual([
+    { grant: 'password', outcome: 'success', attempts: 1 },
+    { grant: 'refresh_token', outcome: 'success', attempts: 1 },
+  ]);
+  expect(seen.renewal.map(({ outcome, source }) => `${String(outcome)}/${String(source)}`)).toEqual(['success/password', 'success/refresh_token']);
+  // Each 401 the server sent is replayed once: as many replay events, each naming the method only.
+  expect(seen.replay).toHaveLength(storm401s);
+  expect(new Set(seen.replay.map((event) => JSON.stringify(event)))).toEqual(new Set(['{"method":"GET"}']));
+  expect([seen.cooldown, seen.error]).toEqual([[], []]);
+  expectNoSecret(spent, api.tokens.current!.accessToken);
+});
+
+test('a 503 retried: one token request of two attempts, the failed attempt reported as an error event with its status', async () => {
+  const api = client({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+  server.failNext(1, 503, { error: 'temporarily_unavailable' });
+
+  await api.get('/first');
+
+  expect(server.stats.tokenRequests).toBe(2);
+  expect(seen.tokenRequest).toEqual([{ grant: 'password', outcome: 'success', attempts: 2, durationMs: A_NUMBER }]);
+  expect(seen.error).toEqual([{ name: 'TokenEndpointError', code: A_STRING, status: 503, oauthError: 'temporarily_unavailable' }]);
+  expect(seen.renewal).toHaveLength(1);
+  expectNoSecret(api.tokens.current!.accessToken);
+});
+
+test('a wrong password: a failed token request, a failed renewal and a cooldown event; inside the cooldown nothing is sent and nothing more published', async () => {
+  const wrong = 'wrong-password-7f3a';
+  const api = client({ password: wrong });
+
+  await expect(api.get('/first')).rejects.toBeInstanceOf(UserAuthenticationError);
+  const before = Date.now();
+  await expect(api.get('/second')).rejects.toBeInstanceOf(UserAuthenticationError);
+
+  expect(server.stats.tokenRequests).toBe(1);
+  const failure = { name: 'UserAuthenticationError', code: A_STRING, status: 403, oauthError: 'invalid_grant' }; // the reference provider's answer to a wrong password
+  expect(seen.tokenRequest).toEqual([{ grant: 'password', outcome: 'failure', attempts: 1, durationMs: A_NUMBER, error: failure }]);
+  expect(seen.renewal).toEqual([{ outcome: 'failure', durationMs: A_NUMBER, error: failure }]);
+  expect(seen.cooldown).toEqual([{ durationMs: 60_000, endsAt: A_NUMBER, error: failure }]);
+  expect(seen.cooldown[0]!.endsAt).toBeGreaterThan(before + 50_000);
+  expect(seen.error).toEqual([failure]);
+  expect(seen.replay).toEqual([]);
+  expectNoSecret(wrong);
+});
+
+test('client credentials, through a shared store: the grant is named, and a second client adopting the token says so', async () => {
+  const store = new MemoryTokenStore();
+  const auth = { tokenUrl: server.tokenUrl, clientId: server.credentials.clientId, clientSecret: server.credentials.clientSecret, grant: 'client_credentials', store };
+  const first = createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth } as Parameters<typeof createAuthClient>[0]) as AuthClient;
+  await first.get('/first');
+  const second = createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth } as Parameters<typeof createAuthClient>[0]);
+  await second.get('/second');
+
+  expect(server.stats.tokenRequests).toBe(1);
+  expect(seen.tokenRequest.map(({ grant, outcome }) => `${String(grant)}/${String(outcome)}`)).toEqual(['client_credentials/success']);
+  expect(seen.renewal.map(({ source }) => source)).toEqual(['client_credentials', 'store']);
+  expectNoSecret(first.tokens.current!.accessToken);
+});
+
+test('with no subscriber, no payload is made', () => {
+  for (const [name, listener] of listeners) diagnostics_channel.unsubscribe(channels[name], listener);
+  listeners.clear();
+  const make = jest.fn(() => ({ outcome: 'success' as const, durationMs: 1 }));
+  publishRenewal(make);
+  expect(make).not.toHaveBeenCalled();
+
+  const listener = jest.fn();
+  diagnostics_channel.subscribe(channels.renewal, listener);
+  try {
+    publishRenewal(make);
+  } finally {
+    diagnostics_channel.unsubscribe(channels.renewal, listener);
+  }
+  expect(make).toHaveBeenCalledTimes(1);
+  expect(listener).toHaveBeenCalledWith({ outcome: 'success', durationMs: 1 }, channels.renewal);
+});

@@ -1,0 +1,125 @@
+/**
+ * `node:diagnostics_channel` events for the moments an operator wants to see: each token request (with its retries),
+ * each renewal, each cooldown that starts, each 401 replayed, each error reported. APM agents, loggers and metrics
+ * exporters subscribe by name without a hook in the client's options:
+ *
+ *   import diagnostics_channel from 'node:diagnostics_channel';
+ *   diagnostics_channel.subscribe('axios-oauth-bearer:renewal', (event) => logger.info(event, 'token renewed'));
+ *
+ * Decision: every payload is built here, field by field, from names, numbers and error classes; never from an
+ * options object, a token set, a request config or an error's message (a server's error_description is its text,
+ * not ours). So no payload can hold a password, a client secret, a token, a form body, a username or an account id,
+ * whatever a future field of those objects holds. Publishing is skipped when nobody subscribes: no object is made.
+ */
+import diagnostics_channel from 'node:diagnostics_channel';
+
+import { type OAuthBearerError, TokenEndpointError } from './errors.js';
+import type { TokenSource } from './options.js';
+import { TokenStoreError } from './stores/errors.js';
+
+/** The channel names, also exported for subscribers (`diagnostics_channel.subscribe(channels.renewal, …)`). */
+export const channels = {
+  tokenRequest: 'axios-oauth-bearer:token-request',
+  renewal: 'axios-oauth-bearer:renewal',
+  cooldown: 'axios-oauth-bearer:cooldown',
+  replay: 'axios-oauth-bearer:replay',
+  error: 'axios-oauth-bearer:error',
+} as const;
+
+/** An error as events name it: its class and code, no message. */
+export interface ErrorSummary {
+  /** The class name, e.g. `UserAuthenticationError`. */
+  readonly name: string;
+  /** Its `code` (see ErrorCode). */
+  readonly code: string;
+  /** The token endpoint's HTTP status, when it answered. */
+  readonly status?: number;
+  /** The OAuth `error` code the endpoint sent (`invalid_grant`), when it sent one. */
+  readonly oauthError?: string;
+}
+
+/** `axios-oauth-bearer:token-request`: one call of the token endpoint, retries included. */
+export interface TokenRequestEvent {
+  /** The grant sent: `password`, `client_credentials`, `extension` (the type URI is `grantType`) or `refresh_token`. */
+  readonly grant: Exclude<TokenSource, 'store'>;
+  readonly outcome: 'success' | 'failure';
+  /** HTTP requests made: 1 without a retry. */
+  readonly attempts: number;
+  /** From the first attempt to the answer or the last failure, on the monotonic clock. */
+  readonly durationMs: number;
+  /** Set when outcome is `failure`. */
+  readonly error?: ErrorSummary;
+}
+
+/** `axios-oauth-bearer:renewal`: one renewal (one per storm), from the grant or from a shared store. */
+export interface RenewalEvent {
+  readonly outcome: 'success' | 'failure';
+  /** Where the new token came from (`store`: another process's, adopted); set when outcome is `success`. */
+  readonly source?: TokenSource;
+  readonly durationMs: number;
+  /** Set when outcome is `failure`. */
+  readonly error?: ErrorSummary;
+}
+
+/** `axios-oauth-bearer:cooldown`: the endpoint refused the credentials; renewals fail fast until `endsAt`. */
+export interface CooldownEvent {
+  readonly durationMs: number;
+  /** Wall-clock end, milliseconds since the epoch (the cooldown itself runs on the monotonic clock). */
+  readonly endsAt: number;
+  readonly error: ErrorSummary;
+}
+
+/** `axios-oauth-bearer:replay`: a request refused with 401 is sent again, after the renewal it waited for. */
+export interface ReplayEvent {
+  /** The request's method, upper case. */
+  readonly method: string;
+}
+
+/** `axios-oauth-bearer:error`: every error reported through `onError` (published whether or not `onError` is set). */
+export interface ErrorEvent extends ErrorSummary {
+  /** For a TokenStoreError: the store operation and what went wrong. */
+  readonly operation?: string;
+  readonly reason?: string;
+}
+
+const tokenRequestChannel = diagnostics_channel.channel(channels.tokenRequest);
+const renewalChannel = diagnostics_channel.channel(channels.renewal);
+const cooldownChannel = diagnostics_channel.channel(channels.cooldown);
+const replayChannel = diagnostics_channel.channel(channels.replay);
+const errorChannel = diagnostics_channel.channel(channels.error);
+
+/** The error's class, code, and for the token endpoint's answers its status and OAuth code. */
+export function summarize(error: OAuthBearerError): ErrorSummary {
+  if (!(error instanceof TokenEndpointError)) return { name: error.name, code: error.code };
+  const oauthError = error.error;
+  return {
+    name: error.name,
+    code: error.code,
+    status: error.status,
+    // The OAuth error code is a short token from RFC 6749's list (or a provider's); a longer or odd value is dropped.
+    ...(oauthError !== undefined && /^[\w.-]{1,64}$/.test(oauthError) ? { oauthError } : {}),
+  };
+}
+
+export function publishTokenRequest(make: () => TokenRequestEvent): void {
+  if (tokenRequestChannel.hasSubscribers) tokenRequestChannel.publish(make());
+}
+
+export function publishRenewal(make: () => RenewalEvent): void {
+  if (renewalChannel.hasSubscribers) renewalChannel.publish(make());
+}
+
+export function publishCooldown(make: () => CooldownEvent): void {
+  if (cooldownChannel.hasSubscribers) cooldownChannel.publish(make());
+}
+
+export function publishReplay(make: () => ReplayEvent): void {
+  if (replayChannel.hasSubscribers) replayChannel.publish(make());
+}
+
+export function publishError(error: OAuthBearerError): void {
+  if (!errorChannel.hasSubscribers) return;
+  const event: ErrorEvent =
+    error instanceof TokenStoreError ? { ...summarize(error), operation: error.operation, reason: error.reason } : summarize(error);
+  errorChannel.publish(event);
+}
