@@ -10,6 +10,7 @@ import nock from 'nock';
 
 import * as main from '../src/index.js';
 import * as file from '../src/file.js';
+import * as opentelemetry from '../src/opentelemetry.js';
 import * as redis from '../src/redis.js';
 import * as testing from '../src/testing/index.js';
 import * as testingServer from '../src/testing/server.js';
@@ -83,6 +84,10 @@ describe('run-time exports', () => {
     expect(redis.TokenStoreError).toBe(main.TokenStoreError);
     expect(redis.ErrorCode).toBe(main.ErrorCode);
     expect(Object.isFrozen(redis.redisTokenStoreDefaults)).toBe(true);
+  });
+
+  test('axios-oauth-bearer/opentelemetry', () => {
+    expect(Object.keys(opentelemetry).sort()).toEqual(['INSTRUMENTATION_NAME', 'instrumentOpenTelemetry']);
   });
 
   test('axios-oauth-bearer/file, and its TokenStoreError is the main entry\'s', () => {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ENTRIES = ['index', 'redis', 'file', 'testing', 'testing-server'];
+const ENTRIES = ['index', 'redis', 'file', 'opentelemetry', 'testing', 'testing-server'];
 const update = process.argv.includes('--update');
 const failed = [];
 for (const entry of ENTRIES) {

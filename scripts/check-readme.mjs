@@ -40,7 +40,7 @@ const require = createRequire(path.join(root, 'package.json'));
 const ts = require('typescript');
 
 /** The consumer's dependencies besides the tarball, at the versions installed in this repository. */
-const PEERS = ['axios', 'ioredis', 'nock', 'proper-lockfile', '@types/node', '@types/jest'];
+const PEERS = ['axios', 'ioredis', 'nock', 'proper-lockfile', '@opentelemetry/api', '@types/node', '@types/jest'];
 
 /** Credentials of the loopback server a block runs against: the Quick start's, so its literals work as written. */
 const CREDENTIALS = { clientId: 'my-client', clientSecret: 's3cret', username: 'me@example.com', password: 'pa55word' };
@@ -167,7 +167,8 @@ function createConsumer() {
   const dir = mkdtempSync(path.join(tmpdir(), 'check-readme-'));
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').pop() ?? '';
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme-consumer', private: true }, null, 2));
-  const peers = PEERS.map((name) => `${name}@${require(`${name}/package.json`).version}`);
+  // Read from node_modules by path: some packages (@opentelemetry/api) do not export their package.json.
+  const peers = PEERS.map((name) => `${name}@${JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version}`);
   log(`installing ${tarball} with ${peers.join(' ')}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `./${tarball}`, ...peers], dir);
   return dir;

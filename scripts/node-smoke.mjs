@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 const mode = process.argv[2];
 if (mode !== 'esm' && mode !== 'cjs') throw new Error('usage: node scripts/node-smoke.mjs esm|cjs');
 const require = createRequire(import.meta.url);
-const ENTRIES = ['axios-oauth-bearer', 'axios-oauth-bearer/redis', 'axios-oauth-bearer/testing', 'axios-oauth-bearer/testing/server'];
+const ENTRIES = ['axios-oauth-bearer', 'axios-oauth-bearer/redis', 'axios-oauth-bearer/opentelemetry', 'axios-oauth-bearer/testing', 'axios-oauth-bearer/testing/server'];
 
 /** @param {string} id @returns {Promise<Record<string, unknown>>} */
 const load = async (id) => (mode === 'esm' ? await import(id) : require(id));

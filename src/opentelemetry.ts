@@ -1,0 +1,144 @@
+/**
+ * `axios-oauth-bearer/opentelemetry`: spans and metrics for OpenTelemetry, built on the diagnostics channels
+ * (./diagnostics.ts). Only this entry imports `@opentelemetry/api` (an optional peer): an application that never
+ * imports it loads no OpenTelemetry code, and the library publishes nothing while no channel has a subscriber.
+ *
+ *   import { instrumentOpenTelemetry } from 'axios-oauth-bearer/opentelemetry';
+ *   instrumentOpenTelemetry(); // the global tracer and meter providers, as set up by @opentelemetry/sdk-node
+ *
+ * Every attribute comes from a channel payload, which holds names, numbers and error classes only (see
+ * ./diagnostics.ts): no credential, token, form body, username, account id or URL can become an attribute.
+ *
+ * Decision: a span is made when its token request has ended (the channel tells the outcome and the duration), with
+ * its start time set back by that duration. So it has the right start, end and status, but no parent: the request
+ * that needed the token is one of many waiting for the same renewal, and no one of them owns it.
+ */
+import diagnostics_channel from 'node:diagnostics_channel';
+
+import { type Attributes, metrics, type MeterProvider, SpanKind, SpanStatusCode, trace, type TracerProvider, ValueType } from '@opentelemetry/api';
+
+import {
+  channels,
+  type CooldownEvent,
+  type ErrorEvent,
+  type ErrorSummary,
+  type RenewalEvent,
+  type ReplayEvent,
+  type TokenRequestEvent,
+} from './diagnostics.js';
+import { ConfigurationError } from './errors.js';
+import { refuseUnknownOptions } from './option-names.js';
+
+/** The instrumentation scope's name (the tracer's and the meter's). */
+export const INSTRUMENTATION_NAME = 'axios-oauth-bearer';
+
+/** Options of {@link instrumentOpenTelemetry}. */
+export interface OpenTelemetryOptions {
+  /** Defaults to the global tracer provider (`trace.getTracerProvider()`). */
+  readonly tracerProvider?: TracerProvider;
+  /** Defaults to the global meter provider (`metrics.getMeterProvider()`). */
+  readonly meterProvider?: MeterProvider;
+}
+
+/** What {@link instrumentOpenTelemetry} returns: `disable()` unsubscribes it (idempotent). */
+export interface OpenTelemetryInstrumentation {
+  disable(): void;
+}
+
+const OPTION_NAMES = ['tracerProvider', 'meterProvider'] as const satisfies readonly (keyof OpenTelemetryOptions)[];
+
+/**
+ * Subscribes to the library's diagnostics channels and records spans and metrics (README, "OpenTelemetry"). Every
+ * client in the process is covered, whenever it was made. Calling it twice records everything twice.
+ */
+export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): OpenTelemetryInstrumentation {
+  if ((options as unknown) === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
+  refuseUnknownOptions(options, OPTION_NAMES, 'instrumentOpenTelemetry');
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME);
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME);
+
+  const tokenRequests = meter.createCounter('oauth.token.requests', { description: 'Token endpoint requests, retries included, by grant and outcome', unit: '{request}', valueType: ValueType.INT });
+  const tokenRequestDuration = meter.createHistogram('oauth.token.request.duration', { description: 'Duration of a token endpoint request, retries included', unit: 's' });
+  const renewalDuration = meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's' });
+  const replays = meter.createCounter('oauth.replays', { description: 'Requests refused with 401 and sent again with a renewed token', unit: '{request}', valueType: ValueType.INT });
+  const cooldowns = meter.createCounter('oauth.cooldowns', { description: 'Cooldowns started after the token endpoint refused the credentials', unit: '{cooldown}', valueType: ValueType.INT });
+  const errors = meter.createCounter('oauth.errors', { description: 'Errors reported to onError (store reports included), by class', unit: '{error}', valueType: ValueType.INT });
+
+  const listeners: [string, (message: unknown) => void][] = [
+    [
+      channels.tokenRequest,
+      (message) => {
+        const event = message as TokenRequestEvent;
+        const attributes: Attributes = { 'oauth.grant_type': event.grant, 'oauth.outcome': event.outcome, ...errorAttributes(event.error) };
+        tokenRequests.add(1, attributes);
+        tokenRequestDuration.record(event.durationMs / 1000, attributes);
+        const end = Date.now();
+        const span = tracer.startSpan('oauth token request', {
+          kind: SpanKind.CLIENT,
+          startTime: end - event.durationMs,
+          attributes: { ...attributes, 'oauth.attempts': event.attempts },
+        });
+        if (event.outcome === 'failure') span.setStatus({ code: SpanStatusCode.ERROR, message: event.error?.name ?? 'failed' });
+        span.end(end);
+      },
+    ],
+    [
+      channels.renewal,
+      (message) => {
+        const event = message as RenewalEvent;
+        renewalDuration.record(event.durationMs / 1000, {
+          'oauth.outcome': event.outcome,
+          ...(event.source === undefined ? {} : { 'oauth.token.source': event.source }),
+          ...errorAttributes(event.error),
+        });
+      },
+    ],
+    [channels.replay, (message) => replays.add(1, { 'http.request.method': (message as ReplayEvent).method })],
+    [channels.cooldown, (message) => cooldowns.add(1, errorAttributes((message as CooldownEvent).error))],
+    [
+      channels.error,
+      (message) => {
+        const event = message as ErrorEvent;
+        errors.add(1, {
+          ...errorAttributes(event),
+          ...(event.operation === undefined ? {} : { 'oauth.store.operation': event.operation }),
+          ...(event.reason === undefined ? {} : { 'oauth.store.reason': event.reason }),
+        });
+      },
+    ],
+  ];
+  const subscribed = listeners.map(([name, listener]) => [name, guarded(listener)] as const);
+  let enabled = true;
+  for (const [name, listener] of subscribed) diagnostics_channel.subscribe(name, listener);
+  return {
+    disable: () => {
+      if (!enabled) return;
+      enabled = false;
+      for (const [name, listener] of subscribed) diagnostics_channel.unsubscribe(name, listener);
+    },
+  };
+}
+
+/** `error.type` as the semantic conventions name it (the class), with the HTTP status and OAuth code when known. */
+function errorAttributes(error: ErrorSummary | undefined): Attributes {
+  if (error === undefined) return {};
+  return {
+    'error.type': error.name,
+    ...(error.status === undefined ? {} : { 'http.response.status_code': error.status }),
+    ...(error.oauthError === undefined ? {} : { 'oauth.error': error.oauthError }),
+  };
+}
+
+/**
+ * A subscriber that never throws: node:diagnostics_channel rethrows a subscriber's error as an uncaught exception,
+ * which would crash the process over a metrics exporter's bug. Telemetry is lost instead, never a request or a process.
+ */
+function guarded(listener: (message: unknown) => void): (message: unknown) => void {
+  return (message) => {
+    try {
+      listener(message);
+    } catch {
+      // Dropped: see above.
+    }
+  };
+}
