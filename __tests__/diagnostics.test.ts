@@ -163,3 +163,29 @@ test('with no subscriber, no payload is made', () => {
   expect(make).toHaveBeenCalledTimes(1);
   expect(listener).toHaveBeenCalledWith({ outcome: 'success', durationMs: 1 }, channels.renewal);
 });
+
+test('a replay whose renewal fails is never sent again, and no replay event says it was', async () => {
+  const api = client();
+  await api.get('/warm');
+  // Every token refused, the refresh token too, and the password changed: the renewal the 401s wait for fails.
+  server.revokeAll();
+  server.revokeRefreshTokens();
+  server.setPassword(server.credentials.username, 'rotated-elsewhere');
+
+  const results = await Promise.allSettled([api.get('/a'), api.get('/b')]);
+
+  expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+  expect(server.stats.api401s).toBe(2);
+  expect(seen.replay).toEqual([]);
+  expect(seen.renewal.map(({ outcome }) => outcome)).toEqual(['success', 'failure']);
+});
+
+test('an OAuth error code outside the registered ones is published as `other`: the server may put anything there', async () => {
+  const api = client({ retry: { attempts: 1 } });
+  server.failNext(1, 400, { error: server.credentials.username });
+
+  await expect(api.get('/first')).rejects.toThrow();
+
+  expect(seen.error).toEqual([{ name: 'InvalidRequestError', code: A_STRING, status: 400, oauthError: 'other' }]);
+  expectNoSecret();
+});

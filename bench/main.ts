@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       [
         'usage: npm run bench [-- --quick] [-- --peers] [-- --out <file.json>]',
-        '  (full)   nine scenarios at the sizes of issues 5, 6 and 15, about 4 minutes; markdown report on stdout',
+        '  (full)   ten scenarios at the sizes of issues 5, 6, 15 and 18, about 4 minutes; markdown report on stdout',
         '           (scenarios 7 and 8 start their own redis-server; without one installed they are reported as SKIPPED,',
         '           except scenario 7\'s file-store variant, which needs nothing installed and always runs)',
         '  --quick  the same scenarios at small sizes; checks exact counts only; exits 1 on a wrong count',

@@ -8,6 +8,7 @@ import { faults, type FaultsParams, type FaultsResult } from './faults.js';
 import type { Progress } from './load.js';
 import { multiProcess, type MultiProcessParams, type MultiProcessResult } from './multi-process.js';
 import { overhead, type OverheadParams, type OverheadResult } from './overhead.js';
+import { telemetry, type TelemetryParams, type TelemetryResult } from './telemetry.js';
 import {
   type ExpiryStormRow,
   expiryStorm,
@@ -35,6 +36,7 @@ export interface Sizes {
   readonly multiProcess: MultiProcessParams;
   readonly faults: FaultsParams;
   readonly accounts: AccountsParams;
+  readonly telemetry: TelemetryParams;
 }
 
 /**
@@ -69,6 +71,8 @@ export const FULL: Sizes = {
     maxAccounts: 1_000,
     checkpoints: [1_000, 5_000, 10_000],
   },
+  // Issue 18's concurrency 50; each slice one revocation storm of 500 requests.
+  telemetry: { rounds: 5, slices: 4, requests: 500, concurrency: 50 },
 };
 
 /**
@@ -111,6 +115,7 @@ export const QUICK: Sizes = {
     maxAccounts: 20,
     checkpoints: [20, 40, 80],
   },
+  telemetry: { rounds: 1, slices: 2, requests: 100, concurrency: 50 },
 };
 
 /** Everything one run measured, ready for JSON. */
@@ -126,9 +131,10 @@ export interface Results {
   /** Skipped (with the reason) when redis-server is not installed. */
   readonly faults: FaultsResult;
   readonly accounts: AccountsResult;
+  readonly telemetry: TelemetryResult;
 }
 
-/** The scenario titles, in run order (the CLI numbers them `[n/9]`). */
+/** The scenario titles, in run order (the CLI numbers them `[n/10]`). */
 export const TITLES = [
   'overhead vs plain axios',
   'expiry storm',
@@ -139,12 +145,13 @@ export const TITLES = [
   'multi-process, Redis and file store',
   'shared store under faults',
   'many accounts',
+  'telemetry',
 ] as const;
 
 /** Gives each scenario its progress callback; `index` is 0-based into {@link TITLES}. */
 export type Reporter = (index: number) => Progress | undefined;
 
-/** Runs all nine scenarios one after the other (never in parallel: they would measure each other). */
+/** Runs all ten scenarios one after the other (never in parallel: they would measure each other). */
 export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter: Reporter = () => undefined): Promise<Results> {
   return {
     overhead: await overhead(launch, sizes.overhead, reporter(0)),
@@ -156,5 +163,6 @@ export async function runScenarios(launch: LaunchServer, sizes: Sizes, reporter:
     multiProcess: await multiProcess(launch, sizes.multiProcess, reporter(6)),
     faults: await faults(sizes.faults, reporter(7)),
     accounts: await accounts(launch, sizes.accounts, reporter(8)),
+    telemetry: await telemetry(launch, sizes.telemetry, reporter(9)),
   };
 }

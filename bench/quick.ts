@@ -1,5 +1,5 @@
 /**
- * The quick check: the nine scenarios at small sizes, judged ONLY on exact counts (token calls, failures, 401s served
+ * The quick check: the ten scenarios at small sizes, judged ONLY on exact counts (token calls, failures, 401s served
  * in the storms, requests served from the queue). Never on times or memory: those depend on the machine, counts do
  * not, so this is safe to run in CI on any runner. Counts that real time would turn into a race (401s at an expiry,
  * renewals during a slow burst) are made exact by the virtual clock (./virtual-clock.ts) of the QUICK sizes, not
@@ -9,6 +9,7 @@
  */
 import type { LaunchServer } from './bench-server.js';
 import { QUICK, type Reporter, type Results, runScenarios, type Sizes } from './plan.js';
+import { VARIANT_COUNT } from './report-telemetry.js';
 import { VIRTUAL_STEADY_ROUNDS } from './scenarios.js';
 
 /** One exact expectation and what was observed. */
@@ -131,5 +132,12 @@ export function exactChecks(results: Results): Check[] {
   expect('many accounts: live accounts after the heap figure', accounts.heap.liveAccounts, accounts.params.heapAccounts);
   expect('many accounts: token calls while cycling (one per account)', accounts.cycle.tokenCalls, cycled);
   expect('many accounts: live accounts after cycling (maxAccounts)', accounts.cycle.liveAccounts, accounts.params.maxAccounts);
+
+  // Scenario 10: each slice is one revocation storm, renewed once whatever the telemetry.
+  const tel = results.telemetry;
+  const slices = tel.params.rounds * tel.params.slices;
+  expect('telemetry: failures', tel.failures, 0);
+  expect('telemetry: token calls (one refresh per storm and variant)', tel.tokenCalls, VARIANT_COUNT * slices);
+  expect('telemetry: spans the OpenTelemetry SDK ended (one per storm of its variant)', tel.otelSpans, slices);
   return checks;
 }

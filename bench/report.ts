@@ -7,6 +7,7 @@ import { comparisonCells, count, countsRow, status, table } from './markdown.js'
 import type { OverheadShape } from './overhead.js';
 import type { Results } from './plan.js';
 import { accountsSection, accountsTargets } from './report-accounts.js';
+import { telemetrySection, telemetryTargets } from './report-telemetry.js';
 import { faultsSection, faultsTargets } from './report-faults.js';
 import { multiProcessSection, multiProcessTargets } from './report-multi-process.js';
 import { formatRange } from './stats.js';
@@ -94,6 +95,7 @@ export function evaluateTargets(results: Results): Target[] {
   targets.push(...multiProcessTargets(results.multiProcess, MAX_CPU_RATIO));
   targets.push(...faultsTargets(results.faults));
   targets.push(...accountsTargets(results.accounts, MAX_CPU_RATIO));
+  targets.push(...telemetryTargets(results.telemetry));
   return targets;
 }
 
@@ -145,6 +147,7 @@ export function renderMarkdown(results: Results, targets: readonly Target[], inf
   lines.push('', ...multiProcessSection(results.multiProcess));
   lines.push('', ...faultsSection(results.faults));
   lines.push('', ...accountsSection(results.accounts));
+  lines.push('', ...telemetrySection(results.telemetry));
 
   lines.push('', '**Memory** (client process)', '');
   const heapCells = results.longRun.heap.map((point) => `${count(point.requests)}: ${mib(point.heapUsed)}`);

@@ -34,7 +34,7 @@ export interface ErrorSummary {
   readonly code: string;
   /** The token endpoint's HTTP status, when it answered. */
   readonly status?: number;
-  /** The OAuth `error` code the endpoint sent (`invalid_grant`), when it sent one. */
+  /** The OAuth `error` code the endpoint sent (`invalid_grant`), when it sent one; `other` for an unregistered one. */
   readonly oauthError?: string;
 }
 
@@ -69,7 +69,11 @@ export interface CooldownEvent {
   readonly error: ErrorSummary;
 }
 
-/** `axios-oauth-bearer:replay`: a request refused with 401 is sent again, after the renewal it waited for. */
+/**
+ * `axios-oauth-bearer:replay`: a request refused with 401 is sent again, with the token of the renewal it waited for
+ * (published as it is sent: not when that renewal failed). A replay refused again and sent a second time (the bounded
+ * second chance, see interceptors.ts) is a second event.
+ */
 export interface ReplayEvent {
   /** The request's method, upper case. */
   readonly method: string;
@@ -88,6 +92,33 @@ const cooldownChannel = diagnostics_channel.channel(channels.cooldown);
 const replayChannel = diagnostics_channel.channel(channels.replay);
 const errorChannel = diagnostics_channel.channel(channels.error);
 
+/**
+ * The OAuth error codes an event may name: RFC 6749 section 5.2 and 4.1.2.1, RFC 7009 (revocation), RFC 8628 (device
+ * flow), RFC 8693 (token exchange), RFC 9449 (DPoP) and OpenID Connect Core 3.1.2.6.
+ */
+const OAUTH_ERROR_CODES: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'unsupported_response_type',
+  'server_error',
+  'temporarily_unavailable',
+  'unsupported_token_type',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  'invalid_target',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  'interaction_required',
+  'login_required',
+  'consent_required',
+]);
+
 /** The error's class, code, and for the token endpoint's answers its status and OAuth code. */
 export function summarize(error: OAuthBearerError): ErrorSummary {
   if (!(error instanceof TokenEndpointError)) return { name: error.name, code: error.code };
@@ -96,8 +127,9 @@ export function summarize(error: OAuthBearerError): ErrorSummary {
     name: error.name,
     code: error.code,
     status: error.status,
-    // The OAuth error code is a short token from RFC 6749's list (or a provider's); a longer or odd value is dropped.
-    ...(oauthError !== undefined && /^[\w.-]{1,64}$/.test(oauthError) ? { oauthError } : {}),
+    // The server's text: only the registered codes pass; any other (a provider's own, or a username a broken server
+    // put there) is `other`.
+    ...(oauthError === undefined ? {} : { oauthError: OAUTH_ERROR_CODES.has(oauthError) ? oauthError : 'other' }),
   };
 }
 

@@ -168,7 +168,6 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
     return config;
   };
   if (replay) {
-    publishReplay(() => ({ method: methodName(config.method) }));
     // A replay retires the token it was refused with: no grant if a newer token is already there, the shared renewal
     // if not, and, if the renewal that followed the token's first refusal failed, that failure rather than another
     // renewal for the same storm.
@@ -176,7 +175,11 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
       config[SENT_AT_SEQ] = tokens.replay.attemptSeq;
       return tokens.getAccessToken();
     });
-    return bounded(renewed, config, context).then(set);
+    return bounded(renewed, config, context).then((token) => {
+      // Published once the replay is really sent again: not for one whose renewal failed or whose wait ended.
+      publishReplay(() => ({ method: methodName(config.method) }));
+      return set(token);
+    });
   }
   config[SENT_AT_SEQ] = tokens.replay.attemptSeq;
   const cached = tokens.peekAccessToken();
