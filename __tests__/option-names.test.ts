@@ -102,3 +102,18 @@ test('editDistance: insertions, deletions, substitutions and neighbour swaps eac
     editDistance('scope', 'store'),
   ]).toEqual([0, 1, 1, 1, 1, 3, 2]);
 });
+
+describe('the test fixtures (axios-oauth-bearer/testing)', () => {
+  test('startAuthServer, createMemoryAuthority, mockTokenEndpoint and mockProtectedApi refuse a misspelled option by name', async () => {
+    const { createMemoryAuthority, mockProtectedApi, mockTokenEndpoint, startAuthServer } = await import('../src/testing/index.js');
+    const rejected = await startAuthServer({ expiresin: 1 } as never).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(rejected).toBeInstanceOf(ConfigurationError);
+    expect(rejected).toMatchObject({ option: 'startAuthServer.expiresin', message: expect.stringContaining('expiresIn') as unknown });
+    expect(refusal(() => createMemoryAuthority({ tokenLatency: 5 } as never))).toMatchObject({ option: 'createMemoryAuthority.tokenLatency' });
+    expect(refusal(() => mockTokenEndpoint({ tokenUrl: 'https://idp.test/token', rotateRefreshToken: true } as never)).message).toContain('rotateRefreshTokens');
+    expect(refusal(() => mockProtectedApi({ baseURL: 'https://api.test', tokens: {} } as never)).message).toContain('baseUrl');
+  });
+});

@@ -61,3 +61,16 @@ function printable(key: string): string {
   const plain = key.slice(0, 60).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return key.length > 60 ? `${plain}…` : plain;
 }
+
+/**
+ * `names` as they are, compiling only when they are every key of `T`: an option added to the interface and not to
+ * its list is a compile error ("Expected 2 arguments": the second parameter's type is the missing name).
+ */
+export function everyName<T>(): <const N extends readonly (keyof T & string)[]>(
+  names: N,
+  ...missing: [Exclude<keyof T, N[number]>] extends [never] ? [] : [missing: Exclude<keyof T, N[number]>]
+) => N {
+  const check: <const N extends readonly (keyof T & string)[]>(names: N, ...missing: unknown[]) => N = (names) => names;
+  // The rest parameter is always empty at run time: the type asks for one only when a name is missing.
+  return check;
+}

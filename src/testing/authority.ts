@@ -6,6 +6,9 @@
  * server never loads nock. The clock is `Date.now()`, read on every call, so a test can stub it.
  */
 
+import { ConfigurationError } from '../errors.js';
+import { everyName, refuseUnknownOptions } from '../option-names.js';
+
 /** The credentials and token policy of a test authorization server. */
 export interface AuthorityOptions {
   /** @default 'demo-client' */
@@ -171,6 +174,29 @@ const REALM = 'axios-oauth-bearer-testing';
 const FIRST_SWEEP = 10_000;
 
 /** Resolves options over {@link fixtureDefaults}; the caller's object is not touched. */
+/** Every AuthorityOptions name: the fixtures refuse any other (a misspelled `expiresin` must not pass silently). */
+export const AUTHORITY_OPTION_NAMES = everyName<AuthorityOptions>()([
+  'clientId',
+  'clientSecret',
+  'username',
+  'password',
+  'users',
+  'scope',
+  'expiresIn',
+  'rotateRefreshTokens',
+  'issueRefreshTokens',
+  'subjectTokens',
+]);
+
+/**
+ * Throws a ConfigurationError naming the first option of `options` that is not in `known` (with the likely one),
+ * as the library's own option objects do. `fixture` prefixes the option's name in the error.
+ */
+export function refuseUnknownFixtureOptions(options: unknown, known: readonly string[], fixture: string): void {
+  if (options === null || typeof options !== 'object') throw new ConfigurationError(fixture, 'options must be an object');
+  refuseUnknownOptions(options, known, fixture);
+}
+
 export function resolveAuthorityOptions(options: AuthorityOptions = {}): Readonly<Required<AuthorityOptions>> {
   const settings = { ...fixtureDefaults, ...stripUndefined(options) };
   if (!Number.isFinite(settings.expiresIn) || settings.expiresIn <= 0) {

@@ -11,7 +11,8 @@
  */
 import axios, { type AxiosAdapter, AxiosError, AxiosHeaders, type AxiosResponse, CanceledError, type InternalAxiosRequestConfig } from 'axios';
 
-import type { AuthorityOptions } from './authority.js';
+import { everyName } from '../option-names.js';
+import { AUTHORITY_OPTION_NAMES, type AuthorityOptions, refuseUnknownFixtureOptions } from './authority.js';
 import {
   createAuthorityHost,
   discoveryAnswer,
@@ -98,7 +99,10 @@ class MemoryRequest {
  * authority.revokeAll();                           // the next call gets 401 and must refresh
  * expect(authority.stats.grants).toMatchObject({ password: 1, refresh_token: 1 });
  */
+const MEMORY_OPTION_NAMES = everyName<MemoryAuthorityOptions>()([...AUTHORITY_OPTION_NAMES, 'url', 'tokenLatencyMs', 'apiLatencyMs']);
+
 export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): MemoryAuthority {
+  refuseUnknownFixtureOptions(options, MEMORY_OPTION_NAMES, 'createMemoryAuthority');
   const origin = originOf(options.url ?? DEFAULT_URL);
   const host = createAuthorityHost(options);
   // Requests waiting on latency or a 'hang' fault: close() fails each as a reset connection.

@@ -10,13 +10,16 @@ import { createRequire } from 'node:module';
 
 import type nockType from 'nock';
 
+import { everyName } from '../option-names.js';
 import {
   type AccessCheck,
   apiEcho,
+  AUTHORITY_OPTION_NAMES,
   type AuthorityOptions,
   createAuthority,
   type IssuedToken,
   type RevocationAnswer,
+  refuseUnknownFixtureOptions,
   type RevokedToken,
   UNSUPPORTED_GRANT_DESCRIPTION,
 } from './authority.js';
@@ -292,7 +295,11 @@ function replyWith(answer: (request: InterceptedRequest) => nockType.ReplyFnResu
  * expect(idp.grants).toMatchObject({ password: 2, refresh_token: 0, total: 2 });
  * idp.done();
  */
+const TOKEN_ENDPOINT_OPTION_NAMES = everyName<MockTokenEndpointOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenUrl', 'revocationUrl']);
+const PROTECTED_API_OPTION_NAMES = everyName<MockProtectedApiOptions>()(['baseUrl', 'tokens']);
+
 export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenEndpoint {
+  refuseUnknownFixtureOptions(options, TOKEN_ENDPOINT_OPTION_NAMES, 'mockTokenEndpoint');
   const { tokenUrl, revocationUrl: revocationOption, ...policy } = options;
   const url = new URL(tokenUrl);
   const revocationUrl = revocationOption ?? `${url.origin}${REVOCATION_PATH}`;
@@ -402,6 +409,7 @@ export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenE
  * idp.revoke(); // the next API call gets 401 and the client should refresh
  */
 export function mockProtectedApi(options: MockProtectedApiOptions): MockProtectedApi {
+  refuseUnknownFixtureOptions(options, PROTECTED_API_OPTION_NAMES, 'mockProtectedApi');
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
   const stats = { requests: 0, ok: 0, unauthorized: 0 };

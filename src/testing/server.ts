@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { AccessCheck, AuthorityOptions, RevokedToken } from './authority.js';
+import { everyName } from '../option-names.js';
+import { type AccessCheck, AUTHORITY_OPTION_NAMES, type AuthorityOptions, refuseUnknownFixtureOptions, type RevokedToken } from './authority.js';
 import {
   type AuthServerStats,
   createAuthorityHost,
@@ -116,7 +117,10 @@ export interface AuthServer {
  * server.revokeAll();                                         // the next call gets 401 and must refresh
  * await server.close();
  */
+const SERVER_OPTION_NAMES = everyName<AuthServerOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenLatencyMs', 'apiLatencyMs', 'port']);
+
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
+  refuseUnknownFixtureOptions(options, SERVER_OPTION_NAMES, 'startAuthServer');
   const host = createAuthorityHost(options);
   const timers = new Set<NodeJS.Timeout>();
   let origin = '';
