@@ -89,6 +89,8 @@ class MemoryRequest {
   ) {}
 }
 
+const MEMORY_OPTION_NAMES = everyName<MemoryAuthorityOptions>()([...AUTHORITY_OPTION_NAMES, 'url', 'tokenLatencyMs', 'apiLatencyMs']);
+
 /**
  * Creates an authorization server and protected API that live in an axios adapter: `url + '/connect/token'`,
  * `url + '/revoke'` (RFC 7009), `url + '/api'` (any path below it is protected) and `url + '/.well-known/openid-configuration'`.
@@ -99,8 +101,6 @@ class MemoryRequest {
  * authority.revokeAll();                           // the next call gets 401 and must refresh
  * expect(authority.stats.grants).toMatchObject({ password: 1, refresh_token: 1 });
  */
-const MEMORY_OPTION_NAMES = everyName<MemoryAuthorityOptions>()([...AUTHORITY_OPTION_NAMES, 'url', 'tokenLatencyMs', 'apiLatencyMs']);
-
 export function createMemoryAuthority(options: MemoryAuthorityOptions = {}): MemoryAuthority {
   refuseUnknownFixtureOptions(options, MEMORY_OPTION_NAMES, 'createMemoryAuthority');
   const origin = originOf(options.url ?? DEFAULT_URL);

@@ -283,6 +283,9 @@ function replyWith(answer: (request: InterceptedRequest) => nockType.ReplyFnResu
   };
 }
 
+const TOKEN_ENDPOINT_OPTION_NAMES = everyName<MockTokenEndpointOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenUrl', 'revocationUrl']);
+const PROTECTED_API_OPTION_NAMES = everyName<MockProtectedApiOptions>()(['baseUrl', 'tokens']);
+
 /**
  * Intercepts `tokenUrl` and `revocationUrl` with persisting nock interceptors that answer every grant of
  * `startAuthServer` (password, refresh, client credentials, token exchange, JWT bearer) and RFC 7009 revocation with
@@ -295,9 +298,6 @@ function replyWith(answer: (request: InterceptedRequest) => nockType.ReplyFnResu
  * expect(idp.grants).toMatchObject({ password: 2, refresh_token: 0, total: 2 });
  * idp.done();
  */
-const TOKEN_ENDPOINT_OPTION_NAMES = everyName<MockTokenEndpointOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenUrl', 'revocationUrl']);
-const PROTECTED_API_OPTION_NAMES = everyName<MockProtectedApiOptions>()(['baseUrl', 'tokens']);
-
 export function mockTokenEndpoint(options: MockTokenEndpointOptions): MockTokenEndpoint {
   refuseUnknownFixtureOptions(options, TOKEN_ENDPOINT_OPTION_NAMES, 'mockTokenEndpoint');
   const { tokenUrl, revocationUrl: revocationOption, ...policy } = options;

@@ -108,6 +108,8 @@ export interface AuthServer {
   close(): Promise<void>;
 }
 
+const SERVER_OPTION_NAMES = everyName<AuthServerOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenLatencyMs', 'apiLatencyMs', 'port']);
+
 /**
  * Starts the server on 127.0.0.1 and resolves once it listens.
  * @example
@@ -117,8 +119,6 @@ export interface AuthServer {
  * server.revokeAll();                                         // the next call gets 401 and must refresh
  * await server.close();
  */
-const SERVER_OPTION_NAMES = everyName<AuthServerOptions>()([...AUTHORITY_OPTION_NAMES, 'tokenLatencyMs', 'apiLatencyMs', 'port']);
-
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   refuseUnknownFixtureOptions(options, SERVER_OPTION_NAMES, 'startAuthServer');
   const host = createAuthorityHost(options);
