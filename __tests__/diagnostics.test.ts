@@ -30,7 +30,7 @@ const listeners = new Map<Name, (message: unknown) => void>();
 beforeEach(async () => {
   server = await startAuthServer();
   agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  seen = { tokenRequest: [], renewal: [], cooldown: [], replay: [], error: [] };
+  seen = { tokenRequest: [], renewal: [], cooldown: [], replay: [], tokenWait: [], error: [] };
   for (const name of NAMES) {
     const listener = (message: unknown): void => {
       seen[name].push(message as Record<string, unknown>);
@@ -71,6 +71,8 @@ test('a first grant: one token request, one renewal from the password grant, not
   expect(seen.tokenRequest).toEqual([{ grant: 'password', outcome: 'success', attempts: 1, durationMs: A_NUMBER }]);
   expect(seen.renewal).toEqual([{ outcome: 'success', source: 'password', durationMs: A_NUMBER }]);
   expect(seen.renewal[0]!.durationMs).toBeGreaterThanOrEqual(seen.tokenRequest[0]!.durationMs as number);
+  // The first request waited for the grant; the second found the token cached.
+  expect(seen.tokenWait).toEqual([{ outcome: 'success', durationMs: A_NUMBER }]);
   expect([seen.cooldown, seen.replay, seen.error]).toEqual([[], [], []]);
   expectNoSecret(api.tokens.current!.accessToken);
 });
@@ -129,6 +131,11 @@ test('a wrong password: a failed token request, a failed renewal and a cooldown 
   expect(seen.cooldown[0]!.endsAt).toBeGreaterThan(before + 50_000);
   expect(seen.error).toEqual([failure]);
   expect(seen.replay).toEqual([]);
+  // Both requests waited for a token and did not get one: the first on the grant, the second on the cooldown.
+  expect(seen.tokenWait).toEqual([
+    { outcome: 'failure', durationMs: A_NUMBER },
+    { outcome: 'failure', durationMs: A_NUMBER },
+  ]);
   expectNoSecret(wrong);
 });
 

@@ -94,6 +94,7 @@ test('a first grant: one span, one token request counted, one renewal recorded',
   expect(metrics['oauth.token.request.duration']).toEqual([{ attributes: { 'oauth.grant_type': 'password', 'oauth.outcome': 'success' }, value: 1 }]);
   expect(metrics['oauth.renewal.duration']).toEqual([{ attributes: { 'oauth.outcome': 'success', 'oauth.token.source': 'password' }, value: 1 }]);
   expect(metrics['oauth.replays'] ?? []).toEqual([]);
+  expect(metrics['oauth.token.wait.duration']).toEqual([{ attributes: { 'oauth.outcome': 'success' }, value: 1 }]);
   await expectNoSecret(api.tokens.current!.accessToken);
 });
 

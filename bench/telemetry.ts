@@ -3,7 +3,7 @@
  * slice (ABCD, then DCBA), in the same process, against the same server:
  * - `off`: no subscriber on any channel (what every user without telemetry has);
  * - `control`: the same again, measured the same way: the noise floor of the run (ideally 1);
- * - `channels`: a plain subscriber on each of the five diagnostics channels (an APM agent without OpenTelemetry);
+ * - `channels`: a plain subscriber on each of the diagnostics channels (an APM agent without OpenTelemetry);
  * - `noop`: instrumentOpenTelemetry() with the API's global providers and no SDK registered (telemetry turned on in
  *   code, the SDK not installed): the API's no-op tracer and meter;
  * - `otel`: instrumentOpenTelemetry() with the real SDK (sdk-trace-base with an in-memory exporter, sdk-metrics).

@@ -1,6 +1,6 @@
 /**
  * `node:diagnostics_channel` events for the moments an operator wants to see: each token request (with its retries),
- * each renewal, each cooldown that starts, each 401 replayed, each error reported. APM agents, loggers and metrics
+ * each renewal, each cooldown that starts, each 401 replayed, each wait of a request for a token, each error reported. APM agents, loggers and metrics
  * exporters subscribe by name without a hook in the client's options:
  *
  *   import diagnostics_channel from 'node:diagnostics_channel';
@@ -23,6 +23,7 @@ export const channels = {
   renewal: 'axios-oauth-bearer:renewal',
   cooldown: 'axios-oauth-bearer:cooldown',
   replay: 'axios-oauth-bearer:replay',
+  tokenWait: 'axios-oauth-bearer:token-wait',
   error: 'axios-oauth-bearer:error',
 } as const;
 
@@ -79,6 +80,15 @@ export interface ReplayEvent {
   readonly method: string;
 }
 
+/**
+ * `axios-oauth-bearer:token-wait`: a request found no usable token and waited for one (the first requests, those of
+ * an expiry storm, a replay's not included), until it got one or gave up (the renewal failed, its timeout or signal).
+ */
+export interface TokenWaitEvent {
+  readonly outcome: 'success' | 'failure';
+  readonly durationMs: number;
+}
+
 /** `axios-oauth-bearer:error`: every error reported through `onError` (published whether or not `onError` is set). */
 export interface ErrorEvent extends ErrorSummary {
   /** For a TokenStoreError: the store operation and what went wrong. */
@@ -91,6 +101,7 @@ const renewalChannel = diagnostics_channel.channel(channels.renewal);
 const cooldownChannel = diagnostics_channel.channel(channels.cooldown);
 const replayChannel = diagnostics_channel.channel(channels.replay);
 const errorChannel = diagnostics_channel.channel(channels.error);
+const tokenWaitChannel = diagnostics_channel.channel(channels.tokenWait);
 
 /**
  * The OAuth error codes an event may name: RFC 6749 section 5.2 and 4.1.2.1, RFC 7009 (revocation), RFC 8628 (device
@@ -147,6 +158,15 @@ export function publishCooldown(make: () => CooldownEvent): void {
 
 export function publishReplay(make: () => ReplayEvent): void {
   if (replayChannel.hasSubscribers) replayChannel.publish(make());
+}
+
+/** Whether a token wait would be published now: the wait is only timed when it would be. */
+export function willPublishTokenWait(): boolean {
+  return tokenWaitChannel.hasSubscribers;
+}
+
+export function publishTokenWait(make: () => TokenWaitEvent): void {
+  if (tokenWaitChannel.hasSubscribers) tokenWaitChannel.publish(make());
 }
 
 export function publishError(error: OAuthBearerError): void {

@@ -23,7 +23,8 @@ import axios, {
 import { createAuthRefresh } from 'axios-auth-refresh';
 
 import type { TokenCaches } from './accounts.js';
-import { publishReplay } from './diagnostics.js';
+import { monotonicNow } from './clock.js';
+import { publishReplay, publishTokenWait, willPublishTokenWait } from './diagnostics.js';
 import { ReplayNotPossibleError } from './errors.js';
 import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
@@ -185,7 +186,23 @@ function attachToken(config: Config, context: Context): Config | Promise<Config>
   const cached = tokens.peekAccessToken();
   // Hot path: a cached token is attached synchronously, with no timer and no promise.
   if (cached !== undefined) return set(cached);
-  return bounded(tokens.getAccessToken(), config, context).then(set);
+  return waited(bounded(tokens.getAccessToken(), config, context)).then(set);
+}
+
+/** A request that had no usable token waits for one: the wait is told to the token-wait channel, however it ends. */
+function waited(token: Promise<string>): Promise<string> {
+  if (!willPublishTokenWait()) return token;
+  const started = monotonicNow();
+  return token.then(
+    (value) => {
+      publishTokenWait(() => ({ outcome: 'success', durationMs: monotonicNow() - started }));
+      return value;
+    },
+    (error: unknown) => {
+      publishTokenWait(() => ({ outcome: 'failure', durationMs: monotonicNow() - started }));
+      throw error;
+    },
+  );
 }
 
 /**

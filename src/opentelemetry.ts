@@ -25,6 +25,7 @@ import {
   type RenewalEvent,
   type ReplayEvent,
   type TokenRequestEvent,
+  type TokenWaitEvent,
 } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
 import { refuseUnknownOptions } from './option-names.js';
@@ -62,6 +63,7 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
   const renewalDuration = meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's' });
   const replays = meter.createCounter('oauth.replays', { description: 'Requests refused with 401 and sent again with a renewed token', unit: '{request}', valueType: ValueType.INT });
   const cooldowns = meter.createCounter('oauth.cooldowns', { description: 'Cooldowns started after the token endpoint refused the credentials', unit: '{cooldown}', valueType: ValueType.INT });
+  const tokenWaits = meter.createHistogram('oauth.token.wait.duration', { description: 'How long a request without a usable token waited for one', unit: 's' });
   const errors = meter.createCounter('oauth.errors', { description: 'Errors reported to onError (store reports included), by class', unit: '{error}', valueType: ValueType.INT });
 
   const listeners: [string, (message: unknown) => void][] = [
@@ -93,6 +95,10 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
         });
       },
     ],
+    [channels.tokenWait, (message) => {
+      const event = message as TokenWaitEvent;
+      tokenWaits.record(event.durationMs / 1000, { 'oauth.outcome': event.outcome });
+    }],
     [channels.replay, (message) => replays.add(1, { 'http.request.method': (message as ReplayEvent).method })],
     [channels.cooldown, (message) => cooldowns.add(1, errorAttributes((message as CooldownEvent).error))],
     [
