@@ -14,6 +14,7 @@ import { channels, publishRenewal } from '../src/diagnostics.js';
 import { UserAuthenticationError } from '../src/errors.js';
 import { MemoryTokenStore } from '../src/stores/memory.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
+import { revocationStorm } from './helpers/revocation-storm.js';
 
 /** Asymmetric matchers, typed as what they are here (expect.any is typed any). */
 const A_NUMBER: unknown = expect.any(Number);
@@ -79,17 +80,8 @@ test('a first grant: one token request, one renewal from the password grant, not
 
 test('a 500-request storm after the server revoked every token: one renewal, one token request, a replay event per 401', async () => {
   const api = client();
-  await api.get('/warm');
-  const warm = server.stats;
-  const spent = api.tokens.current!.accessToken;
-  server.revokeAll();
+  const { storm401s, spent } = await revocationStorm(api, server);
 
-  const results = await Promise.allSettled(Array.from({ length: 500 }, (_, index) => api.get(`/item/${index}`)));
-
-  expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
-  const storm401s = server.stats.api401s - warm.api401s;
-  expect(storm401s).toBeGreaterThan(0);
-  expect(server.stats.tokenRequests - warm.tokenRequests).toBe(1);
   expect(seen.tokenRequest.map(({ grant, outcome, attempts }) => ({ grant, outcome, attempts }))).toEqual([
     { grant: 'password', outcome: 'success', attempts: 1 },
     { grant: 'refresh_token', outcome: 'success', attempts: 1 },
