@@ -13,8 +13,10 @@ import { type AuthClient, createAuthClient } from '../src/client.js';
 import { channels, publishRenewal } from '../src/diagnostics.js';
 import { UserAuthenticationError } from '../src/errors.js';
 import { MemoryTokenStore } from '../src/stores/memory.js';
+import type { LeaseRequest, StoreSnapshot } from '../src/stores/types.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { revocationStorm } from './helpers/revocation-storm.js';
+import { waitFor } from './helpers/waiting.js';
 
 /** Asymmetric matchers, typed as what they are here (expect.any is typed any). */
 const A_NUMBER: unknown = expect.any(Number);
@@ -31,7 +33,7 @@ const listeners = new Map<Name, (message: unknown) => void>();
 beforeEach(async () => {
   server = await startAuthServer();
   agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  seen = { tokenRequest: [], renewal: [], cooldown: [], replay: [], tokenWait: [], error: [] };
+  seen = { tokenRequest: [], renewal: [], cooldown: [], replay: [], tokenWait: [], storeOperation: [], leaseTakeover: [], error: [] };
   for (const name of NAMES) {
     const listener = (message: unknown): void => {
       seen[name].push(message as Record<string, unknown>);
@@ -74,7 +76,7 @@ test('a first grant: one token request, one renewal from the password grant, not
   expect(seen.renewal[0]!.durationMs).toBeGreaterThanOrEqual(seen.tokenRequest[0]!.durationMs as number);
   // The first request waited for the grant; the second found the token cached.
   expect(seen.tokenWait).toEqual([{ outcome: 'success', durationMs: A_NUMBER }]);
-  expect([seen.cooldown, seen.replay, seen.error]).toEqual([[], [], []]);
+  expect([seen.cooldown, seen.replay, seen.storeOperation, seen.leaseTakeover, seen.error]).toEqual([[], [], [], [], []]);
   expectNoSecret(api.tokens.current!.accessToken);
 });
 
@@ -136,13 +138,93 @@ test('client credentials, through a shared store: the grant is named, and a seco
   const auth = { tokenUrl: server.tokenUrl, clientId: server.credentials.clientId, clientSecret: server.credentials.clientSecret, grant: 'client_credentials', store };
   const first = createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth } as Parameters<typeof createAuthClient>[0]) as AuthClient;
   await first.get('/first');
-  const second = createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth } as Parameters<typeof createAuthClient>[0]);
+  const second = createAuthClient({ baseURL: server.apiUrl, httpAgent: agent, auth } as Parameters<typeof createAuthClient>[0]) as AuthClient;
   await second.get('/second');
 
   expect(server.stats.tokenRequests).toBe(1);
   expect(seen.tokenRequest.map(({ grant, outcome }) => `${String(grant)}/${String(outcome)}`)).toEqual(['client_credentials/success']);
   expect(seen.renewal.map(({ source }) => source)).toEqual(['client_credentials', 'store']);
+  // Every store call, in order: the first client wins the lease and commits its token; the second finds it, and
+  // gives back the lease it took on the way (in the background).
+  await waitFor('the second client to release its lease', () => seen.storeOperation.length === 4, 5_000, 10);
+  expect(seen.storeOperation).toEqual([
+    { operation: 'acquire', outcome: 'success', state: 'leased', durationMs: A_NUMBER },
+    { operation: 'commit', outcome: 'success', durationMs: A_NUMBER },
+    { operation: 'acquire', outcome: 'success', state: 'leased', durationMs: A_NUMBER },
+    { operation: 'release', outcome: 'success', durationMs: A_NUMBER },
+  ]);
+  expect(seen.leaseTakeover).toEqual([]);
+  second.tokens.clear();
+  await waitFor('the background delete', () => seen.storeOperation.length === 5, 5_000, 10);
+  expect(seen.storeOperation[4]).toEqual({ operation: 'delete', outcome: 'success', durationMs: A_NUMBER });
   expectNoSecret(first.tokens.current!.accessToken);
+});
+
+/**
+ * A MemoryTokenStore that first answers that another process holds the lease, `held` times, with this much of its
+ * budget left: a holder that never finishes, as a killed one (file-store-multiprocess.test.ts has the real one).
+ */
+class HeldStore extends MemoryTokenStore {
+  held: number;
+  readonly #holderRemainingMs: number;
+  constructor(held: number, holderRemainingMs: number) {
+    super();
+    this.held = held;
+    this.#holderRemainingMs = holderRemainingMs;
+  }
+  override acquire(key: string, request: LeaseRequest): StoreSnapshot {
+    if (this.held <= 0) return super.acquire(key, request);
+    this.held -= 1;
+    return { state: 'held', tokens: undefined, failure: undefined, holderRemainingMs: this.#holderRemainingMs };
+  }
+}
+
+test('a lease that frees up with no token in the store is a takeover: one event, one grant; adopting a token is none', async () => {
+  const store = new HeldStore(3, 5_000);
+  const api = client({ store });
+
+  await api.get('/first');
+
+  expect(server.stats.tokenRequests).toBe(1);
+  expect(seen.leaseTakeover).toEqual([{ reason: 'lease-freed', waitedMs: A_NUMBER }]);
+  expect(seen.leaseTakeover[0]!.waitedMs).toBeGreaterThanOrEqual(100); // three polls 50 ms apart, at least two waits
+  expect(seen.storeOperation.map(({ operation, state }) => `${String(operation)}/${String(state)}`)).toEqual([
+    'acquire/held',
+    'acquire/held',
+    'acquire/held',
+    'acquire/leased',
+    'commit/undefined',
+  ]);
+  expectNoSecret(api.tokens.current!.accessToken);
+});
+
+test('a holder past its budget is a takeover too (renewing alone), reported as lease-overstayed', async () => {
+  const store = new HeldStore(1, -5_000);
+  const reports: string[] = [];
+  const api = client({ store, onError: (error: { reason?: string }) => reports.push(String(error.reason)) });
+
+  await api.get('/first');
+
+  expect(server.stats.tokenRequests).toBe(1);
+  expect(seen.leaseTakeover).toEqual([{ reason: 'holder-overstayed', waitedMs: A_NUMBER }]);
+  expect(reports).toEqual(['lease-overstayed']);
+  expect(seen.error).toEqual([{ name: 'TokenStoreError', code: A_STRING, operation: 'acquire', reason: 'lease-overstayed' }]);
+  // Renewing alone writes nothing: one acquire, and no commit.
+  expect(seen.storeOperation.map(({ operation }) => operation)).toEqual(['acquire']);
+});
+
+test('a store that throws: the operation is published as a failure beside its error event', async () => {
+  const store = new MemoryTokenStore();
+  store.acquire = () => {
+    throw new Error('redis is on fire');
+  };
+  const api = client({ store, onError: () => undefined });
+
+  await api.get('/first');
+
+  expect(seen.storeOperation).toEqual([{ operation: 'acquire', outcome: 'failure', durationMs: A_NUMBER }]);
+  expect(seen.error).toEqual([{ name: 'TokenStoreError', code: A_STRING, operation: 'acquire', reason: 'failed' }]);
+  expect(JSON.stringify(seen)).not.toContain('redis is on fire');
 });
 
 test('with no subscriber, no payload is made', () => {

@@ -114,6 +114,8 @@ describe('a FileTokenStore shared by several processes', () => {
     expect(auth.stats.failedTokenRequests).toBe(0);
     expect(new Set(storm.map((reply) => reply.accessToken)).size).toBe(1);
     expect([...warm, ...storm].flatMap((reply) => reply.reports)).toEqual([]);
+    // Seven waited for the one holder and adopted its token: no takeover.
+    expect([...warm, ...storm].flatMap((reply) => reply.takeovers)).toEqual([]);
     expect(entries()).toHaveLength(1);
   });
 
@@ -139,6 +141,9 @@ describe('a FileTokenStore shared by several processes', () => {
     expect(auth.stats.tokenRequests).toBe(2); // the hung one, and the survivor's
     expect(outcome.accessToken).not.toBe(before.accessToken);
     expect(outcome.reports).toEqual([]);
+    // Told to the lease-takeover channel (issue 18): the survivor waited on the holder, then won its expired lease.
+    expect(outcome.takeovers).toEqual(['lease-freed']);
+    expect(before.takeovers).toEqual([]);
     // Committed: the lease is free and the file holds the survivor's token (sealed).
     const [entry] = entries();
     expect(entry?.lease).toBeUndefined();

@@ -6,13 +6,15 @@
  */
 import { Agent } from 'node:http';
 
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, metrics as globalMetrics, trace as globalTrace } from '@opentelemetry/api';
 import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { type AuthClient, createAuthClient } from '../src/client.js';
 import { ConfigurationError, UserAuthenticationError } from '../src/errors.js';
 import { instrumentOpenTelemetry, type OpenTelemetryInstrumentation } from '../src/opentelemetry.js';
+import { MemoryTokenStore } from '../src/stores/memory.js';
+import type { LeaseRequest, StoreSnapshot } from '../src/stores/types.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { revocationStorm } from './helpers/revocation-storm.js';
 
@@ -156,3 +158,70 @@ test('disable() unsubscribes: nothing more is recorded; an unknown option is ref
   expect(spans.getFinishedSpans()).toEqual([]);
   expect(() => instrumentOpenTelemetry({ tracerProvder: undefined, meterProvder: {} } as never)).toThrow(ConfigurationError);
 });
+
+test('shared store: each store call recorded by operation, outcome and lease state; a takeover of a lease that freed up counted', async () => {
+  const store = new MemoryTokenStore();
+  const first = client({ store });
+  await first.get('/first');
+  const second = client({ store });
+  await second.get('/second');
+  await waitForPoints('oauth.store.operation.duration', 3); // the second client's lease goes back in the background
+
+  let metrics = await collected();
+  expect(metrics['oauth.store.operation.duration']).toEqual([
+    { attributes: { 'oauth.store.operation': 'acquire', 'oauth.outcome': 'success', 'oauth.store.lease.state': 'leased' }, value: 2 },
+    { attributes: { 'oauth.store.operation': 'commit', 'oauth.outcome': 'success' }, value: 1 },
+    { attributes: { 'oauth.store.operation': 'release', 'oauth.outcome': 'success' }, value: 1 },
+  ]);
+  expect(metrics['oauth.store.lease.takeovers'] ?? []).toEqual([]);
+
+  // A holder that never finishes (held twice, then the lease is free and the store empty): taken over.
+  const abandoned = new (class extends MemoryTokenStore {
+    held = 2;
+    override acquire(key: string, request: LeaseRequest): StoreSnapshot {
+      if (this.held-- <= 0) return super.acquire(key, request);
+      return { state: 'held', tokens: undefined, failure: undefined, holderRemainingMs: 5_000 };
+    }
+  })();
+  await client({ store: abandoned }).get('/third');
+  metrics = await collected();
+  expect(metrics['oauth.store.lease.takeovers']).toEqual([{ attributes: { 'oauth.store.takeover.reason': 'lease-freed' }, value: 1 }]);
+  expect(metrics['oauth.store.operation.duration']).toContainEqual({
+    attributes: { 'oauth.store.operation': 'acquire', 'oauth.outcome': 'success', 'oauth.store.lease.state': 'held' },
+    value: 2,
+  });
+  expect(server.stats.tokenRequests).toBe(2);
+  await expectNoSecret(first.tokens.current!.accessToken);
+});
+
+test('instrumented before the SDK registers its global providers: what happens after is recorded all the same', async () => {
+  instrumentation.disable();
+  const late = instrumentOpenTelemetry(); // the global providers: no SDK yet, so the API's no-ops
+  const lateSpans = new InMemorySpanExporter();
+  const lateReader = new CollectingReader();
+  try {
+    await client().get('/before-the-sdk'); // recorded nowhere: there is no SDK
+    expect(globalMetrics.setGlobalMeterProvider(new MeterProvider({ readers: [lateReader] }))).toBe(true);
+    expect(globalTrace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(lateSpans)] }))).toBe(true);
+
+    await client().get('/after-the-sdk');
+
+    expect(lateSpans.getFinishedSpans().map((span) => span.attributes['oauth.grant_type'])).toEqual(['password']);
+    const { resourceMetrics } = await lateReader.collect();
+    const requests = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'oauth.token.requests');
+    expect(requests?.dataPoints.map((point) => point.value)).toEqual([1]);
+  } finally {
+    late.disable();
+    globalMetrics.disable();
+    globalTrace.disable();
+  }
+});
+
+/** Waits until the metric has this many data points (a background store call lands after the request). */
+async function waitForPoints(name: string, points: number): Promise<void> {
+  for (let tries = 0; tries < 500; tries += 1) {
+    if (((await collected())[name] ?? []).length >= points) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`gave up waiting for ${points} data points of ${name}`);
+}

@@ -1,6 +1,7 @@
 /**
  * `node:diagnostics_channel` events for the moments an operator wants to see: each token request (with its retries),
- * each renewal, each cooldown that starts, each 401 replayed, each wait of a request for a token, each error reported. APM agents, loggers and metrics
+ * each renewal, each cooldown that starts, each 401 replayed, each wait of a request for a token, each call of a
+ * shared store, each takeover of another process's renewal lease, each error reported. APM agents, loggers and metrics
  * exporters subscribe by name without a hook in the client's options:
  *
  *   import diagnostics_channel from 'node:diagnostics_channel';
@@ -15,7 +16,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 
 import { type OAuthBearerError, TokenEndpointError } from './errors.js';
 import type { TokenSource } from './options.js';
-import { TokenStoreError } from './stores/errors.js';
+import { TokenStoreError, type TokenStoreOperation } from './stores/errors.js';
 
 /** The channel names, also exported for subscribers (`diagnostics_channel.subscribe(channels.renewal, …)`). */
 export const channels = {
@@ -24,6 +25,8 @@ export const channels = {
   cooldown: 'axios-oauth-bearer:cooldown',
   replay: 'axios-oauth-bearer:replay',
   tokenWait: 'axios-oauth-bearer:token-wait',
+  storeOperation: 'axios-oauth-bearer:store-operation',
+  leaseTakeover: 'axios-oauth-bearer:lease-takeover',
   error: 'axios-oauth-bearer:error',
 } as const;
 
@@ -89,6 +92,36 @@ export interface TokenWaitEvent {
   readonly durationMs: number;
 }
 
+/**
+ * `axios-oauth-bearer:store-operation`: one call of a shared store's method by the library (any store: the built-in
+ * ones and yours), from the call to its answer or to the library giving up on it. A waiter polls `acquire` every 50 ms.
+ */
+export interface StoreOperationEvent {
+  /** `key` (the derivation of the store key) is not a store call and is not published. */
+  readonly operation: Exclude<TokenStoreOperation, 'key'>;
+  /**
+   * `success`: it answered; `failure`: it threw (reported as an error event too); `timeout`: no answer within one
+   * lease, given up (reported too); `lease-lost`: a lease step (`extend`, `commit`, `fail`) answered that the lease was
+   * no longer ours.
+   */
+  readonly outcome: 'success' | 'failure' | 'timeout' | 'lease-lost';
+  /** For `acquire` that answered: what it found (`invalid`: an answer that is not a snapshot, reported). */
+  readonly state?: 'leased' | 'held' | 'unavailable' | 'invalid';
+  readonly durationMs: number;
+}
+
+/**
+ * `axios-oauth-bearer:lease-takeover`: this process renews in place of another that held the renewal lease and did
+ * not finish. `lease-freed`: the lease ran out or was released with no token in the store (its holder died, was cut
+ * off, or failed in a way it does not share), and this process took it; `holder-overstayed`: the holder kept it past
+ * its own budget, and this process renews alone.
+ */
+export interface LeaseTakeoverEvent {
+  readonly reason: 'lease-freed' | 'holder-overstayed';
+  /** How long this process waited on the other holder first. */
+  readonly waitedMs: number;
+}
+
 /** `axios-oauth-bearer:error`: every error reported through `onError` (published whether or not `onError` is set). */
 export interface ErrorEvent extends ErrorSummary {
   /** For a TokenStoreError: the store operation and what went wrong. */
@@ -102,6 +135,8 @@ const cooldownChannel = diagnostics_channel.channel(channels.cooldown);
 const replayChannel = diagnostics_channel.channel(channels.replay);
 const errorChannel = diagnostics_channel.channel(channels.error);
 const tokenWaitChannel = diagnostics_channel.channel(channels.tokenWait);
+const storeOperationChannel = diagnostics_channel.channel(channels.storeOperation);
+const leaseTakeoverChannel = diagnostics_channel.channel(channels.leaseTakeover);
 
 /**
  * The OAuth error codes an event may name: RFC 6749 section 5.2 and 4.1.2.1, RFC 7009 (revocation), RFC 8628 (device
@@ -167,6 +202,19 @@ export function willPublishTokenWait(): boolean {
 
 export function publishTokenWait(make: () => TokenWaitEvent): void {
   if (tokenWaitChannel.hasSubscribers) tokenWaitChannel.publish(make());
+}
+
+/** Whether a store operation would be published now: it is only timed when it would be. */
+export function willPublishStoreOperation(): boolean {
+  return storeOperationChannel.hasSubscribers;
+}
+
+export function publishStoreOperation(make: () => StoreOperationEvent): void {
+  if (storeOperationChannel.hasSubscribers) storeOperationChannel.publish(make());
+}
+
+export function publishLeaseTakeover(make: () => LeaseTakeoverEvent): void {
+  if (leaseTakeoverChannel.hasSubscribers) leaseTakeoverChannel.publish(make());
 }
 
 export function publishError(error: OAuthBearerError): void {

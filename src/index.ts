@@ -68,7 +68,17 @@ export { TokenStoreError } from './stores/errors.js';
 export type { TokenStoreFailure, TokenStoreOperation } from './stores/errors.js';
 export type { TokenSet } from './token-set.js';
 export { channels } from './diagnostics.js';
-export type { CooldownEvent, ErrorEvent, ErrorSummary, RenewalEvent, ReplayEvent, TokenRequestEvent, TokenWaitEvent } from './diagnostics.js';
+export type {
+  CooldownEvent,
+  ErrorEvent,
+  ErrorSummary,
+  LeaseTakeoverEvent,
+  RenewalEvent,
+  ReplayEvent,
+  StoreOperationEvent,
+  TokenRequestEvent,
+  TokenWaitEvent,
+} from './diagnostics.js';
 export { MAX_TOKEN_LENGTH, MAX_ENDPOINT_TEXT_LENGTH, MAX_RESPONSE_BYTES } from './limits.js';
 export {
   ErrorCode,

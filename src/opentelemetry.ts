@@ -15,15 +15,17 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 
-import { type Attributes, metrics, type MeterProvider, SpanKind, SpanStatusCode, trace, type TracerProvider, ValueType } from '@opentelemetry/api';
+import { type Attributes, type Counter, type Histogram, type Meter, metrics, type MeterProvider, SpanKind, SpanStatusCode, trace, type Tracer, type TracerProvider, ValueType } from '@opentelemetry/api';
 
 import {
   channels,
   type CooldownEvent,
   type ErrorEvent,
   type ErrorSummary,
+  type LeaseTakeoverEvent,
   type RenewalEvent,
   type ReplayEvent,
+  type StoreOperationEvent,
   type TokenRequestEvent,
   type TokenWaitEvent,
 } from './diagnostics.js';
@@ -55,16 +57,11 @@ const OPTION_NAMES = ['tracerProvider', 'meterProvider'] as const satisfies read
 export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): OpenTelemetryInstrumentation {
   if ((options as unknown) === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
   refuseUnknownOptions(options, OPTION_NAMES, 'instrumentOpenTelemetry');
-  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME);
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME);
-
-  const tokenRequests = meter.createCounter('oauth.token.requests', { description: 'Token endpoint requests, retries included, by grant and outcome', unit: '{request}', valueType: ValueType.INT });
-  const tokenRequestDuration = meter.createHistogram('oauth.token.request.duration', { description: 'Duration of a token endpoint request, retries included', unit: 's' });
-  const renewalDuration = meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's' });
-  const replays = meter.createCounter('oauth.replays', { description: 'Requests refused with 401 and sent again with a renewed token', unit: '{request}', valueType: ValueType.INT });
-  const cooldowns = meter.createCounter('oauth.cooldowns', { description: 'Cooldowns started after the token endpoint refused the credentials', unit: '{cooldown}', valueType: ValueType.INT });
-  const tokenWaits = meter.createHistogram('oauth.token.wait.duration', { description: 'How long a request without a usable token waited for one', unit: 's' });
-  const errors = meter.createCounter('oauth.errors', { description: 'Errors reported to onError (store reports included), by class', unit: '{error}', valueType: ValueType.INT });
+  // The global providers are looked up at each event, not once here: a meter taken from the global meter provider
+  // before the SDK registers one stays a no-op for ever (the tracer provider is a proxy, but a new one after
+  // `trace.disable()`), so instrumenting before the SDK starts must not lose what is recorded after.
+  const tracer = (): Tracer => (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME);
+  const instruments = instrumentsResolver(options.meterProvider);
 
   const listeners: [string, (message: unknown) => void][] = [
     [
@@ -72,10 +69,10 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
       (message) => {
         const event = message as TokenRequestEvent;
         const attributes: Attributes = { 'oauth.grant_type': event.grant, 'oauth.outcome': event.outcome, ...errorAttributes(event.error) };
-        tokenRequests.add(1, attributes);
-        tokenRequestDuration.record(event.durationMs / 1000, attributes);
+        instruments().tokenRequests.add(1, attributes);
+        instruments().tokenRequestDuration.record(event.durationMs / 1000, attributes);
         const end = Date.now();
-        const span = tracer.startSpan('oauth token request', {
+        const span = tracer().startSpan('oauth token request', {
           kind: SpanKind.CLIENT,
           startTime: end - event.durationMs,
           attributes: { ...attributes, 'oauth.attempts': event.attempts },
@@ -88,7 +85,7 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
       channels.renewal,
       (message) => {
         const event = message as RenewalEvent;
-        renewalDuration.record(event.durationMs / 1000, {
+        instruments().renewalDuration.record(event.durationMs / 1000, {
           'oauth.outcome': event.outcome,
           ...(event.source === undefined ? {} : { 'oauth.token.source': event.source }),
           ...errorAttributes(event.error),
@@ -97,15 +94,27 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
     ],
     [channels.tokenWait, (message) => {
       const event = message as TokenWaitEvent;
-      tokenWaits.record(event.durationMs / 1000, { 'oauth.outcome': event.outcome });
+      instruments().tokenWaits.record(event.durationMs / 1000, { 'oauth.outcome': event.outcome });
     }],
-    [channels.replay, (message) => replays.add(1, { 'http.request.method': (message as ReplayEvent).method })],
-    [channels.cooldown, (message) => cooldowns.add(1, errorAttributes((message as CooldownEvent).error))],
+    [channels.replay, (message) => instruments().replays.add(1, { 'http.request.method': (message as ReplayEvent).method })],
+    [channels.cooldown, (message) => instruments().cooldowns.add(1, errorAttributes((message as CooldownEvent).error))],
+    [
+      channels.storeOperation,
+      (message) => {
+        const event = message as StoreOperationEvent;
+        instruments().storeOperationDuration.record(event.durationMs / 1000, {
+          'oauth.store.operation': event.operation,
+          'oauth.outcome': event.outcome,
+          ...(event.state === undefined ? {} : { 'oauth.store.lease.state': event.state }),
+        });
+      },
+    ],
+    [channels.leaseTakeover, (message) => instruments().leaseTakeovers.add(1, { 'oauth.store.takeover.reason': (message as LeaseTakeoverEvent).reason })],
     [
       channels.error,
       (message) => {
         const event = message as ErrorEvent;
-        errors.add(1, {
+        instruments().errors.add(1, {
           ...errorAttributes(event),
           ...(event.operation === undefined ? {} : { 'oauth.store.operation': event.operation }),
           ...(event.reason === undefined ? {} : { 'oauth.store.reason': event.reason }),
@@ -122,6 +131,51 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
       enabled = false;
       for (const [name, listener] of subscribed) diagnostics_channel.unsubscribe(name, listener);
     },
+  };
+}
+
+/** The metric instruments of one meter. */
+interface Instruments {
+  readonly tokenRequests: Counter;
+  readonly tokenRequestDuration: Histogram;
+  readonly renewalDuration: Histogram;
+  readonly replays: Counter;
+  readonly cooldowns: Counter;
+  readonly tokenWaits: Histogram;
+  readonly storeOperationDuration: Histogram;
+  readonly leaseTakeovers: Counter;
+  readonly errors: Counter;
+}
+
+function instrumentsOf(meter: Meter): Instruments {
+  return {
+    tokenRequests: meter.createCounter('oauth.token.requests', { description: 'Token endpoint requests, retries included, by grant and outcome', unit: '{request}', valueType: ValueType.INT }),
+    tokenRequestDuration: meter.createHistogram('oauth.token.request.duration', { description: 'Duration of a token endpoint request, retries included', unit: 's' }),
+    renewalDuration: meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's' }),
+    replays: meter.createCounter('oauth.replays', { description: 'Requests refused with 401 and sent again with a renewed token', unit: '{request}', valueType: ValueType.INT }),
+    cooldowns: meter.createCounter('oauth.cooldowns', { description: 'Cooldowns started after the token endpoint refused the credentials', unit: '{cooldown}', valueType: ValueType.INT }),
+    tokenWaits: meter.createHistogram('oauth.token.wait.duration', { description: 'How long a request without a usable token waited for one', unit: 's' }),
+    storeOperationDuration: meter.createHistogram('oauth.store.operation.duration', { description: "Duration of a shared store's method called by the library, by operation and outcome", unit: 's' }),
+    leaseTakeovers: meter.createCounter('oauth.store.lease.takeovers', { description: "Renewals taken over from another process's lease that did not finish", unit: '{takeover}', valueType: ValueType.INT }),
+    errors: meter.createCounter('oauth.errors', { description: 'Errors reported to onError (store reports included), by class', unit: '{error}', valueType: ValueType.INT }),
+  };
+}
+
+/**
+ * The instruments of the given meter provider, else of the global one as it is now: made again when the global
+ * provider changes (an SDK started, or `metrics.disable()`), so instrumenting before the SDK starts loses nothing
+ * recorded after. One global lookup per event.
+ */
+function instrumentsResolver(given: MeterProvider | undefined): () => Instruments {
+  let provider: MeterProvider | undefined;
+  let current: Instruments | undefined;
+  return () => {
+    const now = given ?? metrics.getMeterProvider();
+    if (now !== provider || current === undefined) {
+      provider = now;
+      current = instrumentsOf(now.getMeter(INSTRUMENTATION_NAME));
+    }
+    return current;
   };
 }
 

@@ -5,11 +5,13 @@
  * goes on alone.
  */
 
+import { monotonicNow } from './clock.js';
 import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
+import { publishStoreOperation, willPublishStoreOperation } from './diagnostics.js';
 import { OAuthBearerError } from './errors.js';
 import { storeThrew, type TokenStoreOperation } from './stores/errors.js';
 import { renewShared, type SharedRenewalResult } from './stores/shared-renewal.js';
-import type { TokenStore } from './stores/types.js';
+import { isLeasingStore, type TokenStore } from './stores/types.js';
 import type { TokenSet } from './token-set.js';
 
 /** The longest a holder may keep the renewal lease, whatever its options: waiters take over after it. */
@@ -55,6 +57,11 @@ export class StoreLink {
     this.#options = options;
   }
 
+  /** Whether the store elects one renewer (it has `acquire` and `clearFailure`). */
+  get leasing(): boolean {
+    return isLeasingStore(this.#store);
+  }
+
   /**
    * The store key of `credentials`, derived once for as long as they stay the same; undefined (reported) when the
    * derivation failed, so the process goes on alone.
@@ -88,14 +95,20 @@ export class StoreLink {
     );
   }
 
-  /** Runs a store operation in the background; a failure is reported, never thrown. */
-  background(operation: TokenStoreOperation, run: (store: TokenStore, key: string) => unknown): void {
+  /**
+   * Runs a store operation in the background; a failure is reported, never thrown. Told to the store-operation
+   * channel like a renewal's (shared-renewal.ts), with no deadline: nothing waits on it.
+   */
+  background(operation: Exclude<TokenStoreOperation, 'key'>, run: (store: TokenStore, key: string) => unknown): void {
     this.#currentKey()
       .then(async (key) => {
         if (key === undefined) return;
+        const started = willPublishStoreOperation() ? monotonicNow() : 0;
         try {
           await run(this.#store, key);
+          publishStoreOperation(() => ({ operation, outcome: 'success', durationMs: monotonicNow() - started }));
         } catch (error) {
+          publishStoreOperation(() => ({ operation, outcome: 'failure', durationMs: monotonicNow() - started }));
           this.#options.report(storeThrew(operation, key, error));
         }
       })

@@ -203,7 +203,7 @@ export class TokenCache {
   /** Ends the cooldown after a credential failure, e.g. once the account was unlocked; the next request tries again. */
   clearCooldown(): void {
     this.#cooldown.clear();
-    this.#store?.background('clearFailure', (store, key) => (isLeasingStore(store) ? store.clearFailure(key) : undefined));
+    if (this.#store?.leasing === true) this.#store.background('clearFailure', (store, key) => (isLeasingStore(store) ? store.clearFailure(key) : undefined));
   }
 
   #renewInBackground(): void {

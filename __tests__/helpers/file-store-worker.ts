@@ -5,10 +5,12 @@
  * `node` and its {@link FileWorkerConfig} as JSON in argv[2]; it sends `{ type: 'ready' }`, then answers each command
  * with a reply carrying the same id, and exits on `exit` or when the parent goes away.
  */
+import diagnostics_channel from 'node:diagnostics_channel';
 import fsp from 'node:fs/promises';
 import axios from 'axios';
 
 import { createAuthClient } from '../../src/client.js';
+import { channels, type LeaseTakeoverEvent } from '../../src/diagnostics.js';
 import type { OAuthBearerError } from '../../src/errors.js';
 import { FileTokenStore } from '../../src/file.js';
 import type { AuthServerCredentials } from '../../src/testing/server.js';
@@ -49,6 +51,8 @@ export interface FileWorkerReply {
   readonly errors: Readonly<Record<string, number>>;
   /** Every error passed to `onError` (the token manager's and the store's) since the previous reply, as `code operation/reason: message`. */
   readonly reports: readonly string[];
+  /** The `axios-oauth-bearer:lease-takeover` events this process published since the previous reply, by reason. */
+  readonly takeovers: readonly LeaseTakeoverEvent['reason'][];
   readonly accessToken: string | undefined;
   readonly refreshToken: string | undefined;
   readonly expiresAt: number | undefined;
@@ -63,6 +67,11 @@ const onError = (error: OAuthBearerError): void => {
   const where = typeof operation === 'string' && typeof reason === 'string' ? ` ${operation}/${reason}` : '';
   if (reports.length < 50) reports.push(`${error.code}${where}: ${error.message}`);
 };
+
+let takeovers: LeaseTakeoverEvent['reason'][] = [];
+diagnostics_channel.subscribe(channels.leaseTakeover, (message) => {
+  takeovers.push((message as LeaseTakeoverEvent).reason);
+});
 
 const store = new FileTokenStore({ directory: config.directory, onError, ...(config.encryptionKey === undefined ? {} : { encryptionKey: config.encryptionKey }) });
 const api = createAuthClient({
@@ -89,9 +98,11 @@ function codeOf(error: unknown): string {
 
 function reply(id: number, outcome: Pick<FileWorkerReply, 'ok' | 'failed' | 'errors'>): FileWorkerReply {
   const seen = reports;
+  const tookOver = takeovers;
   reports = [];
+  takeovers = [];
   const tokens = api.tokens.current;
-  return { type: 'reply', id, ...outcome, reports: seen, accessToken: tokens?.accessToken, refreshToken: tokens?.refreshToken, expiresAt: tokens?.expiresAt };
+  return { type: 'reply', id, ...outcome, reports: seen, takeovers: tookOver, accessToken: tokens?.accessToken, refreshToken: tokens?.refreshToken, expiresAt: tokens?.expiresAt };
 }
 
 async function burst(id: number, size: number): Promise<FileWorkerReply> {

@@ -29,6 +29,7 @@ import {
 } from './shared-failure.js';
 import { isLeasingStore, type LeasingTokenStore, type MaybePromise, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
 import { monotonicNow } from '../clock.js';
+import { publishLeaseTakeover, publishStoreOperation, type StoreOperationEvent, willPublishStoreOperation } from '../diagnostics.js';
 
 /** What a shared renewal needs from the token manager. */
 export interface SharedRenewalContext {
@@ -80,12 +81,17 @@ export function renewShared(context: SharedRenewalContext): Promise<SharedRenewa
 
 async function renewLeased(context: SharedRenewalContext, store: LeasingTokenStore): Promise<SharedRenewalResult> {
   const started = monotonicNow();
+  // Whether another process was seen holding the lease: a lease won after that, with no token to adopt, is a takeover.
+  let waitedOnHolder = false;
   for (;;) {
     const snapshot = await acquire(context, store);
     if (snapshot.state === 'unavailable') return renewAlone(context);
     const tokens = checked(context, snapshot.tokens);
     if (snapshot.state === 'leased') {
-      if (tokens === undefined || !context.isUsable(tokens)) return renewUnderLease(context, snapshot.lease, tokens);
+      if (tokens === undefined || !context.isUsable(tokens)) {
+        if (waitedOnHolder) publishLeaseTakeover(() => ({ reason: 'lease-freed', waitedMs: monotonicNow() - started }));
+        return renewUnderLease(context, snapshot.lease, tokens);
+      }
       // Another process renewed just before: its token, and our lease back at once (in the background).
       void settle(context, 'release', () => snapshot.lease.release());
       return { tokens, fromStore: true, shared: true };
@@ -100,9 +106,11 @@ async function renewLeased(context: SharedRenewalContext, store: LeasingTokenSto
         : snapshot.holderRemainingMs < -OVERSTAY_SLACK_MS;
     if (overstayed) {
       const waited = Math.round(monotonicNow() - started);
+      publishLeaseTakeover(() => ({ reason: 'holder-overstayed', waitedMs: waited }));
       context.report(new TokenStoreError('acquire', 'lease-overstayed', context.key, `the renewal lease was held past its holder's budget (waited ${waited} ms); renewing alone`));
       return renewAlone(context);
     }
+    waitedOnHolder = true;
     await sleep(POLL_MS);
   }
 }
@@ -181,7 +189,7 @@ async function acquire(context: SharedRenewalContext, store: LeasingTokenStore):
     maxFailureMs: Math.max(context.cooldownMs, TRANSIENT_FAILURE_TTL_MS),
   };
   // Boxed: settle's undefined means the store threw or timed out (reported), not that it answered undefined.
-  const boxed = await settle(context, 'acquire', async () => ({ answer: await store.acquire(context.key, request) }));
+  const boxed = await settle(context, 'acquire', async () => ({ answer: await store.acquire(context.key, request) }), (value) => ({ state: stateOf(value.answer) }));
   if (boxed === undefined) return UNAVAILABLE;
   try {
     return snapshotOf(context.key, boxed.answer);
@@ -193,6 +201,16 @@ async function acquire(context: SharedRenewalContext, store: LeasingTokenStore):
 }
 
 const UNAVAILABLE: StoreSnapshot = Object.freeze({ state: 'unavailable' as const });
+
+/** What an acquire answered, for its store-operation event: one of the three states, else `invalid`. */
+function stateOf(answer: unknown): NonNullable<StoreOperationEvent['state']> {
+  try {
+    const state: unknown = typeof answer === 'object' && answer !== null ? Reflect.get(answer, 'state') : undefined;
+    return state === 'leased' || state === 'held' || state === 'unavailable' ? state : 'invalid';
+  } catch {
+    return 'invalid'; // a getter that throws: snapshotOf reports it
+  }
+}
 
 /**
  * A store's answer to `acquire`, checked as untrusted input like everything a store hands back: one of the three
@@ -244,11 +262,24 @@ function checked(context: SharedRenewalContext, value: TokenSet | null | undefin
 /** What a store operation that did not answer in time settles as. */
 const GAVE_UP = Symbol('gave up');
 
+/** The lease steps whose `false` means the lease was no longer ours. */
+const LEASE_STEPS: ReadonlySet<TokenStoreOperation> = new Set(['extend', 'commit', 'fail']);
+
 /**
  * Runs a store operation for a renewal. A throw, or no answer within one lease (whatever it said by then would be
- * stale: a lease it took has run out), becomes a report and undefined: never a failed request, nor a hung one.
+ * stale: a lease it took has run out), becomes a report and undefined: never a failed request, nor a hung one. Each
+ * call is told to the `axios-oauth-bearer:store-operation` channel (timed only while someone subscribes); `detail`
+ * adds what an answer says (acquire's state).
  */
-async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOperation, run: () => MaybePromise<T>): Promise<T | undefined> {
+async function settle<T>(
+  context: SharedRenewalContext,
+  operation: Exclude<TokenStoreOperation, 'key'>,
+  run: () => MaybePromise<T>,
+  detail?: (value: T) => Pick<StoreOperationEvent, 'state'>,
+): Promise<T | undefined> {
+  const started = willPublishStoreOperation() ? monotonicNow() : 0;
+  const told = (outcome: StoreOperationEvent['outcome'], extra?: Pick<StoreOperationEvent, 'state'>): void =>
+    publishStoreOperation(() => ({ operation, outcome, ...extra, durationMs: monotonicNow() - started }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<typeof GAVE_UP>((resolve) => {
     timer = setTimeout(resolve, context.leaseMs, GAVE_UP);
@@ -257,10 +288,15 @@ async function settle<T>(context: SharedRenewalContext, operation: TokenStoreOpe
   });
   try {
     const outcome = await Promise.race([run(), deadline]);
-    if (outcome !== GAVE_UP) return outcome;
+    if (outcome !== GAVE_UP) {
+      told(outcome === false && LEASE_STEPS.has(operation) ? 'lease-lost' : 'success', detail?.(outcome));
+      return outcome;
+    }
+    told('timeout');
     context.report(new TokenStoreError(operation, 'timeout', context.key, `the store did not answer within ${context.leaseMs} ms; continuing without it`));
     return undefined;
   } catch (error) {
+    told('failure');
     context.report(storeThrew(operation, context.key, error, '; continuing without it'));
     return undefined;
   } finally {
