@@ -93,14 +93,19 @@ test('--forget removes the entry: the next --cache call makes a grant', async ()
   expect(server.stats.tokenRequests).toBe(2);
 });
 
-test('--cache with --grant refresh_token keeps the rotated refresh token: the next run with the same one works', async () => {
+test('--cache with --grant refresh_token keeps the rotated refresh token: the next run renews with it, not the spent one', async () => {
+  // 30-second tokens, inside the refresh margin: every run renews, so the second one must refresh with what the first
+  // left in the cache (the server rotates: the seed it was started with is spent and would be refused).
+  await server.close();
+  server = await startAuthServer({ clientId: 'cli-client', clientSecret: CLIENT_SECRET, username: 'cli-user', password: PASSWORD, expiresIn: 30 });
   const seed = server.issueRefreshToken('cli-user');
   const refreshEnv = env({ OAUTH_GRANT: 'refresh_token', OAUTH_REFRESH_TOKEN: seed });
-  expect((await cli(['token', '--cache'], refreshEnv)).code).toBe(ExitCode.OK);
-  server.revokeAll(); // the access token dies: the next run must refresh, with the rotated refresh token from the cache
+  const first = await cli(['token', '--cache'], refreshEnv);
+  expect(first.code).toBe(ExitCode.OK);
   const second = await cli(['token', '--cache'], refreshEnv);
   expect(second).toMatchObject({ code: ExitCode.OK, stderr: '' });
-  expect(server.stats.grants.refresh_token).toBe(1);
+  expect(second.stdout).not.toBe(first.stdout);
+  expect(server.stats.grants.refresh_token).toBe(2);
   expect(server.stats.failedTokenRequests).toBe(0);
 });
 
