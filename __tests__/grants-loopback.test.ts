@@ -114,6 +114,22 @@ describe.each(GRANT_CASES)('$name', (grant) => {
     expect(server.stats.tokenRequests).toBe(grant.coolsDown ? 1 : 2);
   });
 
+  if (grant.coolsDown) {
+    // A refused refresh token you brought is final (there is nothing else to try): no attempt after the cooldown either.
+    const afterCooldown = grant.first === 'refresh_token' ? 1 : 2;
+    test(`wrong credentials: one token request per cooldown, and ${afterCooldown === 2 ? 'exactly one more' : 'none'} once it has ended`, async () => {
+      const api = clientFor(grant, { cooldownMs: 400 }, true);
+      await burst(api, 20);
+      await burst(api, 20);
+      expect(server.stats.tokenRequests).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // past the cooldown (monotonic clock; a slow machine only waits longer)
+      const after = await burst(api, 20);
+      expect(after.every((result) => result.status === 'rejected' && result.reason instanceof grant.wrongClass)).toBe(true);
+      expect(server.stats.tokenRequests).toBe(afterCooldown);
+      for (const result of after) expectNoSecret(result.status === 'rejected' ? (result.reason as unknown) : undefined);
+    });
+  }
+
   test('revoke(): the server records the refresh token then the access token, and the next request starts afresh', async () => {
     const api = clientFor(grant, { revocationUrl: server.revocationUrl });
     await api.get('/before');
