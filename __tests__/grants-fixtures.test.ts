@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 
 import nock from 'nock';
 
-import { type AuthClient, createAuthClient } from '../src/index.js';
+import { type AuthClient, ConfigurationError, createAuthClient, InvalidClientError } from '../src/index.js';
 import { type MockProtectedApi, mockProtectedApi, type MockTokenEndpoint, mockTokenEndpoint } from '../src/testing/nock.js';
 import { CASE_SECRETS, GRANT_CASES, type GrantCase, SUBJECT_TOKENS } from './helpers/grant-cases.js';
 import { waitFor } from './helpers/waiting.js';
@@ -91,7 +91,7 @@ describe.each(GRANT_CASES)('$name', (grant) => {
     expect(idp.requests).toBe(grant.coolsDown ? 1 : 2);
   });
 
-  test('revoke() at the fixture\'s revocation endpoint: its record shows what was revoked', async () => {
+  test('revoke() at the fixture\'s revocation endpoint: its record shows what was revoked, and the next request starts afresh', async () => {
     const client = clientFor(grant, { revocationUrl: idp.revocationUrl });
     await client.get('/before');
     const held = client.tokens.current;
@@ -101,5 +101,34 @@ describe.each(GRANT_CASES)('$name', (grant) => {
       [held?.accessToken, 'access_token'],
     ]);
     expect(api.stats.unauthorized).toBe(0);
+    expect(client.tokens.current).toBeUndefined();
+    if (grant.first === 'refresh_token') {
+      // Nothing is left to renew with: the request fails before anything is sent.
+      await expect(client.get('/after')).rejects.toBeInstanceOf(ConfigurationError);
+      expect(idp.requests).toBe(1);
+    } else {
+      await expect(client.get('/after')).resolves.toMatchObject({ data: { username: grant.subject } });
+      expect(idp.requests).toBe(2);
+      expect(idp.grants[grant.first] ?? 0).toBe(2);
+    }
+  });
+
+  test('a refused revocation is typed, names no token, and the tokens are forgotten here all the same', async () => {
+    const client = clientFor(grant, { revocationUrl: idp.revocationUrl });
+    await client.get('/before');
+    const held = client.tokens.current!;
+    idp.failNextRevocation('invalid_client');
+    const failure = await client.tokens.revoke().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(InvalidClientError);
+    expect(failure).toMatchObject({ status: 401, error: 'invalid_client' });
+    // Each token is asked for even after a refusal (refresh, then access); the first failure is the one thrown.
+    expect(idp.revocations).toBe(grant.refreshes ? 2 : 1);
+    for (const text of [inspect(failure, { depth: null }), JSON.stringify(failure)]) {
+      for (const secret of [held.accessToken, held.refreshToken, idp.credentials.clientSecret, idp.credentials.password].filter((value) => value !== undefined)) expect(text).not.toContain(secret);
+    }
+    expect(client.tokens.current).toBeUndefined();
   });
 });
