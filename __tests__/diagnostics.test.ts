@@ -12,6 +12,7 @@ import { inspect } from 'node:util';
 import { type AuthClient, createAuthClient } from '../src/client.js';
 import { channels, publishRenewal } from '../src/diagnostics.js';
 import { UserAuthenticationError } from '../src/errors.js';
+import { TokenStoreError } from '../src/stores/errors.js';
 import { MemoryTokenStore } from '../src/stores/memory.js';
 import type { LeaseRequest, StoreSnapshot } from '../src/stores/types.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
@@ -269,4 +270,41 @@ test('an OAuth error code outside the registered ones is published as `other`: t
 
   expect(seen.error).toEqual([{ name: 'InvalidRequestError', code: A_STRING, status: 400, oauthError: 'other' }]);
   expectNoSecret();
+});
+
+test('a refused refresh token you brought is final: no cooldown event (it would promise a retry at its end), one failed renewal', async () => {
+  const api = createAuthClient({
+    baseURL: server.apiUrl,
+    httpAgent: agent,
+    auth: { tokenUrl: server.tokenUrl, clientId: server.credentials.clientId, clientSecret: server.credentials.clientSecret, grant: 'refresh_token', refreshToken: 'rt-never-issued', cooldownMs: 300 },
+  } as Parameters<typeof createAuthClient>[0]);
+  await expect(api.get('/first')).rejects.toMatchObject({ name: 'RefreshTokenRejectedError' });
+  const error = await api.get('/second').catch((caught: unknown) => caught);
+  expect(error).toMatchObject({ name: 'RefreshTokenRejectedError' });
+  expect((error as { retryAfterMs?: number }).retryAfterMs).toBeUndefined();
+  expect(server.stats.tokenRequests).toBe(1);
+  expect(seen.cooldown).toEqual([]);
+  expect(seen.renewal.map(({ outcome }) => outcome)).toEqual(['failure']);
+});
+
+test("a replay names a known method only; a store error's operation and reason are the library's names only", async () => {
+  const api = client();
+  await api.get('/warm');
+  server.revokeAll();
+  await api.request({ url: '/odd', method: 'PROPFIND' }).catch(() => undefined);
+  server.revokeAll();
+  await api.request({ url: '/patch', method: 'patch' });
+  expect(seen.replay.map(({ method }) => method)).toEqual(['_OTHER', 'PATCH']);
+
+  const store = new MemoryTokenStore();
+  // An answer whose field throws a TokenStoreError of the store's own making: it is passed on as it is, names and all.
+  store.acquire = () =>
+    ({
+      get state(): never {
+        throw new TokenStoreError('at-secret-operation' as never, 'rt-secret-reason' as never, undefined, 'made by a store of the user');
+      },
+    });
+  await client({ store, onError: () => undefined }).get('/store');
+  expect(seen.error.map(({ operation, reason }) => `${String(operation)}/${String(reason)}`)).toContain('other/other');
+  expect(JSON.stringify(seen.error)).not.toContain('secret');
 });

@@ -225,3 +225,18 @@ async function waitForPoints(name: string, points: number): Promise<void> {
   }
   throw new Error(`gave up waiting for ${points} data points of ${name}`);
 }
+
+test('durations are histograms in seconds with second-sized buckets (the SDK defaults are for milliseconds); providers are checked', async () => {
+  const api = client();
+  await api.get('/first');
+  const { resourceMetrics } = await reader.collect();
+  const renewal = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'oauth.renewal.duration');
+  const point = renewal?.dataPoints[0]?.value as Histogram | undefined;
+  expect(point?.buckets.boundaries).toEqual([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+  expect(point?.count).toBe(1);
+
+  const tracer = new BasicTracerProvider().getTracer('x');
+  expect(() => instrumentOpenTelemetry({ tracerProvider: tracer } as never)).toThrow(ConfigurationError);
+  expect(() => instrumentOpenTelemetry({ meterProvider: 42 } as never)).toThrow(ConfigurationError);
+  expect(() => instrumentOpenTelemetry({ tracerProvider: null } as never)).toThrow(ConfigurationError);
+});

@@ -79,7 +79,7 @@ export interface CooldownEvent {
  * second chance, see interceptors.ts) is a second event.
  */
 export interface ReplayEvent {
-  /** The request's method, upper case. */
+  /** The request's method, upper case: one of RFC 9110's, `PATCH` or `QUERY`, else `_OTHER`. */
   readonly method: string;
 }
 
@@ -101,10 +101,11 @@ export interface StoreOperationEvent {
   readonly operation: Exclude<TokenStoreOperation, 'key'>;
   /**
    * `success`: it answered; `failure`: it threw (reported as an error event too); `timeout`: no answer within one
-   * lease, given up (reported too); `lease-lost`: a lease step (`extend`, `commit`, `fail`) answered that the lease was
-   * no longer ours.
+   * lease, given up (reported too); `refused`: a lease step (`extend`, `commit`, `fail`) answered `false`, not done:
+   * the lease was lost, or the store failed and said so in its own report (the built-in stores report a backend's
+   * failures, as an error event, instead of throwing; their `get`, `set` and `delete` then answer as a `success`).
    */
-  readonly outcome: 'success' | 'failure' | 'timeout' | 'lease-lost';
+  readonly outcome: 'success' | 'failure' | 'timeout' | 'refused';
   /** For `acquire` that answered: what it found (`invalid`: an answer that is not a snapshot, reported). */
   readonly state?: 'leased' | 'held' | 'unavailable' | 'invalid';
   readonly durationMs: number;
@@ -124,7 +125,7 @@ export interface LeaseTakeoverEvent {
 
 /** `axios-oauth-bearer:error`: every error reported through `onError` (published whether or not `onError` is set). */
 export interface ErrorEvent extends ErrorSummary {
-  /** For a TokenStoreError: the store operation and what went wrong. */
+  /** For a TokenStoreError: the store operation and what went wrong (`other` for a name the library does not use). */
   readonly operation?: string;
   readonly reason?: string;
 }
@@ -204,11 +205,6 @@ export function publishTokenWait(make: () => TokenWaitEvent): void {
   if (tokenWaitChannel.hasSubscribers) tokenWaitChannel.publish(make());
 }
 
-/** Whether a store operation would be published now: it is only timed when it would be. */
-export function willPublishStoreOperation(): boolean {
-  return storeOperationChannel.hasSubscribers;
-}
-
 export function publishStoreOperation(make: () => StoreOperationEvent): void {
   if (storeOperationChannel.hasSubscribers) storeOperationChannel.publish(make());
 }
@@ -217,9 +213,25 @@ export function publishLeaseTakeover(make: () => LeaseTakeoverEvent): void {
   if (leaseTakeoverChannel.hasSubscribers) leaseTakeoverChannel.publish(make());
 }
 
+/** The store operations and failure reasons an event may name; a store's own code could construct others. */
+const STORE_OPERATIONS: ReadonlySet<string> = new Set(['key', 'get', 'set', 'delete', 'acquire', 'extend', 'commit', 'fail', 'release', 'clearFailure']);
+const STORE_REASONS: ReadonlySet<string> = new Set(['timeout', 'failed', 'invalid-value', 'undecryptable', 'lease-lost', 'no-ttl', 'lease-overstayed']);
+
 export function publishError(error: OAuthBearerError): void {
   if (!errorChannel.hasSubscribers) return;
+  const known = (value: unknown, names: ReadonlySet<string>): string => (typeof value === 'string' && names.has(value) ? value : 'other');
   const event: ErrorEvent =
-    error instanceof TokenStoreError ? { ...summarize(error), operation: error.operation, reason: error.reason } : summarize(error);
+    error instanceof TokenStoreError
+      ? { ...summarize(error), operation: known(error.operation, STORE_OPERATIONS), reason: known(error.reason, STORE_REASONS) }
+      : summarize(error);
   errorChannel.publish(event);
+}
+
+/** The methods an event names (RFC 9110's, PATCH and QUERY); any other is `_OTHER`, as the semantic conventions say. */
+const HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** A request's method as an event names it: a known one, upper case, else `_OTHER` (a config's method is the caller's text). */
+export function methodName(method: string | undefined): string {
+  const name = (method ?? 'get').toUpperCase();
+  return HTTP_METHODS.has(name) ? name : '_OTHER';
 }

@@ -24,7 +24,7 @@ import { createAuthRefresh } from 'axios-auth-refresh';
 
 import type { TokenCaches } from './accounts.js';
 import { monotonicNow } from './clock.js';
-import { publishReplay, publishTokenWait, willPublishTokenWait } from './diagnostics.js';
+import { methodName, publishReplay, publishTokenWait, willPublishTokenWait } from './diagnostics.js';
 import { ReplayNotPossibleError } from './errors.js';
 import type { AuthorizePredicate, UrlPredicate } from './origins.js';
 import { REDACTED } from './redact.js';
@@ -410,10 +410,4 @@ function finish(config: Config): void {
 
 function hide(target: AxiosError | AxiosResponse, key: 'request'): void {
   Object.defineProperty(target, key, { value: target[key] as unknown, enumerable: false, configurable: true, writable: true });
-}
-
-/** The request's method for an event: a plain upper-case name, else `OTHER` (a config's method is the caller's text). */
-function methodName(method: string | undefined): string {
-  const name = (method ?? 'get').toUpperCase();
-  return /^[A-Z]{1,16}$/.test(name) ? name : 'OTHER';
 }

@@ -57,6 +57,13 @@ const OPTION_NAMES = ['tracerProvider', 'meterProvider'] as const satisfies read
 export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): OpenTelemetryInstrumentation {
   if ((options as unknown) === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
   refuseUnknownOptions(options, OPTION_NAMES, 'instrumentOpenTelemetry');
+  // A wrong value would make every event throw inside the guarded subscribers: nothing recorded, nothing said.
+  if (options.tracerProvider !== undefined && typeof (options.tracerProvider as Partial<TracerProvider> | null)?.getTracer !== 'function') {
+    throw new ConfigurationError('tracerProvider', 'must be a TracerProvider (it has getTracer)');
+  }
+  if (options.meterProvider !== undefined && typeof (options.meterProvider as Partial<MeterProvider> | null)?.getMeter !== 'function') {
+    throw new ConfigurationError('meterProvider', 'must be a MeterProvider (it has getMeter)');
+  }
   // The global providers are looked up at each event, not once here: a meter taken from the global meter provider
   // before the SDK registers one stays a no-op for ever (the tracer provider is a proxy, but a new one after
   // `trace.disable()`), so instrumenting before the SDK starts must not lose what is recorded after.
@@ -147,15 +154,22 @@ interface Instruments {
   readonly errors: Counter;
 }
 
+/**
+ * Bucket boundaries in seconds (the semantic conventions' advice for HTTP durations): the SDK's default ones are
+ * meant for milliseconds and would put every renewal under 5 s in one bucket. Advice needs `@opentelemetry/api`
+ * 1.7; an older API passes it on unread and the SDK's defaults apply.
+ */
+const SECONDS = { advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] } };
+
 function instrumentsOf(meter: Meter): Instruments {
   return {
     tokenRequests: meter.createCounter('oauth.token.requests', { description: 'Token endpoint requests, retries included, by grant and outcome', unit: '{request}', valueType: ValueType.INT }),
-    tokenRequestDuration: meter.createHistogram('oauth.token.request.duration', { description: 'Duration of a token endpoint request, retries included', unit: 's' }),
-    renewalDuration: meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's' }),
+    tokenRequestDuration: meter.createHistogram('oauth.token.request.duration', { description: 'Duration of a token endpoint request, retries included', unit: 's', ...SECONDS }),
+    renewalDuration: meter.createHistogram('oauth.renewal.duration', { description: 'Duration of a renewal (one per storm), by outcome and token source', unit: 's', ...SECONDS }),
     replays: meter.createCounter('oauth.replays', { description: 'Requests refused with 401 and sent again with a renewed token', unit: '{request}', valueType: ValueType.INT }),
     cooldowns: meter.createCounter('oauth.cooldowns', { description: 'Cooldowns started after the token endpoint refused the credentials', unit: '{cooldown}', valueType: ValueType.INT }),
-    tokenWaits: meter.createHistogram('oauth.token.wait.duration', { description: 'How long a request without a usable token waited for one', unit: 's' }),
-    storeOperationDuration: meter.createHistogram('oauth.store.operation.duration', { description: "Duration of a shared store's method called by the library, by operation and outcome", unit: 's' }),
+    tokenWaits: meter.createHistogram('oauth.token.wait.duration', { description: 'How long a request without a usable token waited for one', unit: 's', ...SECONDS }),
+    storeOperationDuration: meter.createHistogram('oauth.store.operation.duration', { description: "Duration of a shared store's method called by the library, by operation and outcome", unit: 's', ...SECONDS }),
     leaseTakeovers: meter.createCounter('oauth.store.lease.takeovers', { description: "Renewals taken over from another process's lease that did not finish", unit: '{takeover}', valueType: ValueType.INT }),
     errors: meter.createCounter('oauth.errors', { description: 'Errors reported to onError (store reports included), by class', unit: '{error}', valueType: ValueType.INT }),
   };

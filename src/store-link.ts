@@ -7,7 +7,7 @@
 
 import { monotonicNow } from './clock.js';
 import { credentialTag, type CredentialSource, type GrantCredentials } from './credentials.js';
-import { publishStoreOperation, willPublishStoreOperation } from './diagnostics.js';
+import { publishStoreOperation } from './diagnostics.js';
 import { OAuthBearerError } from './errors.js';
 import { storeThrew, type TokenStoreOperation } from './stores/errors.js';
 import { renewShared, type SharedRenewalResult } from './stores/shared-renewal.js';
@@ -103,7 +103,7 @@ export class StoreLink {
     this.#currentKey()
       .then(async (key) => {
         if (key === undefined) return;
-        const started = willPublishStoreOperation() ? monotonicNow() : 0;
+        const started = monotonicNow(); // always: a subscriber arriving meanwhile must not be told the uptime
         try {
           await run(this.#store, key);
           publishStoreOperation(() => ({ operation, outcome: 'success', durationMs: monotonicNow() - started }));

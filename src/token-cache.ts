@@ -237,8 +237,11 @@ export class TokenCache {
       if (typed !== error) this.#report(typed);
       publishRenewal(() => ({ outcome: 'failure', durationMs: monotonicNow() - started, error: summarize(typed) }));
       this.replay.recordRenewal(typed);
-      this.#cooldown.afterFailure(typed);
-      if (typed instanceof RefreshTokenRejectedError && generation === this.#generation) {
+      const final = typed instanceof RefreshTokenRejectedError && generation === this.#generation;
+      // A refused refresh token with nothing to fall back on is final (`#lost`), not a cooldown: a cooldown's error,
+      // event and metric would promise a retry at its end that never comes.
+      if (!final) this.#cooldown.afterFailure(typed);
+      if (final) {
         this.#lost = typed;
         // The entry holds the refused token: other processes sharing it must not send it either.
         this.#store?.background('delete', (store, key) => store.delete(key));

@@ -29,7 +29,7 @@ import {
 } from './shared-failure.js';
 import { isLeasingStore, type LeasingTokenStore, type MaybePromise, type RenewalLease, type StoreSnapshot, type TokenStore } from './types.js';
 import { monotonicNow } from '../clock.js';
-import { publishLeaseTakeover, publishStoreOperation, type StoreOperationEvent, willPublishStoreOperation } from '../diagnostics.js';
+import { publishLeaseTakeover, publishStoreOperation, type StoreOperationEvent } from '../diagnostics.js';
 
 /** What a shared renewal needs from the token manager. */
 export interface SharedRenewalContext {
@@ -262,13 +262,13 @@ function checked(context: SharedRenewalContext, value: TokenSet | null | undefin
 /** What a store operation that did not answer in time settles as. */
 const GAVE_UP = Symbol('gave up');
 
-/** The lease steps whose `false` means the lease was no longer ours. */
+/** The lease steps whose `false` means the step was not done (the lease lost, or a store that reported its failure). */
 const LEASE_STEPS: ReadonlySet<TokenStoreOperation> = new Set(['extend', 'commit', 'fail']);
 
 /**
  * Runs a store operation for a renewal. A throw, or no answer within one lease (whatever it said by then would be
  * stale: a lease it took has run out), becomes a report and undefined: never a failed request, nor a hung one. Each
- * call is told to the `axios-oauth-bearer:store-operation` channel (timed only while someone subscribes); `detail`
+ * call is told to the `axios-oauth-bearer:store-operation` channel (made only while someone subscribes); `detail`
  * adds what an answer says (acquire's state).
  */
 async function settle<T>(
@@ -277,7 +277,8 @@ async function settle<T>(
   run: () => MaybePromise<T>,
   detail?: (value: T) => Pick<StoreOperationEvent, 'state'>,
 ): Promise<T | undefined> {
-  const started = willPublishStoreOperation() ? monotonicNow() : 0;
+  // Always taken (it is cheap): a subscriber that arrives while the call runs must not be told the process's uptime.
+  const started = monotonicNow();
   const told = (outcome: StoreOperationEvent['outcome'], extra?: Pick<StoreOperationEvent, 'state'>): void =>
     publishStoreOperation(() => ({ operation, outcome, ...extra, durationMs: monotonicNow() - started }));
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -289,7 +290,7 @@ async function settle<T>(
   try {
     const outcome = await Promise.race([run(), deadline]);
     if (outcome !== GAVE_UP) {
-      told(outcome === false && LEASE_STEPS.has(operation) ? 'lease-lost' : 'success', detail?.(outcome));
+      told(outcome === false && LEASE_STEPS.has(operation) ? 'refused' : 'success', detail?.(outcome));
       return outcome;
     }
     told('timeout');
