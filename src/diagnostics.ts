@@ -15,8 +15,9 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 
 import { type OAuthBearerError, TokenEndpointError } from './errors.js';
+import { everyName } from './option-names.js';
 import type { TokenSource } from './options.js';
-import { TokenStoreError, type TokenStoreOperation } from './stores/errors.js';
+import { TokenStoreError, type TokenStoreFailure, type TokenStoreOperation } from './stores/errors.js';
 
 /** The channel names, also exported for subscribers (`diagnostics_channel.subscribe(channels.renewal, …)`). */
 export const channels = {
@@ -213,9 +214,16 @@ export function publishLeaseTakeover(make: () => LeaseTakeoverEvent): void {
   if (leaseTakeoverChannel.hasSubscribers) leaseTakeoverChannel.publish(make());
 }
 
-/** The store operations and failure reasons an event may name; a store's own code could construct others. */
-const STORE_OPERATIONS: ReadonlySet<string> = new Set(['key', 'get', 'set', 'delete', 'acquire', 'extend', 'commit', 'fail', 'release', 'clearFailure']);
-const STORE_REASONS: ReadonlySet<string> = new Set(['timeout', 'failed', 'invalid-value', 'undecryptable', 'lease-lost', 'no-ttl', 'lease-overstayed']);
+/**
+ * The store operations and failure reasons an event may name; a store's own code could construct others. Checked
+ * complete against the unions at compile time (everyName): a name added there and not here does not compile.
+ */
+const STORE_OPERATIONS: ReadonlySet<string> = new Set(
+  everyName<Record<TokenStoreOperation, true>>()(['key', 'get', 'set', 'delete', 'acquire', 'extend', 'commit', 'fail', 'release', 'clearFailure']),
+);
+const STORE_REASONS: ReadonlySet<string> = new Set(
+  everyName<Record<TokenStoreFailure, true>>()(['timeout', 'failed', 'invalid-value', 'undecryptable', 'lease-lost', 'no-ttl', 'lease-overstayed']),
+);
 
 export function publishError(error: OAuthBearerError): void {
   if (!errorChannel.hasSubscribers) return;

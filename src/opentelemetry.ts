@@ -76,8 +76,9 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ope
       (message) => {
         const event = message as TokenRequestEvent;
         const attributes: Attributes = { 'oauth.grant_type': event.grant, 'oauth.outcome': event.outcome, ...errorAttributes(event.error) };
-        instruments().tokenRequests.add(1, attributes);
-        instruments().tokenRequestDuration.record(event.durationMs / 1000, attributes);
+        const { tokenRequests, tokenRequestDuration } = instruments();
+        tokenRequests.add(1, attributes);
+        tokenRequestDuration.record(event.durationMs / 1000, attributes);
         const end = Date.now();
         const span = tracer().startSpan('oauth token request', {
           kind: SpanKind.CLIENT,
