@@ -17,6 +17,7 @@ import { MemoryTokenStore } from '../src/stores/memory.js';
 import type { LeaseRequest, StoreSnapshot } from '../src/stores/types.js';
 import { type AuthServer, startAuthServer } from '../src/testing/server.js';
 import { revocationStorm } from './helpers/revocation-storm.js';
+import { waitFor } from './helpers/waiting.js';
 
 class CollectingReader extends MetricReader {
   protected onShutdown(): Promise<void> {
@@ -165,7 +166,8 @@ test('shared store: each store call recorded by operation, outcome and lease sta
   await first.get('/first');
   const second = client({ store });
   await second.get('/second');
-  await waitForPoints('oauth.store.operation.duration', 3); // the second client's lease goes back in the background
+  // The second client's lease goes back in the background: wait for its data point.
+  await waitFor('three store data points', async () => ((await collected())['oauth.store.operation.duration'] ?? []).length >= 3, 5_000, 10);
 
   let metrics = await collected();
   expect(metrics['oauth.store.operation.duration']).toEqual([
@@ -216,15 +218,6 @@ test('instrumented before the SDK registers its global providers: what happens a
     globalTrace.disable();
   }
 });
-
-/** Waits until the metric has this many data points (a background store call lands after the request). */
-async function waitForPoints(name: string, points: number): Promise<void> {
-  for (let tries = 0; tries < 500; tries += 1) {
-    if (((await collected())[name] ?? []).length >= points) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`gave up waiting for ${points} data points of ${name}`);
-}
 
 test('durations are histograms in seconds with second-sized buckets (the SDK defaults are for milliseconds); providers are checked', async () => {
   const api = client();
